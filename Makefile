@@ -1,0 +1,30 @@
+# Two commands from a fresh clone: `make demo` and `make test`. Both create .venv themselves.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test install install-dev bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+demo: install  ## the terminal chat on a sample project, stored in ./socialvalue.db
+	$(BIN)/socialvalue chat --project "A38 Derby Junctions (sample)"
+
+test: install-dev  ## the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

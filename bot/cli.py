@@ -1,0 +1,95 @@
+"""The `socialvalue` command."""
+
+import argparse
+import asyncio
+import getpass
+import json
+import sys
+from pathlib import Path
+
+from bot.terminal import chat
+from flows.projects import find_project
+from prompts import render
+from storage.engine import create_engine, transaction
+from storage.migrate import upgrade
+from storage.portable import ImportRefused, export_project, import_project
+from storage.projects import LOCAL_TEAM_ID
+from storage.settings import get_settings
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="socialvalue", description="Social value planning for infrastructure projects.")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    chat_ = commands.add_parser("chat", help="answer the five questions of a project's plan in the terminal")
+    chat_.add_argument("--project", required=True, help="project name (created if new)")
+    chat_.add_argument("--user", default=getpass.getuser(), help="who is answering (default: your login)")
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply the database migrations")
+
+    export = commands.add_parser("export", help="write a project, its plan and every answer version as JSON")
+    export.add_argument("--project", required=True)
+    export.add_argument("--team", default=LOCAL_TEAM_ID, help="Slack team id of the workspace (default: the terminal's)")
+    export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+
+    import_ = commands.add_parser("import", help="restore a project from an export")
+    import_.add_argument("file", type=Path)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    url = get_settings().database_url
+    upgrade(url)
+    if args.command == "db":
+        print(render("terminal.j2:upgraded", url=url.split("@")[-1]))
+        return 0
+    return asyncio.run(_run(args, url))
+
+
+async def _run(args: argparse.Namespace, url: str) -> int:
+    engine = create_engine(url)
+    try:
+        if args.command == "chat":
+            await chat(engine, project=args.project, user=args.user, stdin=sys.stdin, stdout=sys.stdout)
+            return 0
+        if args.command == "export":
+            return await _export(engine, args)
+        return await _import(engine, args)
+    finally:
+        await engine.dispose()
+
+
+async def _export(engine, args: argparse.Namespace) -> int:
+    async with transaction(engine) as db:
+        project = await find_project(db, name=args.project, team_id=args.team)
+        if project is None:
+            print(render("terminal.j2:no_project", name=args.project), file=sys.stderr)
+            return 1
+        document = await export_project(db, project)
+    text = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.write_text(text, encoding="utf-8")
+        print(render("terminal.j2:exported", name=args.project, path=args.out), file=sys.stderr)
+    return 0
+
+
+async def _import(engine, args: argparse.Namespace) -> int:
+    try:
+        document = json.loads(args.file.read_text(encoding="utf-8"))
+        async with transaction(engine) as db:
+            project = await import_project(db, document)
+    except (OSError, ValueError, ImportRefused) as refused:
+        reason = refused.strerror if isinstance(refused, OSError) else str(refused)
+        print(render("terminal.j2:import_refused", path=args.file, reason=reason), file=sys.stderr)
+        return 1
+    print(render("terminal.j2:imported", name=project.name, answers=len(document["answers"])))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

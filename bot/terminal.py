@@ -1,0 +1,36 @@
+"""The terminal chat: the plan flow one line at a time, from a keyboard or a pipe."""
+
+import asyncio
+from typing import TextIO
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from flows.plan import PLAN
+from flows.projects import local_project
+from flows.runner import ASKING, Reply, answer_flow, open_flow
+from prompts import render, vocabulary
+from storage.engine import transaction
+
+
+def show(reply: Reply) -> str:
+    return render("terminal.j2:show_reply", reply=reply)
+
+
+async def chat(engine: AsyncEngine, *, project: str, user: str, stdin: TextIO, stdout: TextIO) -> None:
+    async with transaction(engine) as db:
+        found = await local_project(db, name=project, lead=user)
+        reply = await open_flow(db, PLAN, project=found, user=user)
+    stdout.write(render("terminal.j2:welcome", project=project) + "\n\n" + show(reply) + "\n")
+    quit_words = vocabulary()["commands"]["quit"]
+    while reply.status == ASKING:
+        stdout.write("> ")
+        stdout.flush()
+        line = await asyncio.to_thread(stdin.readline)
+        if not line or line.strip().casefold() in quit_words:
+            stdout.write("\n" + render("terminal.j2:left") + "\n")
+            return
+        async with transaction(engine) as db:
+            found = await local_project(db, name=project, lead=user)
+            reply = await answer_flow(db, PLAN, project=found, user=user, text=line.rstrip("\n"))
+        stdout.write("\n" + show(reply) + "\n")
+    stdout.flush()

@@ -1,0 +1,220 @@
+"""The plan flow: the steering group's five guiding questions, one prompt at a time.
+
+why -> what -> how -> how_long -> monitoring. Each step's wording is the macro of the same
+name in prompts/plan/<question>.j2; its key is stored with every answer, so never rename one.
+"""
+
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from flows.engine import Flow, FlowState, Step
+from flows.inputs import (
+    Choice,
+    ChoiceGiven,
+    ChoicesGiven,
+    DateGiven,
+    InputKind,
+    ItemsGiven,
+    NumberGiven,
+    TextGiven,
+    ThresholdsGiven,
+    YesNoGiven,
+)
+from prompts import catalogue, vocabulary
+from storage.projects import add_community, add_measure
+
+CATALOGUE = "ppn002-2025"
+MAX_LEGACY_YEARS = 50
+
+
+# -- choices ---------------------------------------------------------------------------------
+
+def fixed(name: str):
+    def choices(_state: FlowState, _subject: str) -> list[Choice]:
+        return [Choice(c["value"], c["label"]) for c in vocabulary()[name]]
+
+    return choices
+
+
+def outcome_choices(_state: FlowState, _subject: str) -> list[Choice]:
+    return [Choice(o["key"], o["name"]) for o in catalogue(CATALOGUE)["outcomes"]]
+
+
+def catalogue_measure_choices(state: FlowState, _subject: str) -> list[Choice]:
+    chosen = state.value("what.outcomes") or []
+    return [
+        Choice(m["ref"], f"{m['name']} ({m['unit']})")
+        for m in catalogue(CATALOGUE)["measures"]
+        if m["outcome"] in chosen
+    ]
+
+
+def community_choices(state: FlowState, _subject: str) -> list[Choice]:
+    return [Choice(c.key, c.name) for c in state.communities] + fixed("community_link")(state, "")
+
+
+# -- conditions and validation context -----------------------------------------------------
+
+def outcomes_chosen(state: FlowState, _subject: str) -> bool:
+    return bool(state.value("what.outcomes"))
+
+
+def has_communities(state: FlowState, _subject: str) -> bool:
+    return bool(state.communities)
+
+
+def custom_thresholds(state: FlowState, _subject: str) -> bool:
+    return state.value("monitoring.default_thresholds") is False
+
+
+def measure_unit(state: FlowState, subject: str) -> dict[str, Any]:
+    return {"unit": state.measure(subject).unit}
+
+
+def after_baseline(state: FlowState, subject: str) -> dict[str, Any]:
+    baseline = state.measure(subject).baseline_date
+    return {"not_before": baseline} if baseline else {}
+
+
+def after_completion(state: FlowState, _subject: str) -> dict[str, Any]:
+    completion = state.project.planned_completion
+    return {"not_before": completion} if completion else {}
+
+
+def legacy_years(_state: FlowState, _subject: str) -> dict[str, Any]:
+    return {"unit": "years", "maximum": MAX_LEGACY_YEARS}
+
+
+# -- where values are stored besides the answer history ---------------------------------------
+
+def to_project(attribute: str):
+    async def store(db: AsyncSession, state: FlowState, _subject: str, value: Any) -> None:
+        setattr(state.project, attribute, value)
+        db.add(state.project)
+
+    return store
+
+
+def to_measure(attribute: str):
+    async def store(db: AsyncSession, state: FlowState, subject: str, value: Any) -> None:
+        measure = state.measure(subject)
+        setattr(measure, attribute, value)
+        db.add(measure)
+
+    return store
+
+
+async def new_communities(db: AsyncSession, state: FlowState, _subject: str, items: list[dict]) -> list[str]:
+    return [(await add_community(db, project_id=state.project.id, **item)).key for item in items]
+
+
+async def new_measures(db: AsyncSession, state: FlowState, _subject: str, items: list[dict]) -> list[str]:
+    return [(await add_measure(db, project_id=state.project.id, **item)).key for item in items]
+
+
+async def catalogue_measures(db: AsyncSession, state: FlowState, _subject: str, refs: list[str]) -> None:
+    """Add a measure for each picked catalogue entry the project does not have yet."""
+    have = {m.catalogue_ref for m in state.measures}
+    for entry in catalogue(CATALOGUE)["measures"]:
+        ref = f"{CATALOGUE}/{entry['ref']}"
+        if entry["ref"] in refs and ref not in have:
+            await add_measure(
+                db,
+                project_id=state.project.id,
+                name=entry["name"],
+                unit=entry["unit"],
+                catalogue_ref=ref,
+                outcome=entry["outcome"],
+            )
+
+
+async def measure_community(db: AsyncSession, state: FlowState, subject: str, value: str) -> None:
+    measure = state.measure(subject)
+    measure.community_id = next((c.id for c in state.communities if c.key == value), None)
+    db.add(measure)
+
+
+# -- the flow -----------------------------------------------------------------------------------
+
+PLAN = Flow(
+    name="plan",
+    version=1,
+    questions=("why", "what", "how", "how_long", "monitoring"),
+    steps=(
+        Step("why.purpose", InputKind.TEXT, TextGiven, "plan/why.j2:purpose"),
+        Step("why.drivers", InputKind.MULTIPLE_CHOICE, ChoicesGiven, "plan/why.j2:drivers", choices=fixed("drivers")),
+        Step("why.client", InputKind.TEXT, TextGiven, "plan/why.j2:client", store=to_project("client_organisation")),
+        Step(
+            "why.communities", InputKind.LIST, ItemsGiven, "plan/why.j2:communities",
+            store=new_communities, item_fields=("name", "place", "who", "needs", "signposting"),
+        ),
+        Step("what.outcomes", InputKind.MULTIPLE_CHOICE, ChoicesGiven, "plan/what.j2:outcomes", choices=outcome_choices),
+        Step(
+            "what.catalogue_measures", InputKind.MULTIPLE_CHOICE, ChoicesGiven, "plan/what.j2:catalogue_measures",
+            choices=catalogue_measure_choices, condition=outcomes_chosen, store=catalogue_measures,
+        ),
+        Step(
+            "what.own_measures", InputKind.LIST, ItemsGiven, "plan/what.j2:own_measures",
+            store=new_measures, item_fields=("name", "unit", "framework_code", "framework_name"), required_fields=2,
+        ),
+        Step(
+            "what.community", InputKind.SINGLE_CHOICE, ChoiceGiven, "plan/what.j2:community",
+            for_each="measure", choices=community_choices, condition=has_communities, store=measure_community,
+        ),
+        Step("how.method", InputKind.TEXT, TextGiven, "plan/how.j2:method", for_each="measure", store=to_measure("method")),
+        Step(
+            "how.data_source", InputKind.TEXT, TextGiven, "plan/how.j2:data_source",
+            for_each="measure", store=to_measure("data_source"),
+        ),
+        Step(
+            "how.baseline_value", InputKind.NUMBER, NumberGiven, "plan/how.j2:baseline_value",
+            for_each="measure", context=measure_unit, store=to_measure("baseline_value"),
+        ),
+        Step(
+            "how.baseline_date", InputKind.DATE, DateGiven, "plan/how.j2:baseline_date",
+            for_each="measure", store=to_measure("baseline_date"),
+        ),
+        Step(
+            "how.target_value", InputKind.NUMBER, NumberGiven, "plan/how.j2:target_value",
+            for_each="measure", context=measure_unit, store=to_measure("target_value"),
+        ),
+        Step(
+            "how.target_date", InputKind.DATE, DateGiven, "plan/how.j2:target_date",
+            for_each="measure", context=after_baseline, store=to_measure("target_date"),
+        ),
+        Step("how.evidence", InputKind.TEXT, TextGiven, "plan/how.j2:evidence", for_each="measure", store=to_measure("evidence")),
+        Step("how.owner", InputKind.TEXT, TextGiven, "plan/how.j2:owner", for_each="measure", store=to_measure("owner")),
+        Step("how_long.phases", InputKind.MULTIPLE_CHOICE, ChoicesGiven, "plan/how_long.j2:phases", choices=fixed("phases")),
+        Step(
+            "how_long.current_phase", InputKind.SINGLE_CHOICE, ChoiceGiven, "plan/how_long.j2:current_phase",
+            choices=fixed("phases"), store=to_project("phase"),
+        ),
+        Step(
+            "how_long.completion_date", InputKind.DATE, DateGiven, "plan/how_long.j2:completion_date",
+            store=to_project("planned_completion"),
+        ),
+        Step(
+            "how_long.handover_date", InputKind.DATE, DateGiven, "plan/how_long.j2:handover_date",
+            context=after_completion, store=to_project("handover_date"),
+        ),
+        Step("how_long.legacy_years", InputKind.NUMBER, NumberGiven, "plan/how_long.j2:legacy_years", context=legacy_years),
+        Step(
+            "how_long.next_custodians", InputKind.TEXT, TextGiven, "plan/how_long.j2:next_custodians",
+            store=to_project("next_custodian"),
+        ),
+        Step("how_long.inheritance", InputKind.TEXT, TextGiven, "plan/how_long.j2:inheritance"),
+        Step(
+            "monitoring.cadence", InputKind.SINGLE_CHOICE, ChoiceGiven, "plan/monitoring.j2:cadence",
+            for_each="measure", choices=fixed("cadences"), store=to_measure("cadence"),
+        ),
+        Step("monitoring.reminded", InputKind.MULTIPLE_CHOICE, ChoicesGiven, "plan/monitoring.j2:reminded", choices=fixed("reminded")),
+        Step("monitoring.updates_posted", InputKind.TEXT, TextGiven, "plan/monitoring.j2:updates_posted"),
+        Step("monitoring.default_thresholds", InputKind.YES_NO, YesNoGiven, "plan/monitoring.j2:default_thresholds"),
+        Step(
+            "monitoring.thresholds", InputKind.TEXT, ThresholdsGiven, "plan/monitoring.j2:thresholds",
+            condition=custom_thresholds,
+        ),
+        Step("monitoring.review_points", InputKind.TEXT, TextGiven, "plan/monitoring.j2:review_points"),
+    ),
+)

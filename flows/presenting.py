@@ -1,0 +1,59 @@
+"""Answers as people read them: one value described, and the whole plan summarised."""
+
+from typing import Any
+
+from flows.engine import Flow, FlowState, StepInstance
+from flows.inputs import InputKind
+from prompts import MarkupKind, format_date, format_number, render
+
+
+def describe(instance: StepInstance, state: FlowState, value: Any) -> str:
+    """A stored value as plain text (escaping is the job of the template it goes into)."""
+    kind = instance.step.kind
+    if kind in (InputKind.SINGLE_CHOICE, InputKind.MULTIPLE_CHOICE):
+        labels = {c.value: c.label for c in instance.choices(state)}
+        values = value if isinstance(value, list) else [value]
+        return "; ".join(labels.get(v, v) for v in values)
+    if kind == InputKind.NUMBER:
+        unit = instance.validation_context(state).get("unit", "")
+        return f"{format_number(value)} {unit}".strip()
+    if kind == InputKind.DATE:
+        return format_date(value)
+    if kind == InputKind.YES_NO:
+        return render("flow.j2:yes_no", MarkupKind.TEXT, value=value)
+    if kind == InputKind.LIST:
+        items = value if isinstance(value, list) else [value]
+        return "; ".join(item["name"] for item in items)
+    if isinstance(value, list):
+        return ", ".join(format_number(v) for v in value)
+    return str(value)
+
+
+def summary(flow: Flow, state: FlowState, markup: str) -> str:
+    """The plan summary: every current answer by question, then what is still unanswered."""
+    sections: dict[str, list[dict[str, Any]]] = {question: [] for question in flow.questions}
+    unanswered = []
+    for instance in flow.instances(state):
+        step = instance.step
+        entry = {
+            "label": render(step.prompt + "_label", MarkupKind.TEXT),
+            "measure": state.measure(instance.subject).name if instance.subject else None,
+            "question": step.question,
+        }
+        if not instance.answered(state):
+            unanswered.append(entry)
+        elif step.kind != InputKind.LIST:  # lists are shown whole, below
+            value = state.value(step.key, instance.subject)
+            sections[step.question].append({**entry, "value": describe(instance, state, value)})
+    communities = {c.id: c.name for c in state.communities}
+    return render(
+        "plan/summary.j2",
+        markup,
+        project=state.project,
+        sections=sections,
+        unanswered=unanswered,
+        communities=state.communities,
+        measures=[
+            {"measure": m, "community": communities.get(m.community_id)} for m in state.measures
+        ],
+    )

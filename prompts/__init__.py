@@ -1,0 +1,98 @@
+"""Every sentence a user reads, rendered from the Jinja2 templates beside this file.
+
+One environment per markup, built by one factory, all with StrictUndefined:
+- `text` for the terminal: values printed as they are;
+- `mrkdwn` for Slack: every interpolated value is escaped (`&`, `<`, `>`) by `finalize`, so no
+  user text can ping anyone or disguise a link; a template opts out with `|safe`, never in.
+Templates are never built from user data: user text is only ever a variable.
+"""
+
+import tomllib
+from datetime import date
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+HERE = Path(__file__).parent
+
+
+class MarkupKind(StrEnum):
+    TEXT = "text"
+    MRKDWN = "mrkdwn"
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Slack's three control characters; HTML escaping would show quotes as entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _finalize_text(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _finalize_mrkdwn(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, Markup):
+        return str(value)
+    return escape_mrkdwn(str(value))
+
+
+def format_date(value: date | str | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    return f"{value.day} {value:%b %Y}"
+
+
+def format_number(value: float | int | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0")
+
+
+@cache
+def environment(markup: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE),
+        undefined=StrictUndefined,
+        autoescape=False,
+        finalize=_finalize_mrkdwn if markup == MarkupKind.MRKDWN else _finalize_text,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["date"] = format_date
+    env.filters["number"] = format_number
+    return env
+
+
+def render(name: str, markup: str = MarkupKind.TEXT, **context: Any) -> str:
+    """Render `file.j2`, or one macro of it as `file.j2:macro`."""
+    env = environment(markup)
+    file, _, macro = name.partition(":")
+    template = env.get_template(file)
+    if not macro:
+        return template.render(**context).strip()
+    return str(getattr(template.make_module(vars=context), macro)()).strip()
+
+
+def has_macro(name: str) -> bool:
+    file, _, macro = name.partition(":")
+    return hasattr(environment(MarkupKind.TEXT).get_template(file).module, macro)
+
+
+@cache
+def vocabulary() -> dict[str, Any]:
+    """Choice labels and the words users type (skip, back, ...)."""
+    return tomllib.loads((HERE / "vocabulary.toml").read_text(encoding="utf-8"))
+
+
+@cache
+def catalogue(version: str) -> dict[str, Any]:
+    return tomllib.loads((HERE / "catalogue" / f"{version}.toml").read_text(encoding="utf-8"))

@@ -1,0 +1,144 @@
+"""The tables. Every row belongs to a workspace, directly or through its project.
+
+Answers are the plan's history: appended, never updated. Project, community and measure
+columns hold the current value of what the plan flow stored, so later readers (reminders,
+digests) need no replay of the history.
+"""
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC timestamps on every backend (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where UTC is expected")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+def timestamp() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Workspace(SQLModel, table=True):
+    """A Slack workspace (team, within an enterprise grid or not), or the local terminal one."""
+
+    __table_args__ = (UniqueConstraint("enterprise_id", "team_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: str = Field(default="", max_length=32)
+    team_id: str = Field(max_length=32)
+    name: str = Field(default="", max_length=200)
+    created_at: datetime = timestamp()
+
+
+class Project(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    name: str = Field(max_length=200)
+    channel_id: str | None = Field(default=None, max_length=32)
+    lead: str | None = Field(default=None, max_length=200)
+    client_organisation: str | None = None
+    phase: str | None = Field(default=None, max_length=32)
+    planned_completion: date | None = None
+    handover_date: date | None = None
+    next_custodian: str | None = None
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()
+
+
+class Community(SQLModel, table=True):
+    """A community the project serves, named granularly, with its needs and their source."""
+
+    __table_args__ = (UniqueConstraint("project_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    key: str = Field(max_length=16)  # stable within the project: c1, c2, ...
+    name: str
+    place: str | None = None
+    who: str | None = None
+    needs: str | None = None
+    signposting: str | None = None
+    created_at: datetime = timestamp()
+
+
+class Measure(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("project_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    key: str = Field(max_length=16)  # stable within the project: m1, m2, ...
+    name: str
+    unit: str = Field(max_length=64)
+    catalogue_ref: str | None = Field(default=None, max_length=64)  # e.g. ppn002-2025/2.1
+    outcome: str | None = Field(default=None, max_length=64)  # catalogue outcome key
+    framework_code: str | None = Field(default=None, max_length=64)  # the team's, e.g. a TOMs code
+    framework_name: str | None = None
+    community_id: int | None = Field(default=None, foreign_key="community.id")
+    method: str | None = None
+    data_source: str | None = None
+    baseline_value: float | None = None
+    baseline_date: date | None = None
+    target_value: float | None = None
+    target_date: date | None = None
+    evidence: str | None = None
+    owner: str | None = None
+    cadence: str | None = Field(default=None, max_length=32)
+    created_at: datetime = timestamp()
+
+
+class Answer(SQLModel, table=True):
+    """One version of one answer. The current answer is the highest version."""
+
+    # Also the index that finds an answer's current version.
+    __table_args__ = (UniqueConstraint("project_id", "question", "field", "subject", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    flow: str = Field(max_length=32)
+    flow_version: int
+    question: str = Field(max_length=32)  # why, what, how, how_long, monitoring
+    field: str = Field(max_length=64)
+    subject: str = Field(default="", max_length=16)  # "" for the project, else c1 / m1
+    value: Any = Field(sa_column=Column(JSON, nullable=False))
+    author: str = Field(max_length=200)
+    created_at: datetime = timestamp()
+    version: int
+
+
+class FlowSession(SQLModel, table=True):
+    """Where one user stands in one flow of one project; survives any process."""
+
+    __table_args__ = (UniqueConstraint("project_id", "flow", "user"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    flow: str = Field(max_length=32)
+    user: str = Field(max_length=200)
+    position: str | None = Field(default=None, max_length=128)  # step key, and :subject
+    status: str = Field(default="active", max_length=16)
+    started_at: datetime = timestamp()
+    updated_at: datetime = timestamp()

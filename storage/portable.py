@@ -1,0 +1,81 @@
+"""A project as one JSON document: `socialvalue export` writes it, `socialvalue import` reads it.
+
+Rows are written without their database ids (communities and measures are referred to by
+their keys), so a document restores into any database and exports again identically.
+"""
+
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.answers import answer_history
+from storage.flow_sessions import list_flow_sessions
+from storage.models import Answer, Community, FlowSession, Measure, Project, Workspace
+from storage.projects import get_or_create_workspace, get_project, list_communities, list_measures
+
+FORMAT = "socialvalue-project"
+FORMAT_VERSION = 1
+
+
+class ImportRefused(Exception):
+    """The document cannot be imported; the message says why."""
+
+
+def _row(model, *, exclude: set[str]) -> dict[str, Any]:
+    return model.model_dump(mode="json", exclude={"id", *exclude})
+
+
+async def export_project(session: AsyncSession, project: Project) -> dict[str, Any]:
+    workspace = await session.get(Workspace, project.workspace_id)
+    communities = await list_communities(session, project_id=project.id)
+    keys = {c.id: c.key for c in communities}
+    measures = await list_measures(session, project_id=project.id)
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "workspace": _row(workspace, exclude={"created_at"}),
+        "project": _row(project, exclude={"workspace_id"}),
+        "communities": [_row(c, exclude={"project_id"}) for c in communities],
+        "measures": [
+            {**_row(m, exclude={"project_id", "community_id"}), "community": keys.get(m.community_id)}
+            for m in measures
+        ],
+        "answers": [_row(a, exclude={"project_id"}) for a in await answer_history(session, project_id=project.id)],
+        "flow_sessions": [
+            _row(s, exclude={"project_id"}) for s in await list_flow_sessions(session, project_id=project.id)
+        ],
+    }
+
+
+async def import_project(session: AsyncSession, document: dict[str, Any]) -> Project:
+    """Restore an exported project into its workspace, which must not hold that name yet."""
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ImportRefused("not a socialvalue project export")
+    if document.get("format_version") != FORMAT_VERSION:
+        raise ImportRefused(f"export format version {document.get('format_version')} is not supported")
+    try:
+        workspace = await get_or_create_workspace(session, **document["workspace"])
+        name = document["project"]["name"]
+        if await get_project(session, workspace_id=workspace.id, name=name) is not None:
+            raise ImportRefused(f'the project "{name}" already exists in this workspace')
+        project = Project.model_validate({**document["project"], "workspace_id": workspace.id})
+        session.add(project)
+        await session.flush()
+        ids = {}
+        for row in document["communities"]:
+            community = Community.model_validate({**row, "project_id": project.id})
+            session.add(community)
+            await session.flush()
+            ids[community.key] = community.id
+        for row in document["measures"]:
+            fields = {k: v for k, v in row.items() if k != "community"}
+            community_id = ids[row["community"]] if row.get("community") else None
+            session.add(Measure.model_validate({**fields, "project_id": project.id, "community_id": community_id}))
+        for row in document["answers"]:
+            session.add(Answer.model_validate({**row, "project_id": project.id}))
+        for row in document["flow_sessions"]:
+            session.add(FlowSession.model_validate({**row, "project_id": project.id}))
+        await session.flush()
+    except (KeyError, TypeError, ValueError) as broken:
+        raise ImportRefused(f"the document is incomplete or malformed ({broken})") from broken
+    return project

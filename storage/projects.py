@@ -1,0 +1,86 @@
+"""Queries on workspaces, projects, their communities and measures. The caller commits."""
+
+from sqlalchemy import func
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Community, Measure, Project, Workspace
+
+LOCAL_TEAM_ID = "local"  # the terminal's workspace
+
+
+async def get_or_create_workspace(
+    session: AsyncSession, *, team_id: str, enterprise_id: str = "", name: str = ""
+) -> Workspace:
+    found = await session.exec(
+        select(Workspace).where(Workspace.team_id == team_id, Workspace.enterprise_id == enterprise_id)
+    )
+    workspace = found.first()
+    if workspace is None:
+        workspace = Workspace(team_id=team_id, enterprise_id=enterprise_id, name=name)
+        session.add(workspace)
+        await session.flush()
+    return workspace
+
+
+async def get_workspace(session: AsyncSession, *, team_id: str, enterprise_id: str = "") -> Workspace | None:
+    found = await session.exec(
+        select(Workspace).where(Workspace.team_id == team_id, Workspace.enterprise_id == enterprise_id)
+    )
+    return found.first()
+
+
+async def get_project(session: AsyncSession, *, workspace_id: int, name: str) -> Project | None:
+    found = await session.exec(
+        select(Project).where(Project.workspace_id == workspace_id, Project.name == name)
+    )
+    return found.first()
+
+
+async def create_project(session: AsyncSession, *, workspace_id: int, name: str, **fields) -> Project:
+    project = Project(workspace_id=workspace_id, name=name, **fields)
+    session.add(project)
+    await session.flush()
+    return project
+
+
+async def list_projects(session: AsyncSession, *, workspace_id: int) -> list[Project]:
+    found = await session.exec(
+        select(Project).where(Project.workspace_id == workspace_id).order_by(Project.name)
+    )
+    return list(found.all())
+
+
+async def list_communities(session: AsyncSession, *, project_id: int) -> list[Community]:
+    found = await session.exec(
+        select(Community).where(Community.project_id == project_id).order_by(Community.id)
+    )
+    return list(found.all())
+
+
+async def list_measures(session: AsyncSession, *, project_id: int) -> list[Measure]:
+    found = await session.exec(
+        select(Measure).where(Measure.project_id == project_id).order_by(Measure.id)
+    )
+    return list(found.all())
+
+
+async def _next_key(session: AsyncSession, table, prefix: str, project_id: int) -> str:
+    count = await session.scalar(select(func.count()).select_from(table).where(table.project_id == project_id))
+    return f"{prefix}{count + 1}"
+
+
+async def add_community(session: AsyncSession, *, project_id: int, **fields) -> Community:
+    key = await _next_key(session, Community, "c", project_id)
+    community = Community(project_id=project_id, key=key, **fields)
+    session.add(community)
+    await session.flush()
+    return community
+
+
+async def add_measure(session: AsyncSession, *, project_id: int, **fields) -> Measure:
+    key = await _next_key(session, Measure, "m", project_id)
+    measure = Measure(project_id=project_id, key=key, **fields)
+    session.add(measure)
+    await session.flush()
+    return measure

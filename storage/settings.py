@@ -1,0 +1,18 @@
+"""The one Settings object: environment variables and `.env`."""
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./socialvalue.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
