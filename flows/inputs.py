@@ -22,7 +22,7 @@ MAX_SHORT_TEXT = 200
 EARLIEST_YEAR, LATEST_YEAR = 1990, 2150
 MAX_NUMBER = 1e12
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %B %Y", "%d %b %Y")
-NUMBER = re.compile(r"^(?P<sign>-)?\s*[£$€]?\s*(?P<digits>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)\s*(?P<unit>.*)$")
+NUMBER = re.compile(r"^(?P<sign>-)?\s*[£$€]?\s*(?P<digits>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)\s*(?P<unit>(?:[^\d,.\s].*)?)$")
 
 
 class InputKind(StrEnum):

@@ -42,11 +42,13 @@ def outcome_choices(_state: FlowState, _subject: str) -> list[Choice]:
 
 
 def catalogue_measure_choices(state: FlowState, _subject: str) -> list[Choice]:
-    chosen = state.value("what.outcomes") or []
+    """The example measures of the chosen outcomes, and any picked before the outcomes changed."""
+    outcomes = state.value("what.outcomes") or []
+    picked = state.value("what.catalogue_measures") or []
     return [
         Choice(m["ref"], f"{m['name']} ({m['unit']})")
         for m in catalogue(CATALOGUE)["measures"]
-        if m["outcome"] in chosen
+        if m["outcome"] in outcomes or m["ref"] in picked
     ]
 
 

@@ -1,0 +1,191 @@
+"""The plan flow driven through the runner, checked by what is stored and what the user is told."""
+
+from datetime import date
+
+import pytest
+
+from flows.projects import local_project
+from storage.answers import answer_history, current_answers
+from storage.engine import transaction
+from storage.projects import list_communities, list_measures
+from tests.factories import say, say_all, start_plan
+
+PROJECT = "A38 Derby Junctions"
+
+WHY = [
+    "To leave lasting jobs & skills in Derby",
+    "1, 2",
+    "National Highways",
+    "Chaddesden residents | Derby DE21 | 12,000 households | safe crossings | Ward profile 2024\nSpondon | Derby | commuters",
+    "done",
+]
+WHAT = [
+    "2",  # Skills for growth
+    "1",  # Apprenticeships on the contract
+    "Local labour | FTE | NH-SV-03 | National Highways Social Value Plan",
+    "done",
+    "1",  # apprenticeships -> Chaddesden residents
+    "2",  # local labour -> Spondon
+]
+HOW = [
+    "Weeks of apprenticeship on site, from the apprenticeship register",
+    "Contractor's HR system",
+    "0",
+    "01/04/2026",
+    "520",
+    "31/03/2028",
+    "Apprenticeship agreements",
+    "Priya Shah",
+    "Headcount with home postcode within 10 miles",
+    "Monthly payroll returns",
+    "12 FTE",
+    "2026-04-01",
+    "40",
+    "31/03/2027",
+    "Payroll extracts",
+    "Tom Evans",
+]
+HOW_LONG = ["1, 2, 3, 4", "2", "30/09/2027", "31/10/2027", "3", "National Highways East Midlands operations", "The local labour target to 2030"]
+MONITORING = ["monthly", "3", "1, 2", "#a38-social-value", "no", "100, 85, 60", "Quarterly at the steering group"]
+WHOLE_PLAN = WHY + WHAT + HOW + HOW_LONG + MONITORING
+
+
+async def stored(engine):
+    async with transaction(engine) as db:
+        project = await local_project(db, name=PROJECT, lead="alice")
+        return (
+            project,
+            await list_communities(db, project_id=project.id),
+            await list_measures(db, project_id=project.id),
+            await answer_history(db, project_id=project.id),
+        )
+
+
+async def test_the_whole_plan_is_stored_where_later_features_read_it(engine):
+    first = await start_plan(engine)
+    assert first.step == "why.purpose" and first.progress.index == 1
+    reply = await say_all(engine, *WHOLE_PLAN)
+
+    assert reply.status == "complete"
+    assert "Every question is answered." in reply.text
+    for fragment in ("To leave lasting jobs & skills in Derby", "Spondon", "Local labour (FTE), code NH-SV-03",
+                     "520 apprenticeship weeks", "31 Mar 2028", "Quarterly", "100, 85, 60"):
+        assert fragment in reply.text
+
+    project, communities, measures, answers = await stored(engine)
+    assert project.client_organisation == "National Highways"
+    assert project.phase == "construction"
+    assert project.planned_completion == date(2027, 9, 30)
+    assert project.handover_date == date(2027, 10, 31)
+    assert project.next_custodian == "National Highways East Midlands operations"
+    assert [(c.key, c.name, c.place, c.needs, c.signposting) for c in communities] == [
+        ("c1", "Chaddesden residents", "Derby DE21", "safe crossings", "Ward profile 2024"),
+        ("c2", "Spondon", "Derby", None, None),
+    ]
+    apprenticeships, labour = measures
+    assert (apprenticeships.key, apprenticeships.catalogue_ref, apprenticeships.unit) == ("m1", "ppn002-2025/2.1", "apprenticeship weeks")
+    assert (labour.framework_code, labour.framework_name) == ("NH-SV-03", "National Highways Social Value Plan")
+    assert apprenticeships.community_id == communities[0].id and labour.community_id == communities[1].id
+    assert (labour.baseline_value, labour.baseline_date, labour.target_value, labour.target_date) == (
+        12, date(2026, 4, 1), 40, date(2027, 3, 31))
+    assert (apprenticeships.owner, apprenticeships.cadence, labour.cadence) == ("Priya Shah", "monthly", "quarterly")
+
+    by_key = {(a.question, a.field, a.subject): a for a in answers}
+    assert by_key[("why", "drivers", "")].value == ["statutory", "client"]
+    assert by_key[("why", "communities", "c2")].value["name"] == "Spondon"
+    assert by_key[("how", "baseline_date", "m2")].value == "2026-04-01"
+    assert by_key[("monitoring", "thresholds", "")].value == [100, 85, 60]
+    assert all(a.author == "alice" and a.version == 1 and a.flow == "plan" and a.flow_version == 1 for a in answers)
+
+
+async def test_an_edit_is_a_new_version_and_the_old_one_is_kept(engine):
+    await start_plan(engine)
+    await say(engine, "First purpose")
+    joined = await start_plan(engine, user="bob")  # a second member starts at the first unanswered
+    assert joined.step == "why.drivers"
+    reply = await say(engine, "back", user="bob")
+    assert reply.step == "why.purpose"
+    assert "Current answer: First purpose" in reply.text
+    await say(engine, "Better purpose", user="bob")
+
+    *_, answers = await stored(engine)
+    purposes = [(a.version, a.value, a.author) for a in answers if a.field == "purpose"]
+    assert purposes == [(1, "First purpose", "alice"), (2, "Better purpose", "bob")]
+    async with transaction(engine) as db:
+        project = await local_project(db, name=PROJECT, lead="alice")
+        current = await current_answers(db, project_id=project.id)
+    assert current[("why", "purpose", "")].value == "Better purpose"
+
+
+BAD_INPUT = [
+    ([], "", "why.purpose", "empty"),
+    ([], "x" * 10_000, "why.purpose", "10000 characters long"),
+    (["Purpose"], "9", "why.drivers", '"9" is not one of the choices'),
+    (WHY[:3], "| Derby", "why.communities", "lacks a required part"),
+    (WHY + WHAT[:2], "Local labour", "what.own_measures", "lacks a required part"),
+    (WHY + WHAT[:4], "Nowhere", "what.community:m1", "not one of the choices"),
+    (WHY + WHAT + HOW[:2], "ten", "how.baseline_value:m1", "Please give a number in apprenticeship weeks"),
+    (WHY + WHAT + HOW[:2], "🚧", "how.baseline_value:m1", "Please give a number"),
+    (WHY + WHAT + HOW[:3], "31/02/2027", "how.baseline_date:m1", "not a date in the calendar"),
+    (WHY + WHAT + HOW[:5], "01/01/2026", "how.target_date:m1", "before 1 Apr 2026"),
+    (WHY + WHAT + HOW + HOW_LONG[:4], "300", "how_long.legacy_years", "no larger than 50 years"),
+    (WHY + WHAT + HOW + HOW_LONG + MONITORING[:4], "maybe", "monitoring.default_thresholds", "yes or no"),
+    (WHY + WHAT + HOW + HOW_LONG + MONITORING[:5], "60, 85, 100", "monitoring.thresholds", "highest first"),
+]
+
+
+@pytest.mark.parametrize("before, bad, step, explanation", BAD_INPUT, ids=[b[2] + ":" + b[1][:12] for b in BAD_INPUT])
+async def test_bad_input_is_explained_the_question_repeated_and_nothing_stored(engine, before, bad, step, explanation):
+    await start_plan(engine)
+    await say_all(engine, *before)
+    *_, answers_before = await stored(engine)
+
+    reply = await say(engine, bad)
+
+    assert reply.error and explanation in reply.notice
+    assert "\n" not in reply.notice
+    assert reply.step == step and reply.status == "asking"
+    *_, answers_after = await stored(engine)
+    assert len(answers_after) == len(answers_before)
+
+
+async def test_skipped_questions_are_listed_as_unanswered(engine):
+    await start_plan(engine)
+    reply = await say(engine, "Jobs for Derby")
+    while reply.status == "asking":
+        reply = await say(engine, "skip")
+    assert reply.status == "complete"
+    assert "Jobs for Derby" in reply.text
+    assert "Still unanswered (16)" in reply.text and "• Drivers" in reply.text
+    *_, answers = await stored(engine)
+    assert [a.field for a in answers] == ["purpose"]
+
+
+async def test_pause_then_resume_where_the_user_stopped(engine):
+    await start_plan(engine)
+    await say_all(engine, "Purpose", "1")
+    paused = await say(engine, "pause")
+    assert paused.status == "paused" and "saved" in paused.text
+
+    resumed = await start_plan(engine)
+    assert resumed.step == "why.client" and resumed.progress.index == 3
+
+
+async def test_back_at_the_first_question_says_so(engine):
+    await start_plan(engine)
+    reply = await say(engine, "back")
+    assert reply.step == "why.purpose" and "first question" in reply.notice
+
+
+async def test_help_shows_the_guidance_of_the_question(engine):
+    await start_plan(engine)
+    reply = await say(engine, "help")
+    assert reply.show_help and "A38 works" in reply.help and reply.step == "why.purpose"
+
+
+async def test_progress_counts_the_questions_each_measure_adds(engine):
+    await start_plan(engine)
+    before = await say_all(engine, *WHY, "2")
+    after = await say(engine, "1, 2")  # two catalogue measures
+    # per measure: its community, eight "how" questions and its cadence
+    assert after.progress.total == before.progress.total + 2 * 10
