@@ -72,10 +72,10 @@ def environment(markup: str) -> Environment:
     return env
 
 
-def render(name: str, markup: str = MarkupKind.TEXT, **context: Any) -> str:
+def render(template: str, markup: str = MarkupKind.TEXT, /, **context: Any) -> str:
     """Render `file.j2`, or one macro of it as `file.j2:macro`."""
     env = environment(markup)
-    file, _, macro = name.partition(":")
+    file, _, macro = template.partition(":")
     template = env.get_template(file)
     if not macro:
         return template.render(**context).strip()

@@ -1,0 +1,123 @@
+"""The `socialvalue` command as a user runs it: a real process, a real database file or server."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.flows.test_plan import WHOLE_PLAN
+
+PROJECT = "A38 Derby Junctions"
+SOCIALVALUE = str(Path(sys.executable).with_name("socialvalue"))
+
+
+def run(database_url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    return subprocess.run([SOCIALVALUE, *args], input=stdin, capture_output=True, text=True, env=env, timeout=120)
+
+
+def chat(database_url: str, *lines: str, user: str = "alice") -> subprocess.CompletedProcess:
+    return run(database_url, "chat", "--project", PROJECT, "--user", user, stdin="".join(f"{line}\n" for line in lines))
+
+
+def export(database_url: str) -> dict:
+    done = run(database_url, "export", "--project", PROJECT)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_purpose_then_skips_from_a_pipe_reaches_the_summary_and_is_kept(database_url):
+    done = chat(database_url, "To leave lasting jobs in Derby", *["skip"] * 16)
+    assert done.returncode == 0, done.stderr
+    assert "[1 of 17]" in done.stdout
+    assert "Social value plan: A38 Derby Junctions" in done.stdout
+    assert "Purpose: To leave lasting jobs in Derby" in done.stdout
+    assert "Still unanswered (16)" in done.stdout
+
+    document = export(database_url)
+    purposes = [a for a in document["answers"] if a["field"] == "purpose"]
+    assert [(a["value"], a["author"], a["version"]) for a in purposes] == [("To leave lasting jobs in Derby", "alice", 1)]
+
+    again = chat(database_url, "1", "quit", user="alice")  # resumes at the first unanswered question
+    assert again.returncode == 0, again.stderr
+    assert "[2 of 17] What drives this?" in again.stdout
+    after = export(database_url)
+    assert [a for a in after["answers"] if a["field"] == "purpose"] == purposes
+    assert [a["value"] for a in after["answers"] if a["field"] == "drivers"] == [["statutory"]]
+
+
+def test_the_whole_plan_in_the_terminal(database_url):
+    done = chat(database_url, *WHOLE_PLAN)
+    assert done.returncode == 0, done.stderr
+    assert "Every question is answered." in done.stdout
+    document = export(database_url)
+    assert [m["name"] for m in document["measures"]] == ["Apprenticeships on the contract", "Local labour"]
+    assert document["measures"][1]["community"] == "c2"
+    assert document["project"]["handover_date"] == "2027-10-31"
+
+
+def test_bad_input_in_the_terminal_is_explained_and_not_stored(database_url):
+    done = chat(database_url, "", "Purpose", "ten", "quit")
+    assert done.returncode == 0, done.stderr
+    assert "! The answer is empty." in done.stdout
+    assert '! "ten" is not one of the choices.' in done.stdout
+    assert "Saved. Run the same command again" in done.stdout
+    answers = export(database_url)["answers"]
+    assert [(a["field"], a["value"]) for a in answers] == [("purpose", "Purpose")]
+
+
+def test_end_of_input_saves_and_leaves(database_url):
+    done = chat(database_url, "Purpose")
+    assert done.returncode == 0 and "Saved." in done.stdout
+
+
+def test_export_of_an_unknown_project_is_one_line_and_exit_code_1(database_url):
+    done = run(database_url, "export", "--project", "Nowhere Bypass")
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == ['No project named "Nowhere Bypass" in this workspace.']
+    assert done.stdout == ""
+
+
+def test_export_import_export_is_identical(database_url, tmp_path, request):
+    chat(database_url, *WHOLE_PLAN[:30], "back", "An edited answer", "pause")
+    first = run(database_url, "export", "--project", PROJECT, "--out", str(tmp_path / "a38.json"))
+    assert first.returncode == 0, first.stderr
+
+    empty = _fresh_copy(request, tmp_path)
+    imported = run(empty, "import", str(tmp_path / "a38.json"))
+    assert imported.returncode == 0, imported.stderr
+    assert 'Imported "A38 Derby Junctions"' in imported.stdout
+    assert export(empty) == json.loads((tmp_path / "a38.json").read_text())
+
+    again = run(empty, "import", str(tmp_path / "a38.json"))
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def _fresh_copy(request, tmp_path) -> str:
+    """A second, empty database on the same backend as this test's."""
+    url = request.node.callspec.params["database_url"]
+    if url == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    from tests.conftest import POSTGRES_URL, _pg_admin, _with_database
+
+    name = f"socialvalue_import_{os.getpid()}"
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
+    request.addfinalizer(lambda: _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    return _with_database(POSTGRES_URL, name)
+
+
+@pytest.mark.parametrize("content", ["not json", '{"format": "something else"}', '{"format": "socialvalue-project", "format_version": 1}'])
+def test_import_of_a_broken_file_is_refused_and_stores_nothing(database_url, tmp_path, content):
+    path = tmp_path / "broken.json"
+    path.write_text(content)
+    done = run(database_url, "import", str(path))
+    assert done.returncode == 1 and done.stderr.startswith(f"Cannot import {path}:")
+    assert run(database_url, "export", "--project", PROJECT).returncode == 1
+
+
+def test_db_upgrade(database_url):
+    done = run(database_url, "db", "upgrade")
+    assert done.returncode == 0 and "up to date" in done.stdout
