@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.terminal import chat
 from flows.projects import find_project
-from prompts import render
+from prompts import cli_help, render
 from storage.engine import create_engine, transaction
 from storage.migrate import upgrade
 from storage.portable import ImportRefused, export_project, import_project
@@ -18,24 +18,25 @@ from storage.settings import get_settings
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="socialvalue", description="Social value planning for infrastructure projects.")
+    words = cli_help()
+    root = argparse.ArgumentParser(prog="socialvalue", description=words["socialvalue"])
     commands = root.add_subparsers(dest="command", required=True)
 
-    chat_ = commands.add_parser("chat", help="answer the five questions of a project's plan in the terminal")
-    chat_.add_argument("--project", required=True, help="project name (created if new)")
-    chat_.add_argument("--user", default=getpass.getuser(), help="who is answering (default: your login)")
+    chat_ = commands.add_parser("chat", help=words["chat"])
+    chat_.add_argument("--project", required=True, help=words["chat_project"])
+    chat_.add_argument("--user", default=getpass.getuser(), help=words["chat_user"])
 
-    db = commands.add_parser("db", help="database maintenance")
+    db = commands.add_parser("db", help=words["db"])
     db_commands = db.add_subparsers(dest="db_command", required=True)
-    db_commands.add_parser("upgrade", help="apply the database migrations")
+    db_commands.add_parser("upgrade", help=words["db_upgrade"])
 
-    export = commands.add_parser("export", help="write a project, its plan and every answer version as JSON")
-    export.add_argument("--project", required=True)
-    export.add_argument("--team", default=LOCAL_TEAM_ID, help="Slack team id of the workspace (default: the terminal's)")
-    export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    export = commands.add_parser("export", help=words["export"])
+    export.add_argument("--project", required=True, help=words["export_project"])
+    export.add_argument("--team", default=LOCAL_TEAM_ID, help=words["export_team"])
+    export.add_argument("--out", type=Path, help=words["export_out"])
 
-    import_ = commands.add_parser("import", help="restore a project from an export")
-    import_.add_argument("file", type=Path)
+    import_ = commands.add_parser("import", help=words["import"])
+    import_.add_argument("file", type=Path, help=words["import_file"])
     return root
 
 
@@ -83,12 +84,17 @@ async def _import(engine, args: argparse.Namespace) -> int:
         document = json.loads(args.file.read_text(encoding="utf-8"))
         async with transaction(engine) as db:
             project = await import_project(db, document)
-    except (OSError, ValueError, ImportRefused) as refused:
-        reason = refused.strerror if isinstance(refused, OSError) else str(refused)
-        print(render("terminal.j2:import_refused", path=args.file, reason=reason), file=sys.stderr)
-        return 1
-    print(render("terminal.j2:imported", name=project.name, answers=len(document["answers"])))
-    return 0
+    except ImportRefused as refused:
+        reason = render(f"terminal.j2:{refused.reason}", **refused.context)
+    except OSError as unreadable:
+        reason = unreadable.strerror
+    except ValueError:
+        reason = render("terminal.j2:import_not_json")
+    else:
+        print(render("terminal.j2:imported", name=project.name, answers=len(document["answers"])))
+        return 0
+    print(render("terminal.j2:import_refused", path=args.file, reason=reason), file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -94,5 +94,10 @@ def vocabulary() -> dict[str, Any]:
 
 
 @cache
+def cli_help() -> dict[str, str]:
+    return tomllib.loads((HERE / "cli.toml").read_text(encoding="utf-8"))
+
+
+@cache
 def catalogue(version: str) -> dict[str, Any]:
     return tomllib.loads((HERE / "catalogue" / f"{version}.toml").read_text(encoding="utf-8"))

@@ -18,7 +18,12 @@ FORMAT_VERSION = 1
 
 
 class ImportRefused(Exception):
-    """The document cannot be imported; the message says why."""
+    """The document cannot be imported. `reason` names the explanation in prompts/terminal.j2."""
+
+    def __init__(self, reason: str, **context: Any) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.context = context
 
 
 def _row(model, *, exclude: set[str]) -> dict[str, Any]:
@@ -50,14 +55,14 @@ async def export_project(session: AsyncSession, project: Project) -> dict[str, A
 async def import_project(session: AsyncSession, document: dict[str, Any]) -> Project:
     """Restore an exported project into its workspace, which must not hold that name yet."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ImportRefused("not a socialvalue project export")
+        raise ImportRefused("import_not_an_export")
     if document.get("format_version") != FORMAT_VERSION:
-        raise ImportRefused(f"export format version {document.get('format_version')} is not supported")
+        raise ImportRefused("import_version", version=document.get("format_version"))
     try:
         workspace = await get_or_create_workspace(session, **document["workspace"])
         name = document["project"]["name"]
         if await get_project(session, workspace_id=workspace.id, name=name) is not None:
-            raise ImportRefused(f'the project "{name}" already exists in this workspace')
+            raise ImportRefused("import_exists", name=name)
         project = Project.model_validate({**document["project"], "workspace_id": workspace.id})
         session.add(project)
         await session.flush()
@@ -77,5 +82,5 @@ async def import_project(session: AsyncSession, document: dict[str, Any]) -> Pro
             session.add(FlowSession.model_validate({**row, "project_id": project.id}))
         await session.flush()
     except (KeyError, TypeError, ValueError) as broken:
-        raise ImportRefused(f"the document is incomplete or malformed ({broken})") from broken
+        raise ImportRefused("import_malformed", detail=str(broken).splitlines()[0]) from broken
     return project

@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 
 from storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from storage.engine import create_engine
+from storage.settings import get_settings
 
 target_metadata = SQLModel.metadata
 
@@ -23,7 +24,9 @@ def run_migrations(connection) -> None:
 
 
 async def run_async_migrations() -> None:
-    engine = create_engine(context.config.get_main_option("sqlalchemy.url"))
+    # `socialvalue db upgrade` passes the URL; the plain `alembic` command reads DATABASE_URL.
+    url = context.config.get_main_option("sqlalchemy.url") or get_settings().database_url
+    engine = create_engine(url)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(run_migrations)

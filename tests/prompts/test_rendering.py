@@ -1,0 +1,54 @@
+"""Wording comes from the templates; user text in Slack markup is escaped, and only there."""
+
+import pytest
+from jinja2 import UndefinedError
+
+from flows.plan import PLAN
+from flows.runner import answer_flow, open_flow
+from flows.projects import local_project
+from prompts import MarkupKind, escape_mrkdwn, render
+from storage.engine import transaction
+from storage.models import Measure, Project
+
+HOSTILE = "<!channel> <@U123> <https://evil.example|your bank> & {{ 7*7 }} {% for x in y %}"
+
+
+def test_mrkdwn_escapes_exactly_slacks_three_control_characters():
+    assert escape_mrkdwn("<!here> & \"quotes\" 'stay'") == "&lt;!here&gt; &amp; \"quotes\" 'stay'"
+
+
+def test_every_value_in_slack_text_is_escaped_and_the_terminal_shows_it_as_typed():
+    assert render("flow.j2:saved", MarkupKind.MRKDWN, value=HOSTILE) == (
+        "Saved: &lt;!channel&gt; &lt;@U123&gt; &lt;https://evil.example|your bank&gt; &amp; {{ 7*7 }} {% for x in y %}"
+    )
+    assert render("flow.j2:saved", MarkupKind.TEXT, value=HOSTILE) == f"Saved: {HOSTILE}"
+
+
+def test_a_missing_variable_is_an_error_not_an_empty_string():
+    with pytest.raises(UndefinedError):
+        render("flow.j2:saved", MarkupKind.TEXT)
+
+
+@pytest.mark.parametrize("markup", list(MarkupKind))
+def test_every_step_of_the_plan_renders_its_prompt_help_and_label(markup):
+    context = {"project": Project(workspace_id=1, name=HOSTILE), "measure": Measure(project_id=1, key="m1", name=HOSTILE, unit="FTE")}
+    for step in PLAN.steps:
+        for suffix in ("", "_help", "_label"):
+            text = render(step.prompt + suffix, markup, **context)
+            assert text
+            if markup == MarkupKind.MRKDWN:
+                assert "<!channel>" not in text and "<@U123>" not in text
+
+
+async def test_hostile_answers_reach_slack_markup_as_text(engine):
+    async with transaction(engine) as db:
+        project = await local_project(db, name=HOSTILE, lead="alice")
+        await open_flow(db, PLAN, project=project, user="alice", markup=MarkupKind.MRKDWN)
+        reply = await answer_flow(db, PLAN, project=project, user="alice", text=HOSTILE, markup=MarkupKind.MRKDWN)
+        for _ in range(16):
+            reply = await answer_flow(db, PLAN, project=project, user="alice", text="skip", markup=MarkupKind.MRKDWN)
+    assert reply.status == "complete"
+    for live in ("<!channel>", "<@U123>", "<https://evil.example"):
+        assert live not in reply.text
+    assert "Purpose: &lt;!channel&gt; &lt;@U123&gt; &lt;https://evil.example|your bank&gt; &amp; {{ 7*7 }}" in reply.text
+    assert "49" not in reply.text
