@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.flows.test_plan import WHOLE_PLAN
+from tests.flows.test_plan import BAD_INPUT, WHOLE_PLAN
 
 PROJECT = "A38 Derby Junctions"
 SOCIALVALUE = str(Path(sys.executable).with_name("socialvalue"))
@@ -67,6 +67,25 @@ def test_bad_input_in_the_terminal_is_explained_and_not_stored(database_url):
     assert "Saved. Run the same command again" in done.stdout
     answers = export(database_url)["answers"]
     assert [(a["field"], a["value"]) for a in answers] == [("purpose", "Purpose")]
+
+
+def test_bad_input_of_every_kind_in_the_terminal_changes_nothing(database_url, tmp_path):
+    """The whole plan with a bad answer before each good one: the same plan is stored as without."""
+    lines = []
+    for index, good in enumerate(WHOLE_PLAN):
+        lines += [bad for before, bad, _, _ in BAD_INPUT if len(before) == index]
+        lines.append(good)
+    done = chat(database_url, *lines)
+    assert done.returncode == 0, done.stderr
+    for _, _, _, explanation in BAD_INPUT:
+        assert explanation in done.stdout
+    assert "Every question is answered." in done.stdout
+
+    clean_url = f"sqlite+aiosqlite:///{tmp_path / 'clean.db'}"
+    chat(clean_url, *WHOLE_PLAN)
+    def plan_of(url):
+        return sorted((a["question"], a["field"], a["subject"], json.dumps(a["value"]), a["version"]) for a in export(url)["answers"])
+    assert plan_of(database_url) == plan_of(clean_url)
 
 
 def test_end_of_input_saves_and_leaves(database_url):
