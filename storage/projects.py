@@ -23,13 +23,6 @@ async def get_or_create_workspace(
     return workspace
 
 
-async def get_workspace(session: AsyncSession, *, team_id: str, enterprise_id: str = "") -> Workspace | None:
-    found = await session.exec(
-        select(Workspace).where(Workspace.team_id == team_id, Workspace.enterprise_id == enterprise_id)
-    )
-    return found.first()
-
-
 async def get_project(session: AsyncSession, *, workspace_id: int, name: str) -> Project | None:
     found = await session.exec(
         select(Project).where(Project.workspace_id == workspace_id, Project.name == name)
