@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from bot.server import serve_http, serve_socket_mode
 from bot.terminal import chat
 from flows.projects import find_project
 from prompts import cli_help, render
@@ -37,12 +38,24 @@ def parser() -> argparse.ArgumentParser:
 
     import_ = commands.add_parser("import", help=words["import"])
     import_.add_argument("file", type=Path, help=words["import_file"])
+
+    serve = commands.add_parser("serve", help=words["serve"])
+    serve.add_argument("--port", type=int, default=None, help=words["serve_port"])
+    serve.add_argument("--host", default="0.0.0.0", help=words["serve_host"])
+    commands.add_parser("socket", help=words["socket"])
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    url = get_settings().database_url
+    settings = get_settings()
+    if args.command == "serve":
+        asyncio.run(serve_http(settings, args.port or settings.port, args.host))
+        return 0
+    if args.command == "socket":
+        asyncio.run(serve_socket_mode(settings))
+        return 0
+    url = settings.database_url
     upgrade(url)
     if args.command == "db":
         print(render("terminal.j2:upgraded", url=url.split("@")[-1]))

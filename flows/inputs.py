@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from prompts import vocabulary
 
-MAX_TEXT = 3000  # Slack's largest plain_text_input, so a modal can edit any answer
+MAX_TEXT = 5000  # a long paragraph; a Slack form edits up to 3,000 (see flows/editing.py)
 MAX_SHORT_TEXT = 200
 EARLIEST_YEAR, LATEST_YEAR = 1990, 2150
 MAX_NUMBER = 1e12

@@ -1,10 +1,14 @@
 """Answers as people read them: one value described, and the whole plan summarised."""
 
+from dataclasses import dataclass
 from typing import Any
 
-from flows.engine import Flow, FlowState, StepInstance
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from flows.engine import Flow, FlowState, StepInstance, load_state
 from flows.inputs import InputKind
 from prompts import MarkupKind, format_date, format_number, render
+from storage.models import Project
 
 
 def describe(instance: StepInstance, state: FlowState, value: Any) -> str:
@@ -57,3 +61,42 @@ def summary(flow: Flow, state: FlowState, markup: str) -> str:
             {"measure": m, "community": communities.get(m.community_id)} for m in state.measures
         ],
     )
+
+
+def completion(flow: Flow, state: FlowState) -> tuple[int, int]:
+    """(answered, total) over the questions that apply now."""
+    instances = flow.instances(state)
+    return sum(1 for i in instances if i.answered(state)), len(instances)
+
+
+@dataclass(frozen=True)
+class EditTarget:
+    """One form of the plan: a guiding question, or for "how" one measure of it."""
+
+    question: str
+    subject: str = ""
+    measure: str = ""
+
+
+@dataclass(frozen=True)
+class Overview:
+    summary: str
+    answered: int
+    total: int
+    edit_targets: tuple[EditTarget, ...]
+
+
+async def overview(db: AsyncSession, flow: Flow, project: Project, markup: str) -> Overview:
+    state = await load_state(db, project)
+    answered, total = completion(flow, state)
+    targets = []
+    for question in flow.questions:
+        if all(step.for_each for step in flow.steps if step.question == question):
+            targets += [EditTarget(question, m.key, m.name) for m in state.measures]
+        else:
+            targets.append(EditTarget(question))
+    return Overview(summary(flow, state, markup), answered, total, tuple(targets))
+
+
+async def plan_completion(db: AsyncSession, flow: Flow, project: Project) -> tuple[int, int]:
+    return completion(flow, await load_state(db, project))

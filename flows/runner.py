@@ -16,7 +16,12 @@ from flows.inputs import Choice, InputKind
 from flows.presenting import describe, summary
 from prompts import MarkupKind, has_macro, render, vocabulary
 from storage.answers import append_answer
-from storage.flow_sessions import get_or_create_flow_session, move_flow_session
+from storage.flow_sessions import (
+    get_or_create_flow_session,
+    latest_flow_session,
+    move_flow_session,
+    place_flow_session,
+)
 from storage.models import FlowSession, Project
 
 ASKING, PAUSED, COMPLETE = "asking", "paused", "complete"
@@ -68,15 +73,26 @@ async def open_flow(
 
 
 async def answer_flow(
-    db: AsyncSession, flow: Flow, *, project: Project, user: str, text: str, markup: str = MarkupKind.TEXT
+    db: AsyncSession,
+    flow: Flow,
+    *,
+    project: Project,
+    user: str,
+    text: str,
+    markup: str = MarkupKind.TEXT,
+    expected_step: str | None = None,
 ) -> Reply:
-    """Take one message from the user at the step they are on."""
+    """Take one message from the user at the step they are on. A click on a button of an
+    earlier question (`expected_step` no longer current) is refused: nothing is stored."""
     flow_session = await get_or_create_flow_session(db, project_id=project.id, flow=flow.name, user=user)
     state = await load_state(db, project)
     instances = flow.instances(state)
     current = _find(instances, flow_session.position)
-    if current is None:
+    if current is None or flow_session.status == COMPLETE:
         return await open_flow(db, flow, project=project, user=user, markup=markup)
+    if expected_step is not None and expected_step != current.id:
+        notice = render("flow.j2:moved_on", markup)
+        return _ask(flow, state, instances, current, markup, notice=notice, error=True)
 
     command = _command(text)
     if command == "pause":
@@ -96,9 +112,9 @@ async def answer_flow(
     try:
         value = current.step.given.check(text, current.validation_context(state))
     except ValidationError as invalid:
-        return _ask(flow, state, instances, current, markup, notice=_explain(invalid, markup), error=True)
+        return _ask(flow, state, instances, current, markup, notice=explain(invalid, markup), error=True)
 
-    subjects = await _store(db, flow, state, current, value, user)
+    subjects = await store_answer(db, flow, state, current, value, user)
     state = await load_state(db, project)
     instances = flow.instances(state)
     if current.step.kind == InputKind.LIST:
@@ -109,7 +125,7 @@ async def answer_flow(
     return await _go(db, flow, flow_session, state, instances, _after(instances, current), markup, notice=notice)
 
 
-async def _store(
+async def store_answer(
     db: AsyncSession, flow: Flow, state: FlowState, instance: StepInstance, value: Any, author: str
 ) -> list[str]:
     """Append the answer to the history and apply it where the step says, in one transaction."""
@@ -159,7 +175,7 @@ def _after(instances: list[StepInstance], current: StepInstance) -> StepInstance
     return instances[index + 1] if index + 1 < len(instances) else None
 
 
-def _explain(invalid: ValidationError, markup: str) -> str:
+def explain(invalid: ValidationError, markup: str) -> str:
     error = invalid.errors()[0]
     name = f"errors.j2:{error['type']}"
     if not has_macro(name):
@@ -218,3 +234,23 @@ def _ask(
 
 def _complete(flow: Flow, state: FlowState, markup: str, notice: str = "") -> Reply:
     return Reply(status=COMPLETE, text=summary(flow, state, markup), notice=notice)
+
+
+async def active_conversation(
+    db: AsyncSession, flow: Flow, *, workspace_id: int, user: str
+) -> tuple[Project, FlowSession] | None:
+    """The conversation a message from this user belongs to: their most recent active one."""
+    return await latest_flow_session(db, workspace_id=workspace_id, user=user, flow=flow.name, status="active")
+
+
+async def remember_place(
+    db: AsyncSession, flow: Flow, *, project: Project, user: str, channel: str, thread_ts: str | None,
+    question_ts: str | None,
+) -> None:
+    """Where the conversation is held now, and which message asks the current question."""
+    flow_session = await get_or_create_flow_session(db, project_id=project.id, flow=flow.name, user=user)
+    await place_flow_session(db, flow_session, channel=channel, thread_ts=thread_ts, question_ts=question_ts)
+
+
+async def flow_session_of(db: AsyncSession, flow: Flow, *, project: Project, user: str) -> FlowSession:
+    return await get_or_create_flow_session(db, project_id=project.id, flow=flow.name, user=user)

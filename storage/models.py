@@ -140,5 +140,16 @@ class FlowSession(SQLModel, table=True):
     user: str = Field(max_length=200)
     position: str | None = Field(default=None, max_length=128)  # step key, and :subject
     status: str = Field(default="active", max_length=16)
+    # Where the conversation is held, for transports that have places (a Slack DM or thread).
+    channel: str | None = Field(default=None, max_length=32)
+    thread_ts: str | None = Field(default=None, max_length=32)
+    question_ts: str | None = Field(default=None, max_length=32)  # the message asking `position`
     started_at: datetime = timestamp()
     updated_at: datetime = timestamp()
+
+
+class SlackEvent(SQLModel, table=True):
+    """An Events API delivery already handled: Slack retries, and a retry may reach any process."""
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    received_at: datetime = timestamp()

@@ -4,7 +4,7 @@ from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Community, Measure, Project, Workspace
+from storage.models import Community, FlowSession, Measure, Project, Workspace
 
 LOCAL_TEAM_ID = "local"  # the terminal's workspace
 
@@ -30,6 +30,13 @@ async def get_project(session: AsyncSession, *, workspace_id: int, name: str) ->
     return found.first()
 
 
+async def get_project_by_id(session: AsyncSession, *, workspace_id: int, project_id: int) -> Project | None:
+    found = await session.exec(
+        select(Project).where(Project.workspace_id == workspace_id, Project.id == project_id)
+    )
+    return found.first()
+
+
 async def create_project(session: AsyncSession, *, workspace_id: int, name: str, **fields) -> Project:
     project = Project(workspace_id=workspace_id, name=name, **fields)
     session.add(project)
@@ -40,6 +47,26 @@ async def create_project(session: AsyncSession, *, workspace_id: int, name: str,
 async def list_projects(session: AsyncSession, *, workspace_id: int) -> list[Project]:
     found = await session.exec(
         select(Project).where(Project.workspace_id == workspace_id).order_by(Project.name)
+    )
+    return list(found.all())
+
+
+async def list_channel_projects(session: AsyncSession, *, workspace_id: int, channel_id: str) -> list[Project]:
+    found = await session.exec(
+        select(Project)
+        .where(Project.workspace_id == workspace_id, Project.channel_id == channel_id)
+        .order_by(Project.name)
+    )
+    return list(found.all())
+
+
+async def list_user_projects(session: AsyncSession, *, workspace_id: int, user: str) -> list[Project]:
+    """Projects the user leads or has answered questions of."""
+    answering = select(FlowSession.project_id).where(FlowSession.user == user)
+    found = await session.exec(
+        select(Project)
+        .where(Project.workspace_id == workspace_id, (Project.lead == user) | Project.id.in_(answering))
+        .order_by(Project.name)
     )
     return list(found.all())
 

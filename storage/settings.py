@@ -11,6 +11,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE_URL
+    slack_bot_token: str = ""  # xoxb-…
+    slack_signing_secret: str = ""
+    slack_app_token: str = ""  # xapp-…, for Socket Mode only
+    slack_api_url: str = "https://slack.com/api/"
+    port: int = 3000
 
 
 @lru_cache

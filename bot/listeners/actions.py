@@ -1,0 +1,117 @@
+"""Buttons and menus: answers to the current question, Skip / Back / Pause, App Home, Edit."""
+
+import json
+import logging
+import re
+
+from slack_bolt.async_app import AsyncApp
+
+from bot import verbs
+from bot.blocks import (
+    ANSWER_CHOICE,
+    ANSWER_DATE,
+    ANSWER_MULTI,
+    ANSWER_MULTI_SAVE,
+    ANSWER_SELECT,
+    CONTROL_BACK,
+    CONTROL_PAUSE,
+    CONTROL_SKIP,
+    EDIT_OPEN,
+    HOME_CONTINUE,
+    HOME_SUMMARY,
+    parse_answer_block_id,
+)
+from bot.forms import open_edit_form, open_summary
+from prompts import vocabulary
+
+logger = logging.getLogger(__name__)
+CONTROL_WORDS = {CONTROL_SKIP: "skip", CONTROL_BACK: "back", CONTROL_PAUSE: "pause"}
+
+
+def register(app: AsyncApp) -> None:
+    app.action(re.compile(f"^{ANSWER_CHOICE}:"))(handle_answer)
+    for action_id in (ANSWER_SELECT, ANSWER_DATE, ANSWER_MULTI_SAVE):
+        app.action(action_id)(handle_answer)
+    app.action(ANSWER_MULTI)(handle_selection_change)
+    for action_id in CONTROL_WORDS:
+        app.action(action_id)(handle_control)
+    app.action(HOME_CONTINUE)(handle_continue)
+    app.action(HOME_SUMMARY)(handle_summary)
+    app.action(re.compile(f"^{EDIT_OPEN}:"))(handle_edit_open)
+
+
+def caller_of(body: dict, context) -> verbs.Caller:
+    channel = (body.get("channel") or {}).get("id") or body["user"]["id"]
+    return verbs.Caller(context.team_id, context.enterprise_id, body["user"]["id"], channel)
+
+
+def typed_answer(action: dict, body: dict) -> str:
+    """What the click means, as the user could have typed it."""
+    if action["action_id"] == ANSWER_MULTI_SAVE:
+        menu = body.get("state", {}).get("values", {}).get(action["block_id"], {}).get(ANSWER_MULTI, {})
+        return ", ".join(option["value"] for option in menu.get("selected_options") or [])
+    if action["type"] == "static_select":
+        return action["selected_option"]["value"]
+    if action["type"] == "datepicker":
+        return action["selected_date"]
+    return action["value"]
+
+
+async def handle_answer(ack, body, action, context, client) -> None:
+    await ack()
+    where = parse_answer_block_id(action["block_id"])
+    if where is None:
+        return
+    await _click(body, context, client, where, typed_answer(action, body))
+
+
+async def handle_control(ack, body, action, context, client) -> None:
+    await ack()
+    kind, _, rest = action["block_id"].partition(":")
+    where = parse_answer_block_id(f"plan:{rest}")
+    if where is None:
+        return
+    await _click(body, context, client, where, vocabulary()["commands"][CONTROL_WORDS[action["action_id"]]][0])
+
+
+async def _click(body, context, client, where: tuple[int, str], text: str) -> None:
+    project_id, step = where
+    thread_ts = (body.get("message") or {}).get("thread_ts")
+    try:
+        await verbs.click(
+            context["engine"], client, caller_of(body, context), project_id=project_id, step=step, text=text, thread_ts=thread_ts
+        )
+    except Exception:
+        logger.exception("answer by click failed")
+
+
+async def handle_selection_change(ack) -> None:
+    """Picking in a multiple-choice menu stores nothing until Save is clicked."""
+    await ack()
+
+
+async def handle_continue(ack, body, action, context, client) -> None:
+    await ack()
+    try:
+        await verbs.plan(context["engine"], client, caller_of(body, context), "", project_id=int(action["value"]))
+    except Exception:
+        logger.exception("continue from App Home failed")
+
+
+async def handle_summary(ack, body, action, context, client) -> None:
+    await ack()
+    try:
+        await open_summary(context["engine"], client, caller_of(body, context), int(action["value"]), body["trigger_id"])
+    except Exception:
+        logger.exception("summary from App Home failed")
+
+
+async def handle_edit_open(ack, body, action, context, client) -> None:
+    await ack()
+    target = json.loads(action["value"])
+    try:
+        await open_edit_form(
+            context["engine"], client, caller_of(body, context), target, body["trigger_id"], stacked="view" in body
+        )
+    except Exception:
+        logger.exception("edit form failed")

@@ -1,0 +1,43 @@
+"""The `/socialvalue` slash command: ack at once, then hand the subcommand to bot.verbs."""
+
+import logging
+
+from slack_bolt.async_app import AsyncApp
+
+from bot import verbs
+from bot.slack_text import text_from_message
+
+logger = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp) -> None:
+    app.command("/socialvalue")(handle_socialvalue)
+
+
+async def handle_socialvalue(ack, command, context, client, respond) -> None:
+    await ack()
+    caller = verbs.Caller(context.team_id, context.enterprise_id, command["user_id"], command["channel_id"])
+    verb, rest = verbs.split_verb(text_from_message(command.get("text", "")))
+    engine = context["engine"]
+    try:
+        if verb == "new":
+            answer = await verbs.create(engine, caller, rest)
+        elif verb == "plan":
+            answer = await verbs.plan(engine, client, caller, rest)
+        elif verb == "status":
+            answer = await verbs.status(engine, caller, rest)
+        elif verb == "projects":
+            answer = await verbs.projects(engine, caller)
+        else:
+            answer = verbs.help_answer()
+        await show(respond, answer)
+    except Exception:
+        logger.exception("/socialvalue %s failed", verb)
+
+
+async def show(respond, answer: verbs.Answer) -> None:
+    response_type = "in_channel" if answer.public else "ephemeral"
+    if not answer.groups:
+        await respond(text=answer.text, response_type=response_type)
+    for group in answer.groups:
+        await respond(blocks=group, text=answer.text[:300], response_type=response_type)
