@@ -1,0 +1,238 @@
+"""A fake Slack Web API on loopback, and Slack-shaped signed requests to send the app.
+
+The fake answers the methods the app calls, records every call, and refuses what Slack
+would refuse (too many blocks, too long a section), so a test fails where Slack would.
+"""
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from aiohttp import web
+
+TEAM = "T0001"
+BOT_USER = "UBOT"
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test"
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+
+
+@dataclass
+class FakeSlack:
+    calls: list[Call] = field(default_factory=list)
+    url: str = ""
+    refuse: dict[str, list[dict]] = field(default_factory=dict)  # method -> queued error answers
+    _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def of(self, method: str) -> list[dict[str, Any]]:
+        return [c.args for c in self.calls if c.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 15) -> list[dict[str, Any]]:
+        """Wait until `method` has been called at least `count` times in all."""
+        deadline = time.monotonic() + timeout
+        while len(self.of(method)) < count:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"{method} called {len(self.of(method))} times, expected {count}: {[c.method for c in self.calls]}")
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), remaining)
+            except TimeoutError:
+                pass
+        return self.of(method)
+
+    async def settle(self, quiet: float = 0.3) -> None:
+        """Wait until no call has arrived for `quiet` seconds."""
+        while True:
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), quiet)
+            except TimeoutError:
+                return
+
+    def texts(self) -> list[str]:
+        """Every string the app sent to Slack, anywhere in any payload."""
+        found: list[str] = []
+
+        def walk(value: Any) -> None:
+            if isinstance(value, str):
+                try:
+                    parsed = json.loads(value)
+                except ValueError:
+                    parsed = None
+                if isinstance(parsed, (dict, list)):
+                    walk(parsed)
+                else:
+                    found.append(value)
+            elif isinstance(value, dict):
+                for v in value.values():
+                    walk(v)
+            elif isinstance(value, list):
+                for v in value:
+                    walk(v)
+
+        for call in self.calls:
+            walk(call.args)
+        return found
+
+    # -- the server ---------------------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        raw = await request.text()
+        if request.content_type == "application/json":
+            args = json.loads(raw or "{}")
+        else:
+            args = dict(parse_qsl(raw))
+        args = {**dict(request.query), **args}  # slack_sdk sends some arguments as query parameters
+        for key in ("blocks", "view"):
+            if isinstance(args.get(key), str):
+                args[key] = json.loads(args[key])
+        self.calls.append(Call(method, args))
+        self._changed.set()
+        if self.refuse.get(method):
+            return web.json_response(self.refuse[method].pop(0))
+        problem = check_limits(method, args)
+        if problem:
+            return web.json_response({"ok": False, "error": problem})
+        return web.json_response(self.answer(method, args))
+
+    def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT", "team_id": TEAM, "team": "Test", "url": "https://test.slack.com/"}
+        if method in ("chat.postMessage", "chat.update"):
+            return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts") or f"{1700000000 + next(self._ts)}.000100"}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(args.get("users", "")).lstrip("U")}}
+        if method.startswith("views."):
+            return {"ok": True, "view": {"id": f"V{next(self._ts)}", **(args.get("view") or {})}}
+        if method == "users.info":
+            return {"ok": True, "user": {"id": args.get("user"), "tz": "Europe/London", "real_name": "Test User"}}
+        return {"ok": True}
+
+    async def handle_response_url(self, request: web.Request) -> web.Response:
+        self.calls.append(Call("response_url", json.loads(await request.text())))
+        self._changed.set()
+        return web.Response(text="ok")
+
+
+def check_limits(method: str, args: dict[str, Any]) -> str | None:
+    blocks = args.get("blocks") or (args.get("view") or {}).get("blocks") or []
+    limit = 100 if method.startswith("views.") else 50
+    if len(blocks) > limit:
+        return "invalid_blocks"
+    for block in blocks:
+        text = (block.get("text") or {}).get("text", "") if isinstance(block.get("text"), dict) else ""
+        if block.get("type") == "section" and len(text) > 3000:
+            return "invalid_blocks"
+        if block.get("type") == "header" and len(text) > 150:
+            return "invalid_blocks"
+    if len(json.dumps(blocks)) > 16_000 and not method.startswith("views."):
+        return "msg_blocks_too_long"
+    return None
+
+
+async def start_fake_slack() -> tuple[FakeSlack, web.AppRunner]:
+    fake = FakeSlack()
+    app = web.Application()
+    app.router.add_post("/api/{method}", fake.handle)
+    app.router.add_post("/response/{id}", fake.handle_response_url)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    fake.url = f"http://127.0.0.1:{port}"
+    return fake, runner
+
+
+# -- signed requests, as Slack sends them -------------------------------------------------------
+
+def signed_headers(body: str, *, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": f"v0={digest}"}
+
+
+def slack_escape(text: str) -> str:
+    """How Slack encodes what a user typed in a message or command."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_ids = itertools.count(1)
+
+
+def command_body(text: str, *, user: str, channel: str, response_url: str, team: str = TEAM) -> str:
+    return urlencode(
+        {
+            "token": "legacy", "team_id": team, "team_domain": "test", "channel_id": channel, "channel_name": "a38",
+            "user_id": user, "user_name": user.lower(), "command": "/socialvalue", "text": slack_escape(text),
+            "api_app_id": "A0001", "is_enterprise_install": "false", "response_url": response_url,
+            "trigger_id": f"trigger-{next(_ids)}",
+        }
+    )
+
+
+def event_body(event: dict[str, Any], *, event_id: str | None = None, team: str = TEAM) -> str:
+    return json.dumps(
+        {
+            "token": "legacy", "team_id": team, "api_app_id": "A0001", "event": event, "type": "event_callback",
+            "event_id": event_id or f"Ev{next(_ids):08d}", "event_time": int(time.time()),
+            "authorizations": [{"team_id": team, "user_id": BOT_USER, "is_bot": True}],
+        }
+    )
+
+
+def dm_event(text: str, *, user: str, channel: str, thread_ts: str | None = None) -> dict[str, Any]:
+    ts = f"{int(time.time())}.{next(_ids):06d}"
+    event = {"type": "message", "channel": channel, "user": user, "text": slack_escape(text), "ts": ts,
+             "event_ts": ts, "channel_type": "im"}
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+def interaction_body(payload: dict[str, Any]) -> str:
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def block_actions(
+    action: dict[str, Any], *, user: str, channel: str, message: dict[str, Any] | None = None,
+    state: dict | None = None, view: dict | None = None, team: str = TEAM,
+) -> dict[str, Any]:
+    payload = {
+        "type": "block_actions", "team": {"id": team, "domain": "test"}, "user": {"id": user, "team_id": team},
+        "api_app_id": "A0001", "token": "legacy", "trigger_id": f"trigger-{next(_ids)}",
+        "actions": [{**action, "action_ts": f"{int(time.time())}.1"}],
+        "state": {"values": state or {}},
+    }
+    if view is not None:
+        payload["container"] = {"type": "view", "view_id": view.get("id", "V1")}
+        payload["view"] = view
+    else:
+        payload["container"] = {"type": "message", "message_ts": (message or {}).get("ts", "1.1"), "channel_id": channel}
+        payload["channel"] = {"id": channel}
+        payload["message"] = message or {"ts": "1.1", "blocks": []}
+    return payload
+
+
+def view_submission(view: dict[str, Any], values: dict[str, Any], *, user: str, team: str = TEAM) -> dict[str, Any]:
+    return {
+        "type": "view_submission", "team": {"id": team, "domain": "test"}, "user": {"id": user, "team_id": team},
+        "api_app_id": "A0001", "token": "legacy", "trigger_id": f"trigger-{next(_ids)}",
+        "view": {**view, "id": view.get("id", "V1"), "team_id": team, "app_id": "A0001", "state": {"values": values}},
+    }
