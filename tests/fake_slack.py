@@ -26,6 +26,7 @@ BOT_TOKEN = "xoxb-test"
 class Call:
     method: str
     args: dict[str, Any]
+    answer: dict[str, Any] = field(default_factory=dict)  # what the fake answered
 
 
 @dataclass
@@ -37,7 +38,8 @@ class FakeSlack:
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def of(self, method: str) -> list[dict[str, Any]]:
-        return [c.args for c in self.calls if c.method == method]
+        """The arguments of every call of `method`, with the ts the fake gave, if any."""
+        return [{**c.args, **({"ts": c.answer["ts"]} if "ts" in c.answer else {})} for c in self.calls if c.method == method]
 
     async def wait_for(self, method: str, count: int = 1, timeout: float = 15) -> list[dict[str, Any]]:
         """Wait until `method` has been called at least `count` times in all."""
@@ -87,6 +89,27 @@ class FakeSlack:
             walk(call.args)
         return found
 
+    def mrkdwn_texts(self) -> list[str]:
+        """Every text Slack would parse for mentions and links: messages' `text` and every
+        mrkdwn text object, in messages, responses and views."""
+        found: list[str] = []
+
+        def walk(value: Any) -> None:
+            if isinstance(value, dict):
+                if value.get("type") == "mrkdwn" and isinstance(value.get("text"), str):
+                    found.append(value["text"])
+                for v in value.values():
+                    walk(v)
+            elif isinstance(value, list):
+                for v in value:
+                    walk(v)
+
+        for call in self.calls:
+            if isinstance(call.args.get("text"), str):
+                found.append(call.args["text"])
+            walk(call.args)
+        return found
+
     # -- the server ---------------------------------------------------------------------------
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -100,14 +123,15 @@ class FakeSlack:
         for key in ("blocks", "view"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
-        self.calls.append(Call(method, args))
-        self._changed.set()
         if self.refuse.get(method):
-            return web.json_response(self.refuse[method].pop(0))
-        problem = check_limits(method, args)
-        if problem:
-            return web.json_response({"ok": False, "error": problem})
-        return web.json_response(self.answer(method, args))
+            answer = self.refuse[method].pop(0)
+        elif problem := check_limits(method, args):
+            answer = {"ok": False, "error": problem}
+        else:
+            answer = self.answer(method, args)
+        self.calls.append(Call(method, args, answer))
+        self._changed.set()
+        return web.json_response(answer)
 
     def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":

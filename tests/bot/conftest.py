@@ -78,7 +78,7 @@ class Slack:
     async def click_in(self, message: dict, value: str | None = None, *, action_id: str | None = None, user: str = LEAD,
                        selected: list[str] | None = None, date: str | None = None) -> aiohttp.ClientResponse:
         """Click in a posted question: a button by value or action id, a menu, or a date."""
-        ts = f"{message.get('ts', '1.1')}"
+        ts = message["ts"]
         for block in message["blocks"]:
             for element in block.get("elements", []) if block["type"] == "actions" else []:
                 action = {"action_id": element["action_id"], "block_id": block["block_id"], "type": element["type"]}
