@@ -1,5 +1,6 @@
 """The Bolt app: one factory, thin. Listeners live in bot/listeners/."""
 
+from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -24,7 +25,14 @@ def build_app(settings: Settings, engine: AsyncEngine) -> AsyncApp:
             AsyncServerErrorRetryHandler(max_retry_count=2),
         ],
     )
-    app = AsyncApp(client=client, signing_secret=settings.slack_signing_secret)
+    # Bolt's own ssl_check answers before the signature is checked; ours runs after it.
+    app = AsyncApp(client=client, signing_secret=settings.slack_signing_secret, ssl_check_enabled=False)
+
+    @app.middleware
+    async def answer_ssl_check(body, next):
+        if body.get("ssl_check") == "1":
+            return BoltResponse(status=200, body="")
+        await next()
 
     @app.middleware
     async def provide_engine(context, next):

@@ -1,0 +1,139 @@
+"""Slack's rules: verified requests, retried events handled once, user text never live."""
+
+import asyncio
+import json
+import time
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import select
+
+from storage.engine import transaction
+from storage.models import Answer, Project, SlackEvent
+from tests.bot.conftest import CHANNEL, LEAD, dm_channel
+from tests.bot.test_slack_plan import start, stored_answers
+from tests.fake_slack import command_body, dm_event, event_body, signed_headers
+
+
+async def count(engine, table) -> int:
+    async with transaction(engine) as db:
+        return await db.scalar(select(func.count()).select_from(table))
+
+
+async def test_a_retried_event_is_handled_once(slack):
+    await start(slack)
+    event = dm_event("Jobs for Derby", user=LEAD, channel=dm_channel(LEAD))
+    await slack.event(event, event_id="EvRETRIED")
+    await asyncio.gather(*(slack.event(event, event_id="EvRETRIED", retry=n) for n in (1, 2, 3)))
+    await asyncio.gather(slack.event(event, event_id="EvRETRIED", retry=1), slack.event(event, event_id="EvRETRIED", retry=2))
+    await slack.fake.settle()
+    _, answers = await stored_answers(slack.engine)
+    assert [a.value for a in answers] == ["Jobs for Derby"]
+    assert len(slack.questions()) == 2  # the first question, and the next one once
+
+
+async def test_a_retry_of_a_delivery_that_was_never_handled_is_handled(slack):
+    await start(slack)
+    event = dm_event("Jobs for Derby", user=LEAD, channel=dm_channel(LEAD))
+    await slack.event(event, event_id="EvLOSTFIRST", retry=1)  # the first delivery never arrived
+    await slack.next_question(2)
+    _, answers = await stored_answers(slack.engine)
+    assert [a.value for a in answers] == ["Jobs for Derby"]
+
+
+def forged_requests():
+    body = command_body("new Forged Bypass", user=LEAD, channel=CHANNEL, response_url="http://127.0.0.1:9/x")
+    now = int(time.time())
+    good = signed_headers(body)
+    return {
+        "no headers": (body, {}),
+        "wrong secret": (body, signed_headers(body, secret="not-the-secret")),
+        "one byte changed": (body.replace("Forged", "Forgee"), good),
+        "301 s old": (body, signed_headers(body, timestamp=now - 301)),
+        "301 s ahead": (body, signed_headers(body, timestamp=now + 301)),
+        "ssl_check with a bad signature": ("ssl_check=1&" + body, signed_headers(body, secret="nope")),
+        "event with a bad signature": (event_body(dm_event("x", user=LEAD, channel="D1")), {"X-Slack-Request-Timestamp": str(now), "X-Slack-Signature": "v0=00"}),
+    }
+
+
+@pytest.mark.parametrize("case", list(forged_requests()))
+async def test_forged_or_stale_requests_get_401_and_change_nothing(slack, case):
+    body, headers = forged_requests()[case]
+    content_type = "application/json" if body.startswith("{") else "application/x-www-form-urlencoded"
+    response = await slack.post(body, content_type, headers, signed=False)
+    assert response.status == 401
+    await slack.fake.settle(0.3)
+    assert [c.method for c in slack.fake.calls if c.method != "auth.test"] == []
+    assert await count(slack.engine, Project) == 0
+    assert await count(slack.engine, SlackEvent) == 0
+
+
+async def test_a_signed_ssl_check_is_answered_and_runs_nothing(slack):
+    response = await slack.post("ssl_check=1&token=legacy", "application/x-www-form-urlencoded")
+    assert response.status == 200
+    await slack.fake.settle(0.3)
+    assert [c.method for c in slack.fake.calls if c.method != "auth.test"] == []
+
+
+HOSTILE_NAME = "A38 <!channel> & co"
+LIVE = ("<!channel>", "<!here>", "<@UEVIL>", "<https://evil.example", "<#CEVIL")
+
+
+async def test_user_text_pings_nobody_in_anything_the_app_posts(slack):
+    await slack.command(f"new {HOSTILE_NAME}")
+    await slack.command(f"plan {HOSTILE_NAME}")
+    await slack.next_question(1)
+    # As Slack delivers them: a typed @here and a picked @mention arrive as live tokens,
+    # a typed "<!channel>" arrives entity-encoded, a formatted link as <url|label>.
+    raw_answers = [
+        "Jobs for <!here> and <@UEVIL> &lt;!channel&gt;",
+        "skip",
+        "Client <https://evil.example/login|National Highways> <#CEVIL|general>",
+        "Evil town | <!channel> | <@UEVIL>",
+        "done",
+    ]
+    for n, raw in enumerate(raw_answers, 2):
+        event = dm_event("", user=LEAD, channel=dm_channel(LEAD))
+        await slack.event({**event, "text": raw})
+        await slack.next_question(n)
+    for _ in range(12):
+        await slack.dm("skip")
+    await slack.fake.settle()
+    await slack.command(f"status {HOSTILE_NAME}")
+    await slack.command("projects")
+    await slack.event({"type": "app_home_opened", "user": LEAD, "channel": "D1", "tab": "home", "event_ts": "1.1"})
+    await slack.fake.settle()
+
+    texts = slack.fake.mrkdwn_texts()
+    assert any("A38 &lt;!channel&gt; &amp; co" in t for t in texts)
+    assert any("Jobs for @here and @UEVIL &lt;!channel&gt;" in t for t in texts)
+    assert any("Client National Highways #general" in t for t in texts)
+    for text in texts:
+        for live in LIVE:
+            assert live not in text, f"live {live} in: {text[:300]}"
+    _, answers = await stored_answers_named(slack.engine, HOSTILE_NAME)
+    assert answers[("why", "purpose", "")] == "Jobs for @here and @UEVIL <!channel>"
+
+
+async def stored_answers_named(engine, name):
+    async with transaction(engine) as db:
+        project = (await db.exec(select(Project).where(Project.name == name))).one()
+        rows = (await db.exec(select(Answer).where(Answer.project_id == project.id))).all()
+    return project, {(a.question, a.field, a.subject): a.value for a in rows}
+
+
+async def test_a_4000_character_answer_reaches_the_channel_whole_within_slacks_limits(slack):
+    await start(slack)
+    long_answer = " ".join(f"word{n}" for n in range(700))[:4000]
+    assert len(long_answer) == 4000
+    await slack.dm(long_answer)
+    await slack.next_question(2)
+    for _ in range(16):
+        await slack.dm("skip")
+    await slack.fake.settle()
+    refused = [c for c in slack.fake.calls if c.answer.get("ok") is False]
+    assert refused == []
+    in_channel = [m for m in slack.fake.of("chat.postMessage") if m["channel"] == CHANNEL]
+    sections = [b["text"]["text"] for m in in_channel for b in m["blocks"] if b["type"] == "section"]
+    assert all(len(s) <= 3000 for s in sections)
+    assert long_answer in "".join(sections)
