@@ -103,7 +103,7 @@ async def projects(engine: AsyncEngine, caller: Caller) -> Answer:
         for project in await workspace_projects(db, workspace):
             answered, total = await plan_completion(db, PLAN, project)
             listed.append({"name": project.name, "channel": project.channel_id, "answered": answered, "total": total})
-    return Answer(mrkdwn("projects", projects=listed))
+    return Answer(mrkdwn("project_list", projects=listed))
 
 
 def help_answer() -> Answer:

@@ -57,7 +57,7 @@ def clean_text(raw: Any, *, maximum: int = MAX_TEXT) -> str:
     return text
 
 
-def parse_number(raw: Any, *, unit: str = "", minimum: float = 0, maximum: float = MAX_NUMBER) -> float:
+def parse_number(raw: Any, *, unit: str = "", minimum: float = 0, maximum: float = MAX_NUMBER) -> int | float:
     text = clean_text(raw, maximum=MAX_SHORT_TEXT)
     match = NUMBER.match(text)
     if match is None:
@@ -72,7 +72,8 @@ def parse_number(raw: Any, *, unit: str = "", minimum: float = 0, maximum: float
         raise refuse("number_too_small", minimum=minimum, unit=unit)
     if value > maximum:
         raise refuse("number_too_large", maximum=maximum, unit=unit)
-    return value
+    # Whole numbers stay integers, so every backend stores and exports them alike.
+    return int(value) if value.is_integer() else value
 
 
 def parse_date(raw: Any, *, not_before: date | None = None) -> date:
@@ -181,11 +182,11 @@ class TextGiven(Given):
 
 
 class NumberGiven(Given):
-    value: float
+    value: int | float
 
     @field_validator("value", mode="before")
     @classmethod
-    def _parse(cls, raw: Any, info: ValidationInfo) -> float:
+    def _parse(cls, raw: Any, info: ValidationInfo) -> int | float:
         context = info.context or {}
         return parse_number(
             raw,

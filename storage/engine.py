@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -42,3 +43,11 @@ async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     async with AsyncSession(engine, expire_on_commit=False) as session:
         async with session.begin():
             yield session
+
+
+async def insert_if_absent(session: AsyncSession, table, values: dict, unique: list[str]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING on either backend: safe when two processes race to
+    create the same row. True if this call inserted it."""
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    inserted = await session.exec(dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=unique))
+    return inserted.rowcount == 1

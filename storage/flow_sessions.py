@@ -3,24 +3,28 @@
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.engine import insert_if_absent
 from storage.models import FlowSession, Project, utcnow
 
 
 async def get_or_create_flow_session(
     session: AsyncSession, *, project_id: int, flow: str, user: str
 ) -> FlowSession:
+    now = utcnow()
+    await insert_if_absent(
+        session,
+        FlowSession,
+        {"project_id": project_id, "flow": flow, "user": user, "status": "active", "started_at": now, "updated_at": now},
+        ["project_id", "flow", "user"],
+    )
     # Locked (on PostgreSQL) so that two clicks on the same question cannot both advance it.
     found = await session.exec(
         select(FlowSession)
         .where(FlowSession.project_id == project_id, FlowSession.flow == flow, FlowSession.user == user)
         .with_for_update()
+        .execution_options(populate_existing=True)
     )
-    flow_session = found.first()
-    if flow_session is None:
-        flow_session = FlowSession(project_id=project_id, flow=flow, user=user)
-        session.add(flow_session)
-        await session.flush()
-    return flow_session
+    return found.one()
 
 
 async def move_flow_session(

@@ -4,7 +4,8 @@ from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Community, FlowSession, Measure, Project, Workspace
+from storage.engine import insert_if_absent
+from storage.models import Community, FlowSession, Measure, Project, Workspace, utcnow
 
 LOCAL_TEAM_ID = "local"  # the terminal's workspace
 
@@ -12,15 +13,16 @@ LOCAL_TEAM_ID = "local"  # the terminal's workspace
 async def get_or_create_workspace(
     session: AsyncSession, *, team_id: str, enterprise_id: str = "", name: str = ""
 ) -> Workspace:
+    await insert_if_absent(
+        session,
+        Workspace,
+        {"team_id": team_id, "enterprise_id": enterprise_id, "name": name, "created_at": utcnow()},
+        ["enterprise_id", "team_id"],
+    )
     found = await session.exec(
         select(Workspace).where(Workspace.team_id == team_id, Workspace.enterprise_id == enterprise_id)
     )
-    workspace = found.first()
-    if workspace is None:
-        workspace = Workspace(team_id=team_id, enterprise_id=enterprise_id, name=name)
-        session.add(workspace)
-        await session.flush()
-    return workspace
+    return found.one()
 
 
 async def get_project(session: AsyncSession, *, workspace_id: int, name: str) -> Project | None:
