@@ -5,6 +5,8 @@ import json
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -137,3 +139,42 @@ async def test_a_4000_character_answer_reaches_the_channel_whole_within_slacks_l
     sections = [b["text"]["text"] for m in in_channel for b in m["blocks"] if b["type"] == "section"]
     assert all(len(s) <= 3000 for s in sections)
     assert long_answer in "".join(sections)
+
+
+async def test_commands_are_acked_while_the_database_is_locked_and_done_afterwards(slack, database_url):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("holds SQLite's write lock")
+    import sqlite3
+
+    await slack.command("new A38 Derby Junctions")
+    await slack.fake.wait_for("response_url")
+    blocker = sqlite3.connect(database_url.removeprefix("sqlite+aiosqlite:///"), isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    try:
+        acks = await asyncio.gather(*(slack.command(f"new Scheme {n}", user=f"U{n:04d}") for n in range(20)))
+        assert [a.status for a in acks] == [200] * 20  # every ack came back while the lock was held
+        assert len(slack.fake.of("response_url")) == 1  # and no work had been done yet
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    await slack.fake.wait_for("response_url", 21)
+    assert await count(slack.engine, Project) == 21
+
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    text=st.text(max_size=200),
+    event=st.fixed_dictionaries(
+        {"type": st.sampled_from(["message", "app_home_opened", "assistant_thread_started", "reaction_added"])},
+        optional={
+            "channel": st.text(max_size=12), "user": st.text(max_size=12), "text": st.text(max_size=100),
+            "channel_type": st.sampled_from(["im", "channel"]), "subtype": st.sampled_from(["message_changed", "bot_message"]),
+            "thread_ts": st.text(max_size=20), "tab": st.text(max_size=8),
+        },
+    ),
+)
+async def test_signed_but_malformed_requests_never_get_a_server_error(slack, text, event):
+    assert (await slack.command(text)).status < 500
+    assert (await slack.event(event)).status < 500
+    assert (await slack.interact({"type": "block_actions", "user": {"id": "U1"}, "actions": [{"action_id": "plan_choice:0", "block_id": text[:255], "type": "button", "value": text}]})).status < 500
