@@ -11,14 +11,13 @@ logger = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp) -> None:
-    app.event({"type": "message", "channel_type": "im"})(handle_direct_message)
-    app.event("message")(ignore)
+    app.event("message")(handle_direct_message)
     app.event("app_home_opened")(handle_app_home_opened)
 
 
 async def handle_direct_message(event, body, context, client) -> None:
-    if event.get("subtype") or event.get("bot_id"):
-        return  # edits, deletions and the app's own messages are not answers
+    if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+        return  # other channels, edits, deletions and the app's own messages are not answers
     try:
         await converse(
             context["engine"], client, team_id=context.team_id, enterprise_id=context.enterprise_id,
@@ -27,10 +26,6 @@ async def handle_direct_message(event, body, context, client) -> None:
         )
     except Exception:
         logger.exception("direct message from %s failed", event.get("user"))
-
-
-async def ignore() -> None:
-    """Messages elsewhere are none of the app's business."""
 
 
 async def handle_app_home_opened(event, context, client) -> None:

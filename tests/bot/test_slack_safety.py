@@ -14,7 +14,7 @@ from storage.engine import transaction
 from storage.models import Answer, Project, SlackEvent
 from tests.bot.conftest import CHANNEL, LEAD, dm_channel
 from tests.bot.test_slack_plan import start, stored_answers
-from tests.fake_slack import command_body, dm_event, event_body, signed_headers
+from tests.fake_slack import block_actions, command_body, dm_event, event_body, signed_headers
 
 
 async def count(engine, table) -> int:
@@ -104,6 +104,11 @@ async def test_user_text_pings_nobody_in_anything_the_app_posts(slack):
     await slack.command(f"status {HOSTILE_NAME}")
     await slack.command("projects")
     await slack.event({"type": "app_home_opened", "user": LEAD, "channel": "D1", "tab": "home", "event_ts": "1.1"})
+    [home] = await slack.fake.wait_for("views.publish")
+    summary_button = next(e for b in home["view"]["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == "home_summary")
+    await slack.interact(block_actions({"action_id": "home_summary", "block_id": "b", "type": "button", "value": summary_button["value"]}, user=LEAD, channel="D1", view=home["view"]))
+    [modal] = await slack.fake.wait_for("views.open")
+    assert "Jobs for @here" in json.dumps(modal)
     await slack.fake.settle()
 
     texts = slack.fake.mrkdwn_texts()
@@ -178,3 +183,15 @@ async def test_signed_but_malformed_requests_never_get_a_server_error(slack, tex
     assert (await slack.command(text)).status < 500
     assert (await slack.event(event)).status < 500
     assert (await slack.interact({"type": "block_actions", "user": {"id": "U1"}, "actions": [{"action_id": "plan_choice:0", "block_id": text[:255], "type": "button", "value": text}]})).status < 500
+
+
+async def test_messages_outside_the_dm_and_edits_are_not_answers(slack):
+    await start(slack)
+    channel_message = {**dm_event("In the channel", user=LEAD, channel=CHANNEL), "channel_type": "channel"}
+    edit = {**dm_event("", user=LEAD, channel=dm_channel(LEAD)), "subtype": "message_changed",
+            "message": {"text": "edited", "user": LEAD}}
+    for event in (channel_message, edit):
+        assert (await slack.event(event)).status == 200
+    await slack.fake.settle()
+    _, answers = await stored_answers(slack.engine)
+    assert answers == [] and len(slack.questions()) == 1
