@@ -25,8 +25,6 @@ from prompts import MarkupKind
 from storage.engine import transaction
 from storage.slack_events import claim_event
 
-VERBS = ("new", "plan", "status", "projects", "help")
-
 
 @dataclass(frozen=True)
 class Caller:

@@ -64,31 +64,6 @@ class FakeSlack:
             except TimeoutError:
                 return
 
-    def texts(self) -> list[str]:
-        """Every string the app sent to Slack, anywhere in any payload."""
-        found: list[str] = []
-
-        def walk(value: Any) -> None:
-            if isinstance(value, str):
-                try:
-                    parsed = json.loads(value)
-                except ValueError:
-                    parsed = None
-                if isinstance(parsed, (dict, list)):
-                    walk(parsed)
-                else:
-                    found.append(value)
-            elif isinstance(value, dict):
-                for v in value.values():
-                    walk(v)
-            elif isinstance(value, list):
-                for v in value:
-                    walk(v)
-
-        for call in self.calls:
-            walk(call.args)
-        return found
-
     def mrkdwn_texts(self) -> list[str]:
         """Every text Slack would parse for mentions and links: messages' `text` and every
         mrkdwn text object, in messages, responses and views."""

@@ -7,7 +7,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.middleware.assistant.async_assistant import AsyncAssistant
 
 from bot.blocks import mrkdwn, plain
-from bot.verbs import converse
+from bot.listeners.events import answer_message
 
 logger = logging.getLogger(__name__)
 
@@ -35,11 +35,4 @@ async def handle_thread_started(event, client, set_suggested_prompts) -> None:
 
 
 async def handle_user_message(payload, body, context, client) -> None:
-    try:
-        await converse(
-            context["engine"], client, team_id=context.team_id, enterprise_id=context.enterprise_id,
-            user=payload["user"], text=payload.get("text", ""), channel=payload["channel"],
-            thread_ts=payload.get("thread_ts"), event_id=body.get("event_id"),
-        )
-    except Exception:
-        logger.exception("assistant message failed")
+    await answer_message(payload, body, context, client)

@@ -18,14 +18,19 @@ def register(app: AsyncApp) -> None:
 async def handle_direct_message(event, body, context, client) -> None:
     if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
         return  # other channels, edits, deletions and the app's own messages are not answers
+    await answer_message(event, body, context, client)
+
+
+async def answer_message(message: dict, body: dict, context, client) -> None:
+    """A user's message in the app's DM or an assistant thread, handed to the conversation."""
     try:
         await converse(
             context["engine"], client, team_id=context.team_id, enterprise_id=context.enterprise_id,
-            user=event["user"], text=event.get("text", ""), channel=event["channel"],
-            thread_ts=event.get("thread_ts"), event_id=body.get("event_id"),
+            user=message["user"], text=message.get("text", ""), channel=message["channel"],
+            thread_ts=message.get("thread_ts"), event_id=body.get("event_id"),
         )
     except Exception:
-        logger.exception("direct message from %s failed", event.get("user"))
+        logger.exception("message from %s failed", message.get("user"))
 
 
 async def handle_app_home_opened(event, context, client) -> None:
