@@ -35,6 +35,18 @@ def build_app(settings: Settings, engine: AsyncEngine) -> AsyncApp:
         await next()
 
     @app.middleware
+    async def drop_unusable_assistant_events(body, next):
+        # Bolt's assistant middleware fails with a 500 (and Slack retries) on an assistant
+        # event without its thread; such an event can only be dropped.
+        event = body.get("event") or {}
+        thread = event.get("assistant_thread")
+        if str(event.get("type", "")).startswith("assistant_thread_") and not (
+            isinstance(thread, dict) and thread.get("channel_id") and thread.get("thread_ts")
+        ):
+            return BoltResponse(status=200, body="")
+        await next()
+
+    @app.middleware
     async def provide_engine(context, next):
         context["engine"] = engine
         await next()
