@@ -42,9 +42,16 @@ class Slack:
             await response.read()
             return response
 
-    async def command(self, text: str, *, user: str = LEAD, channel: str = CHANNEL, team: str | None = None) -> aiohttp.ClientResponse:
+    async def command(
+        self, text: str, *, user: str = LEAD, channel: str = CHANNEL, team: str | None = None, wait: bool = True
+    ) -> aiohttp.ClientResponse:
+        """Send /socialvalue; like a person, wait for its answer (every subcommand answers)."""
         body = command_body(text, user=user, channel=channel, response_url=f"{self.fake.url}/response/{user}", **({"team": team} if team else {}))
-        return await self.post(body, "application/x-www-form-urlencoded")
+        answered = len(self.fake.of("response_url"))
+        response = await self.post(body, "application/x-www-form-urlencoded")
+        if wait and response.status == 200:
+            await self.fake.wait_for("response_url", answered + 1)
+        return response
 
     async def event(self, event: dict, *, event_id: str | None = None, retry: int | None = None) -> aiohttp.ClientResponse:
         headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}

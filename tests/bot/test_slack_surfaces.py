@@ -27,6 +27,7 @@ async def test_help_and_unknown_subcommands_list_the_subcommands(slack):
 
 async def test_a_duplicate_project_name_is_refused_and_nothing_is_stored(slack):
     await slack.command(f"new {NAME}")
+    await responses(slack, 1)
     await slack.command(f"new {NAME}", channel="C0002", user=MEMBER)
     refused = (await responses(slack, 2))[1]
     assert refused["response_type"] == "ephemeral"
