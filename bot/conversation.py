@@ -70,7 +70,7 @@ async def deliver(
     note = mrkdwn("plan_complete", name=project.name, channel=project.channel_id)
     await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=note)
     await post_messages(client, channel=channel, thread_ts=thread_ts, groups=groups, text=summary)
-    if project.channel_id and project.channel_id != channel:
+    if reply.finished and project.channel_id and project.channel_id != channel:
         await post_messages(client, channel=project.channel_id, thread_ts=None, groups=groups, text=summary)
 
 

@@ -45,6 +45,7 @@ class Reply:
     choices: tuple[Choice, ...] = ()
     progress: Progress | None = None
     step: str | None = None  # the id of the step asked, e.g. how.baseline_value:m2
+    finished: bool = False  # this message completed the flow (not merely reopened a complete one)
 
 
 def _command(text: str) -> str | None:
@@ -161,7 +162,7 @@ async def _go(
 ) -> Reply:
     if target is None:
         await move_flow_session(db, flow_session, position=None, status=COMPLETE)
-        return _complete(flow, state, markup, notice=notice)
+        return _complete(flow, state, markup, notice=notice, finished=True)
     await move_flow_session(db, flow_session, position=target.id, status="active")
     return _ask(flow, state, instances, target, markup, notice=notice)
 
@@ -232,8 +233,8 @@ def _ask(
     )
 
 
-def _complete(flow: Flow, state: FlowState, markup: str, notice: str = "") -> Reply:
-    return Reply(status=COMPLETE, text=summary(flow, state, markup), notice=notice)
+def _complete(flow: Flow, state: FlowState, markup: str, notice: str = "", finished: bool = False) -> Reply:
+    return Reply(status=COMPLETE, text=summary(flow, state, markup), notice=notice, finished=finished)
 
 
 async def active_conversation(

@@ -1,5 +1,7 @@
 """The plan in Slack, end to end: slash commands, DM answers, clicks, the summary in the channel."""
 
+import json
+
 from storage.answers import answer_history
 from storage.engine import transaction
 from storage.models import Project
@@ -40,6 +42,11 @@ async def test_new_then_plan_then_typed_answers_walk_the_five_questions(slack):
     assert "Social value plan: A38 Derby Junctions" in channel_text
     assert "To leave lasting jobs &amp; skills in Derby" in channel_text
     assert "Every question is answered." in channel_text
+
+    await slack.command("plan")  # a complete plan, opened again: the summary to the caller only
+    await slack.fake.settle()
+    assert [m for m in slack.fake.of("chat.postMessage") if m["channel"] == CHANNEL] == in_channel
+    assert "Every question is answered." in json.dumps(slack.fake.of("chat.postMessage")[-1])
 
     project, answers = await stored_answers(slack.engine)
     assert project.channel_id == CHANNEL and project.lead == LEAD
