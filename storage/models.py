@@ -8,7 +8,7 @@ digests) need no replay of the history.
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -106,7 +106,8 @@ class Measure(SQLModel, table=True):
     target_date: date | None = None
     evidence: str | None = None
     owner: str | None = None
-    cadence: str | None = Field(default=None, max_length=32)
+    cadence: str | None = Field(default=None, max_length=200)  # weekly, monthly, quarterly or an RRULE
+    cumulative: bool = True  # updates give the running total (else: the amount for the period)
     created_at: datetime = timestamp()
 
 
@@ -153,3 +154,71 @@ class SlackEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=64)
     received_at: datetime = timestamp()
+
+
+class ProgressUpdate(SQLModel, table=True):
+    """One version of a measure's report for one reporting period. A correction is a new version."""
+
+    __table_args__ = (UniqueConstraint("measure_id", "period_end", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    measure_id: int = Field(foreign_key="measure.id")
+    period_start: date
+    period_end: date  # the due date of the period
+    value: float | None = None  # None: nothing to report this period
+    note: str | None = None
+    evidence_url: str | None = None
+    recovery_action: str | None = None  # asked for when the measure is below Good
+    author: str = Field(max_length=200)
+    created_at: datetime = timestamp()
+    version: int
+    review: str = Field(default="submitted", max_length=16)  # submitted, approved, returned
+    reviewed_by: str | None = Field(default=None, max_length=200)
+    reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    review_comment: str | None = None
+
+
+class JobStatus:
+    PENDING = "pending"  # waiting for its due time
+    CLAIMED = "claimed"  # a worker holds it until lease_until; then it is pending again
+    SENT = "sent"  # Slack answered ok
+    DROPPED = "dropped"  # no longer needed when its time came (e.g. the period was reported)
+    FAILED = "failed"  # gave up after the maximum attempts; last_error says why
+
+
+class Job(SQLModel, table=True):
+    """An outgoing message, stored before it is sent: the worker sends it once."""
+
+    __table_args__ = (Index("ix_job_due", "status", "due_at"), Index("ix_job_lease", "status", "lease_until"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)  # reminder, summary, digest
+    dedupe_key: str = Field(max_length=200, unique=True)
+    due_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    payload: Any = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default=JobStatus.PENDING, max_length=16)
+    attempts: int = 0
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = None
+    created_at: datetime = timestamp()
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SlackUser(SQLModel, table=True):
+    """What the app knows of a Slack user: their time zone, for reminders at their working hour."""
+
+    __table_args__ = (UniqueConstraint("workspace_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    user_id: str = Field(max_length=32)
+    tz: str = Field(default="Europe/London", max_length=64)
+    fetched_at: datetime = timestamp()
+
+
+class WorkerLease(SQLModel, table=True):
+    """On SQLite one worker runs at a time: it holds this lease and renews it."""
+
+    name: str = Field(primary_key=True, max_length=32)
+    holder: str = Field(max_length=200)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

@@ -1,0 +1,91 @@
+"""The durable job table: every outgoing message is a row before it is sent.
+
+A job is claimed in one statement (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite's write lock
+does the same), for a lease: a worker killed before it finishes leaves the job to be claimed
+again when the lease ends. The dedupe key is unique, so enqueueing the same message twice,
+from any number of processes, leaves one row.
+"""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, update
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.engine import insert_if_absent
+from storage.models import Job, JobStatus, WorkerLease, utcnow
+
+
+async def enqueue_job(
+    session: AsyncSession, *, kind: str, dedupe_key: str, due_at: datetime, payload: dict[str, Any]
+) -> bool:
+    """True if the job is new; False if a job with this key exists (whatever its status)."""
+    return await insert_if_absent(
+        session,
+        Job,
+        {
+            "kind": kind, "dedupe_key": dedupe_key, "due_at": due_at, "payload": payload,
+            "status": JobStatus.PENDING, "attempts": 0, "created_at": utcnow(),
+        },
+        ["dedupe_key"],
+    )
+
+
+def _claimable(now: datetime):
+    return or_(
+        and_(Job.status == JobStatus.PENDING, Job.due_at <= now),
+        and_(Job.status == JobStatus.CLAIMED, Job.lease_until <= now),
+    )
+
+
+async def claim_due_jobs(session: AsyncSession, *, now: datetime, limit: int, lease: timedelta) -> list[Job]:
+    """Take up to `limit` due jobs (and jobs whose lease ran out) for this worker."""
+    due = select(Job.id).where(_claimable(now)).order_by(Job.due_at).limit(limit)
+    if session.bind.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    claimed = await session.exec(
+        update(Job)
+        .where(Job.id.in_(due.scalar_subquery()), _claimable(now))
+        .values(status=JobStatus.CLAIMED, lease_until=now + lease, attempts=Job.attempts + 1)
+        .returning(Job)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(claimed.scalars().all(), key=lambda job: (job.due_at, job.id))
+
+
+async def finish_job(
+    session: AsyncSession, job: Job, *, status: str, now: datetime, error: str | None = None,
+    retry_at: datetime | None = None,
+) -> None:
+    """Record what became of a claimed job: sent, dropped, failed, or pending again at `retry_at`."""
+    values: dict[str, Any] = {"status": status, "last_error": error, "lease_until": None}
+    if status == JobStatus.SENT:
+        values["sent_at"] = now
+    if retry_at is not None:
+        values["due_at"] = retry_at
+    await session.exec(update(Job).where(Job.id == job.id).values(**values))
+
+
+async def list_jobs(session: AsyncSession, *, kind: str | None = None) -> list[Job]:
+    query = select(Job).order_by(Job.due_at, Job.id)
+    if kind:
+        query = query.where(Job.kind == kind)
+    return list((await session.exec(query)).all())
+
+
+async def take_worker_lease(session: AsyncSession, *, holder: str, now: datetime, ttl: timedelta) -> bool:
+    """Hold (or renew) the single-worker lease; False while another live worker holds it."""
+    await insert_if_absent(session, WorkerLease, {"name": "worker", "holder": holder, "expires_at": now + ttl}, ["name"])
+    taken = await session.exec(
+        update(WorkerLease)
+        .where(WorkerLease.name == "worker", or_(WorkerLease.holder == holder, WorkerLease.expires_at <= now))
+        .values(holder=holder, expires_at=now + ttl)
+    )
+    return taken.rowcount == 1
+
+
+async def release_worker_lease(session: AsyncSession, *, holder: str, now: datetime) -> None:
+    await session.exec(
+        update(WorkerLease).where(WorkerLease.name == "worker", WorkerLease.holder == holder).values(expires_at=now)
+    )
