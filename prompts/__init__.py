@@ -56,6 +56,18 @@ def format_number(value: float | int | None) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0")
 
 
+def rating_label(value: str) -> str:
+    return next((r["label"] for r in vocabulary()["ratings"] if r["value"] == value), value)
+
+
+def progress_bar(percent: float | None, width: int = 10) -> str:
+    """A text bar of the share of the target reached, e.g. ▓▓▓▓▓░░░░░ 50%."""
+    if percent is None:
+        return "░" * width
+    filled = round(max(0.0, min(100.0, percent)) / 100 * width)
+    return "▓" * filled + "░" * (width - filled) + f" {percent:.0f}%"
+
+
 @cache
 def environment(markup: str) -> Environment:
     env = Environment(
@@ -69,6 +81,8 @@ def environment(markup: str) -> Environment:
     )
     env.filters["date"] = format_date
     env.filters["number"] = format_number
+    env.filters["rating"] = rating_label
+    env.filters["bar"] = progress_bar
     return env
 
 

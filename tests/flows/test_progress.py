@@ -1,0 +1,107 @@
+"""Progress updates through flows: what is stored, how measures are rated, what is refused."""
+
+from datetime import date
+
+import pytest
+
+from flows.progress import UpdateRefused, project_status, record_update
+from flows.projects import local_project
+from flows.ratings import Rating
+from storage.engine import transaction
+from storage.progress import current_updates
+from tests.factories import say_all, start_plan
+from tests.flows.test_plan import WHOLE_PLAN
+
+TODAY = date(2026, 11, 28)
+PROJECT = "A38 Derby Junctions"
+
+
+@pytest.fixture
+async def planned(engine):
+    """The A38 plan: m1 apprenticeships 0 -> 520 weeks (Apr 2026 - Mar 2028), monthly;
+    m2 local labour 12 -> 40 FTE (Apr 2026 - Mar 2027), quarterly."""
+    await start_plan(engine)
+    await say_all(engine, *WHOLE_PLAN)
+    return engine
+
+
+async def update(engine, measure="m1", **fields):
+    async with transaction(engine) as db:
+        project = await local_project(db, name=PROJECT, lead="alice")
+        return await record_update(db, project, measure_key=measure, author="priya", today=fields.pop("today", TODAY), **fields)
+
+
+async def statuses(engine, today=TODAY):
+    async with transaction(engine) as db:
+        project = await local_project(db, name=PROJECT, lead="alice")
+        return {s.measure.key: s for s in await project_status(db, project, today)}
+
+
+async def stored(engine):
+    async with transaction(engine) as db:
+        project = await local_project(db, name=PROJECT, lead="alice")
+        return await current_updates(db, project_id=project.id)
+
+
+async def test_unreported_due_periods_make_a_measure_overdue(planned):
+    before = await statuses(planned)
+    assert before["m1"].rating == Rating.OVERDUE and before["m1"].overdue.end == date(2026, 11, 1)
+    assert before["m1"].open_period.end == date(2026, 12, 1)  # due within the week
+    assert before["m2"].rating == Rating.OVERDUE  # quarterly: due 1 Oct 2026
+
+
+async def test_an_update_on_track_is_stored_and_rated_good(planned):
+    stored_update, status = await update(planned, value="200", note="Six apprentices", evidence="https://example.org/register")
+    assert (stored_update.period_end, stored_update.value, stored_update.version) == (date(2026, 12, 1), 200, 1)
+    assert status.rating == Rating.OVERDUE  # November is still unreported
+    await update(planned, value="180", period="2026-11-01")
+    assert (await statuses(planned))["m1"].rating == Rating.GOOD
+
+
+async def test_a_correction_is_a_new_version(planned):
+    await update(planned, value="200", period="2026-12-01")
+    await update(planned, value="210", period="1 Dec 2026")
+    [current] = (await stored(planned)).values()
+    assert [(u.value, u.version) for u in current] == [(210, 2)]
+
+
+async def test_below_good_asks_for_a_recovery_action(planned):
+    with pytest.raises(UpdateRefused) as refused:
+        await update(planned, value="100")
+    assert "rated Inadequate" in refused.value.errors["recovery_action"]
+    assert await stored(planned) == {}
+    _, status = await update(planned, value="100", recovery_action="Two more apprentices from January")
+    assert status.latest.recovery_action == "Two more apprentices from January"
+
+
+@pytest.mark.parametrize(
+    "fields, field, message",
+    [
+        ({"value": "ten"}, "value", "Please give a number in apprenticeship weeks"),
+        ({"value": "-5"}, "value", "at least 0"),
+        ({"value": "200", "evidence": "ftp://files.example.org/x"}, "evidence", "http:// or https://"),
+        ({"value": "200", "evidence": "see the register"}, "evidence", "http:// or https://"),
+        ({"value": "200", "period": "2035-01-01"}, "period", "outside the measure's reporting horizon"),
+        ({"value": "200", "period": "31/02/2027"}, "period", "not a date in the calendar"),
+        ({"value": "600000"}, "value", "Please confirm"),
+    ],
+)
+async def test_bad_updates_are_explained_and_nothing_is_stored(planned, fields, field, message):
+    with pytest.raises(UpdateRefused) as refused:
+        await update(planned, **fields)
+    assert message in refused.value.errors[field]
+    assert await stored(planned) == {}
+
+
+async def test_a_huge_value_is_stored_once_confirmed(planned):
+    with pytest.raises(UpdateRefused) as refused:
+        await update(planned, value="600000")
+    assert refused.value.confirm
+    stored_update, _ = await update(planned, value="600000", confirmed=True)
+    assert stored_update.value == 600000
+
+
+async def test_nothing_to_report_closes_the_period(planned):
+    await update(planned, nothing_to_report=True, period="2026-11-01")
+    status = (await statuses(planned))["m1"]
+    assert status.overdue is None and status.rating == Rating.NO_DATA
