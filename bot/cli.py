@@ -5,8 +5,10 @@ import asyncio
 import getpass
 import json
 import sys
+from datetime import date, datetime, timezone
 from pathlib import Path
 
+from bot.monitoring_terminal import print_status, update
 from bot.server import serve_http, serve_socket_mode
 from bot.terminal import chat
 from flows.projects import find_project
@@ -38,6 +40,23 @@ def parser() -> argparse.ArgumentParser:
 
     import_ = commands.add_parser("import", help=words["import"])
     import_.add_argument("file", type=Path, help=words["import_file"])
+
+    status = commands.add_parser("status", help=words["status"])
+    status.add_argument("--project", required=True, help=words["export_project"])
+    status.add_argument("--on", type=date.fromisoformat, default=None, help=words["status_on"])
+
+    update = commands.add_parser("update", help=words["update"])
+    update.add_argument("--project", required=True, help=words["export_project"])
+    update.add_argument("--user", default=getpass.getuser(), help=words["chat_user"])
+    update.add_argument("--measure", dest="measure_key", help=words["update_measure"])
+    update.add_argument("--value", help=words["update_value"])
+    update.add_argument("--period", help=words["update_period"])
+    update.add_argument("--note", help=words["update_note"])
+    update.add_argument("--evidence", help=words["update_evidence"])
+    update.add_argument("--recovery", dest="recovery_action", help=words["update_recovery"])
+    update.add_argument("--nothing-to-report", action="store_true", help=words["update_nothing"])
+    update.add_argument("--yes", dest="confirmed", action="store_true", help=words["update_yes"])
+    update.add_argument("--on", type=date.fromisoformat, default=None, help=words["update_on"])
 
     serve = commands.add_parser("serve", help=words["serve"])
     serve.add_argument("--port", type=int, default=None, help=words["serve_port"])
@@ -71,9 +90,25 @@ async def _run(args: argparse.Namespace, url: str) -> int:
             return 0
         if args.command == "export":
             return await _export(engine, args)
+        if args.command == "status":
+            return await print_status(engine, project=args.project, on=args.on or _today(), stdout=sys.stdout)
+        if args.command == "update":
+            fields = {
+                key: getattr(args, key)
+                for key in ("measure_key", "value", "period", "note", "evidence", "recovery_action", "nothing_to_report", "confirmed")
+            }
+            interactive = args.measure_key is None or (args.value is None and not args.nothing_to_report)
+            return await update(
+                engine, project=args.project, user=args.user, on=args.on or _today(), fields=fields,
+                stdin=sys.stdin, stdout=sys.stdout, interactive=interactive,
+            )
         return await _import(engine, args)
     finally:
         await engine.dispose()
+
+
+def _today() -> date:
+    return datetime.now(timezone.utc).date()
 
 
 async def _export(engine, args: argparse.Namespace) -> int:

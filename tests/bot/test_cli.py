@@ -140,3 +140,48 @@ def test_import_of_a_broken_file_is_refused_and_stores_nothing(database_url, tmp
 def test_db_upgrade(database_url):
     done = run(database_url, "db", "upgrade")
     assert done.returncode == 0 and "up to date" in done.stdout
+
+
+def planned(database_url):
+    done = chat(database_url, *WHOLE_PLAN)
+    assert done.returncode == 0, done.stderr
+
+
+def test_status_prints_each_measure_with_its_rating(database_url):
+    planned(database_url)
+    done = run(database_url, "status", "--project", PROJECT, "--on", "2026-11-28")
+    assert done.returncode == 0, done.stderr
+    assert "m1   Apprenticeships on the contract (owner: Priya Shah)" in done.stdout
+    assert "Overdue · ░░░░░░░░░░ · latest none" in done.stdout
+    assert "next due 1 Dec 2026" in done.stdout
+
+
+def test_update_from_options_then_status(database_url):
+    planned(database_url)
+    done = run(database_url, "update", "--project", PROJECT, "--user", "priya", "--measure", "m1", "--value", "180",
+               "--period", "2026-11-01", "--evidence", "https://example.org/register", "--on", "2026-11-28")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Saved the update for the period due 1 Nov 2026" in done.stdout
+    status = run(database_url, "status", "--project", PROJECT, "--on", "2026-11-28")
+    assert "Good · ▓▓▓░░░░░░░ 35% · latest 180 apprenticeship weeks" in status.stdout
+
+
+def test_a_refused_update_from_options_exits_1_and_stores_nothing(database_url):
+    planned(database_url)
+    done = run(database_url, "update", "--project", PROJECT, "--measure", "m1", "--value", "ten",
+               "--evidence", "ftp://x", "--on", "2026-11-28")
+    assert done.returncode == 1
+    assert "! Please give a number in apprenticeship weeks" in done.stdout
+    assert "! The evidence must be a web link" in done.stdout
+    assert "latest none" in run(database_url, "status", "--project", PROJECT, "--on", "2026-11-28").stdout
+
+
+def test_an_interactive_update_asks_again_for_what_was_refused(database_url):
+    planned(database_url)
+    done = run(database_url, "update", "--project", PROJECT, "--on", "2026-11-28",
+               stdin="1\nten\nSix apprentices\n\n100\nMore from January\n")
+    assert done.returncode == 0, done.stdout
+    assert "1. Apprenticeships on the contract (Overdue, due 1 Dec 2026)" in done.stdout
+    assert "! Please give a number" in done.stdout
+    assert "please say what will be done to recover" in done.stdout
+    assert "Saved the update for the period due 1 Dec 2026" in done.stdout
