@@ -14,17 +14,17 @@ from bot.listeners import register_listeners
 from storage.settings import Settings
 
 
+def slack_client(settings: Settings, *, wait_out_rate_limits: bool) -> AsyncWebClient:
+    """The Web API client. Listeners run after the ack, so they may wait out a 429; the
+    worker does not (it puts the job back until Slack's Retry-After instead)."""
+    handlers = [AsyncConnectionErrorRetryHandler(), AsyncServerErrorRetryHandler(max_retry_count=2)]
+    if wait_out_rate_limits:
+        handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
+    return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, retry_handlers=handlers)
+
+
 def build_app(settings: Settings, engine: AsyncEngine) -> AsyncApp:
-    # Listeners run after the ack, so waiting out a 429 here never delays Slack's 3 seconds.
-    client = AsyncWebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-        ],
-    )
+    client = slack_client(settings, wait_out_rate_limits=True)
     # Bolt's own ssl_check answers before the signature is checked; ours runs after it.
     app = AsyncApp(client=client, signing_secret=settings.slack_signing_secret, ssl_check_enabled=False)
 

@@ -295,3 +295,45 @@ def edit_view(fields: list[FormField], *, metadata: str, title_hint: str) -> Vie
         private_metadata=metadata,
         blocks=blocks,
     )
+
+
+# -- monitoring ---------------------------------------------------------------------------------
+
+REMINDER_ADD_UPDATE = "reminder_add_update"
+REMINDER_SNOOZE = "reminder_snooze"
+REMINDER_NOTHING = "reminder_nothing"
+UPDATE_CALLBACK = "progress_update"
+UPDATE_VALUE, UPDATE_NOTE, UPDATE_EVIDENCE, UPDATE_RECOVERY, UPDATE_MEASURE = "value", "note", "evidence", "recovery_action", "measure"
+
+
+def measure_ref(project_id: int, measure_key: str, period_end: str | None) -> str:
+    return json.dumps({"project": project_id, "measure": measure_key, "period": period_end}, separators=(",", ":"))
+
+
+def reminder_blocks(text: str, project, status, period_end: str) -> list[Block]:
+    ref = measure_ref(project.id, status.measure.key, period_end)
+    return text_sections(text) + [
+        ActionsBlock(
+            elements=[
+                ButtonElement(text=plain("add_update"), action_id=REMINDER_ADD_UPDATE, value=ref, style="primary"),
+                ButtonElement(text=plain("snooze"), action_id=REMINDER_SNOOZE, value=ref),
+                ButtonElement(text=plain("nothing_to_report"), action_id=REMINDER_NOTHING, value=ref),
+            ]
+        )
+    ]
+
+
+def update_view(*, metadata: str, measure_name: str, unit: str, due: str, choices: list[Choice] | None = None) -> View:
+    """The update form; with `choices`, it first asks which of the caller's measures."""
+    blocks: list[Block] = []
+    if choices:
+        blocks.append(InputBlock(block_id=UPDATE_MEASURE, label=plain("update_measure"), element=StaticSelectElement(action_id=FIELD_ACTION, options=[_option(c) for c in choices[:100]], placeholder=plain("pick"))))
+    else:
+        blocks += text_sections(mrkdwn("update_heading", measure=measure_name, due=due))
+    blocks += [
+        InputBlock(block_id=UPDATE_VALUE, label=plain("update_value", unit=unit), element=PlainTextInputElement(action_id=FIELD_ACTION, max_length=200)),
+        InputBlock(block_id=UPDATE_NOTE, label=plain("update_note"), optional=True, element=PlainTextInputElement(action_id=FIELD_ACTION, multiline=True, max_length=FORM_TEXT_LIMIT)),
+        InputBlock(block_id=UPDATE_EVIDENCE, label=plain("update_evidence"), optional=True, element=PlainTextInputElement(action_id=FIELD_ACTION, max_length=2000)),
+        InputBlock(block_id=UPDATE_RECOVERY, label=plain("update_recovery"), optional=True, hint=plain("update_recovery_hint"), element=PlainTextInputElement(action_id=FIELD_ACTION, multiline=True, max_length=FORM_TEXT_LIMIT)),
+    ]
+    return View(type="modal", callback_id=UPDATE_CALLBACK, title=plain("update_title"), submit=plain("save"), close=plain("cancel"), private_metadata=metadata, blocks=blocks)

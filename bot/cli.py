@@ -8,7 +8,9 @@ import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from bot.app import slack_client
 from bot.monitoring_terminal import print_status, update
+from bot.worker import WorkerRefused, run_worker
 from bot.server import serve_http, serve_socket_mode
 from bot.terminal import chat
 from flows.projects import find_project
@@ -62,6 +64,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None, help=words["serve_port"])
     serve.add_argument("--host", default="0.0.0.0", help=words["serve_host"])
     commands.add_parser("socket", help=words["socket"])
+    worker = commands.add_parser("worker", help=words["worker"])
+    worker.add_argument("--once", action="store_true", help=words["worker_once"])
     return root
 
 
@@ -90,6 +94,8 @@ async def _run(args: argparse.Namespace, url: str) -> int:
             return 0
         if args.command == "export":
             return await _export(engine, args)
+        if args.command == "worker":
+            return await _work(engine, args)
         if args.command == "status":
             return await print_status(engine, project=args.project, on=args.on or _today(), stdout=sys.stdout)
         if args.command == "update":
@@ -105,6 +111,17 @@ async def _run(args: argparse.Namespace, url: str) -> int:
         return await _import(engine, args)
     finally:
         await engine.dispose()
+
+
+async def _work(engine, args: argparse.Namespace) -> int:
+    client = slack_client(get_settings(), wait_out_rate_limits=False)
+    try:
+        result = await run_worker(engine, client, once=args.once)
+    except WorkerRefused as refused:
+        print(str(refused), file=sys.stderr)
+        return 1
+    print(render("terminal.j2:worker_pass", result=result))
+    return 0
 
 
 def _today() -> date:

@@ -45,6 +45,7 @@ class MeasureStatus:
     overdue: Period | None
     open_period: Period | None  # the period an update now would be for
     latest: ProgressUpdate | None
+    reported: frozenset[date]  # due dates of the periods reported (or with nothing to report)
 
     @property
     def measure(self) -> Measure:
@@ -94,7 +95,7 @@ def measure_status(plan: MeasurePlan, updates: list[ProgressUpdate], today: date
     percent = plan.line.percent_of_target(actual) if plan.line and actual is not None else None
     return MeasureStatus(
         plan, rating, actual, actual_on, percent, overdue, _open_period(plan.schedule, reported, today),
-        updates[-1] if updates else None,
+        updates[-1] if updates else None, frozenset(reported),
     )
 
 

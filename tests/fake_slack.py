@@ -34,6 +34,7 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     url: str = ""
     refuse: dict[str, list[dict]] = field(default_factory=dict)  # method -> queued error answers
+    rate_limit: dict[str, list[int]] = field(default_factory=dict)  # method -> Retry-After of queued 429s
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -98,6 +99,12 @@ class FakeSlack:
         for key in ("blocks", "view"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
+        if self.rate_limit.get(method):
+            retry_after = self.rate_limit[method].pop(0)
+            answer = {"ok": False, "error": "ratelimited"}
+            self.calls.append(Call(method, args, answer))
+            self._changed.set()
+            return web.json_response(answer, status=429, headers={"Retry-After": str(retry_after)})
         if self.refuse.get(method):
             answer = self.refuse[method].pop(0)
         elif problem := check_limits(method, args):
@@ -149,6 +156,7 @@ async def start_fake_slack() -> tuple[FakeSlack, web.AppRunner]:
     fake = FakeSlack()
     app = web.Application()
     app.router.add_post("/api/{method}", fake.handle)
+    app.router.add_get("/api/{method}", fake.handle)
     app.router.add_post("/response/{id}", fake.handle_response_url)
     runner = web.AppRunner(app)
     await runner.setup()

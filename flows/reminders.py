@@ -1,0 +1,132 @@
+"""Which reminders are due, as rows of the job table.
+
+Each measure whose owner is a Slack user gets, for each reporting period, a reminder a week
+before the due date, on it, and when overdue (the project lead too): at 09:30 in the owner's
+time zone, on weekdays. Planning is repeatable: a reminder's dedupe key is unique, so it is
+queued once however often planning runs. After downtime only the latest missed reminder of a
+period is queued (never more than one a day), and at send time a reminder for a period
+reported meanwhile is dropped.
+"""
+
+import re
+from datetime import date, datetime, timedelta
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from flows.progress import MeasureStatus, project_status
+from flows.schedules import reminder_moments
+from storage.jobs import enqueue_job
+from storage.models import Measure, Project, SlackUser, Workspace
+from storage.projects import LOCAL_TEAM_ID
+
+SLACK_USER = re.compile(r"^(?:<@|@)?(U[A-Z0-9]{2,})>?$")
+AHEAD = timedelta(days=10)  # reminders are queued this far ahead of their time
+CATCH_UP = timedelta(days=21)  # periods due longer ago than this are not reminded of any more
+DEFAULT_TZ = "Europe/London"
+REMINDER = "reminder"
+
+
+def slack_user_of(owner: str | None) -> str | None:
+    """The Slack user id an owner answer names (picked in Slack, or typed as @U…), if any."""
+    match = SLACK_USER.match((owner or "").strip())
+    return match.group(1) if match else None
+
+
+def reminder_key(measure_id: int, period_end: date, kind: str) -> str:
+    return f"{REMINDER}:{measure_id}:{period_end.isoformat()}:{kind}"
+
+
+async def slack_projects(db: AsyncSession) -> list[tuple[Workspace, Project]]:
+    found = await db.exec(
+        select(Workspace, Project).join(Project, Project.workspace_id == Workspace.id).where(Workspace.team_id != LOCAL_TEAM_ID)
+    )
+    return [(w, p) for w, p in found.all()]
+
+
+async def owners_without_time_zone(db: AsyncSession) -> list[tuple[Workspace, str]]:
+    """Slack users who own a measure and whose time zone the app has not looked up yet."""
+    found = await db.exec(
+        select(Workspace, Measure.owner)
+        .join(Project, Project.workspace_id == Workspace.id)
+        .join(Measure, Measure.project_id == Project.id)
+        .where(Workspace.team_id != LOCAL_TEAM_ID, Measure.owner.is_not(None))
+    )
+    known = {(u.workspace_id, u.user_id) for u in (await db.exec(select(SlackUser))).all()}
+    wanted = {}
+    for workspace, owner in found.all():
+        user = slack_user_of(owner)
+        if user and (workspace.id, user) not in known:
+            wanted[(workspace.id, user)] = (workspace, user)
+    return list(wanted.values())
+
+
+async def remember_time_zone(db: AsyncSession, workspace: Workspace, user: str, tz: str | None, now: datetime) -> None:
+    db.add(SlackUser(workspace_id=workspace.id, user_id=user, tz=tz or DEFAULT_TZ, fetched_at=now))
+    await db.flush()
+
+
+def _reminders_of(status: MeasureStatus, tz: str, now: datetime) -> list[tuple[str, date, datetime]]:
+    """(kind, period due date, when) of the reminders a measure needs around `now`."""
+    wanted = []
+    for period in status.plan.schedule:
+        due_at = reminder_moments(period.end, tz)
+        if period.end in status.reported or max(due_at.values()) < now - CATCH_UP or min(due_at.values()) > now + AHEAD:
+            continue
+        missed = [kind for kind, at in due_at.items() if at <= now]
+        for kind, at in due_at.items():
+            if at <= now and kind != missed[-1]:
+                continue  # superseded by a later reminder of the same period
+            if at <= now + AHEAD:
+                wanted.append((kind, period.end, at))
+    return wanted
+
+
+async def plan_reminders(db: AsyncSession, now: datetime) -> int:
+    """Queue every reminder due now or soon; returns how many were new."""
+    zones = {(u.workspace_id, u.user_id): u.tz for u in (await db.exec(select(SlackUser))).all()}
+    queued = 0
+    for workspace, project in await slack_projects(db):
+        for status in await project_status(db, project, now.date()):
+            owner = slack_user_of(status.measure.owner)
+            if owner is None:
+                continue
+            tz = zones.get((workspace.id, owner), DEFAULT_TZ)
+            for kind, period_end, at in _reminders_of(status, tz, now):
+                recipients = [owner]
+                if kind == "overdue" and slack_user_of(project.lead) not in (None, owner):
+                    recipients.append(slack_user_of(project.lead))
+                for recipient in recipients:
+                    queued += await enqueue_job(
+                        db,
+                        kind=REMINDER,
+                        dedupe_key=reminder_key(status.measure.id, period_end, kind) + ("" if recipient == owner else ":lead"),
+                        due_at=at,
+                        payload={
+                            "project_id": project.id, "measure_id": status.measure.id, "tz": tz,
+                            "period_end": period_end.isoformat(), "kind": kind, "to": recipient, "owner": owner,
+                        },
+                    )
+    return queued
+
+
+def superseded(payload: dict, now: datetime) -> bool:
+    """A later reminder of the same period is also due: after downtime only the latest is sent."""
+    moments = reminder_moments(date.fromisoformat(payload["period_end"]), payload.get("tz", DEFAULT_TZ))
+    kinds = list(moments)
+    return any(moments[later] <= now for later in kinds[kinds.index(payload["kind"]) + 1 :])
+
+
+async def reminder_subject(db: AsyncSession, payload: dict, now: datetime) -> tuple[Project, MeasureStatus] | None:
+    """The project and measure a queued reminder is about, or None if it is no longer needed:
+    the period was reported, a later reminder replaces it, or the measure is gone."""
+    if superseded(payload, now):
+        return None
+    today = now.date()
+    project = await db.get(Project, payload["project_id"])
+    if project is None:
+        return None
+    status = next((s for s in await project_status(db, project, today) if s.measure.id == payload["measure_id"]), None)
+    if status is None or date.fromisoformat(payload["period_end"]) in status.reported:
+        return None
+    return project, status

@@ -1,0 +1,158 @@
+"""The worker against the fake Slack Web API, with time injected: reminders planned and sent
+once, catch-up after downtime, 429s, leases, and the single SQLite worker."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from bot.app import slack_client
+from bot.worker import LEASE, WorkerRefused, run_worker
+from flows.plan import PLAN
+from flows.progress import record_update
+from flows.projects import new_project, workspace_of
+from flows.runner import answer_flow, open_flow
+from storage.engine import transaction
+from storage.jobs import claim_due_jobs, list_jobs, take_worker_lease
+from storage.models import JobStatus, Measure, Project
+from storage.settings import Settings
+from tests.fake_slack import BOT_TOKEN, TEAM, start_fake_slack
+from tests.flows.test_plan import WHOLE_PLAN
+
+LEAD, PRIYA, TOM = "ULEAD", "UPRIYA", "UTOM"
+# The A38 plan, owned in Slack: m1 apprenticeships (monthly, due the 1st), m2 local labour (quarterly)
+SLACK_PLAN = [{"Priya Shah": PRIYA, "Tom Evans": TOM}.get(answer, answer) for answer in WHOLE_PLAN]
+
+
+class FakeClock:
+    def __init__(self, now: datetime) -> None:
+        self.current = now
+        self.slept: list[float] = []
+
+    def now(self) -> datetime:
+        return self.current
+
+    def monotonic(self) -> float:
+        return self.current.timestamp()
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.current += timedelta(seconds=seconds)
+
+    def at(self, iso: str) -> "FakeClock":
+        self.current = datetime.fromisoformat(iso).replace(tzinfo=timezone.utc)
+        return self
+
+
+@pytest.fixture
+async def fake():
+    fake, runner = await start_fake_slack()
+    yield fake
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def planned(engine):
+    async with transaction(engine) as db:
+        workspace = await workspace_of(db, team_id=TEAM)
+        project = await new_project(db, workspace, name="A38 Derby Junctions", channel="C0001", lead=LEAD)
+        await open_flow(db, PLAN, project=project, user=LEAD)
+        for answer in SLACK_PLAN:
+            await answer_flow(db, PLAN, project=project, user=LEAD, text=answer)
+    return engine
+
+
+async def work(engine, fake, clock):
+    client = slack_client(Settings(slack_bot_token=BOT_TOKEN, slack_api_url=f"{fake.url}/api/"), wait_out_rate_limits=False)
+    return await run_worker(engine, client, once=True, clock=clock)
+
+
+def reminders(fake, to: str | None = None) -> list[dict]:
+    return [m for m in fake.of("chat.postMessage") if to is None or m["channel"] == to]
+
+
+async def test_a_due_reminder_is_sent_once_at_half_past_nine_local(planned, fake):
+    clock = FakeClock(datetime(2026, 11, 24, 9, 29, tzinfo=timezone.utc))  # a week before 1 Dec, 09:29 GMT
+    assert (await work(planned, fake, clock)).sent == 0
+    assert {c["user"] for c in fake.of("users.info")} == {PRIYA, TOM}
+    clock.at("2026-11-24T09:30:00")
+    assert (await work(planned, fake, clock)).sent == 1
+    [sent] = reminders(fake)
+    assert sent["channel"] == PRIYA
+    text = " ".join(b["text"]["text"] for b in sent["blocks"] if b["type"] == "section")
+    assert "*Apprenticeships on the contract* (A38 Derby Junctions) is due on 1 Dec 2026" in text
+    assert "Overdue" in text  # November's period was never reported
+    assert [e["text"]["text"] for b in sent["blocks"] if b["type"] == "actions" for e in b["elements"]] == [
+        "Add update", "Snooze 1 day", "Nothing to report"]
+    assert sent["metadata"]["event_payload"]["key"].startswith("reminder:")
+    assert (await work(planned, fake, clock)).sent == 0  # planned again: nothing new
+
+
+async def test_catch_up_after_a_week_down_sends_the_latest_reminder_once(planned, fake):
+    clock = FakeClock(datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc))
+    await work(planned, fake, clock)  # the "a week before" reminder; "due" and "overdue" are queued
+    clock.at("2026-12-05T12:00:00")  # down from then until a Saturday
+    result = await work(planned, fake, clock)
+    assert result.sent == 2 and result.dropped == 1  # overdue to the owner and the lead; "due" superseded
+    assert len(reminders(fake, PRIYA)) == 2 and len(reminders(fake, LEAD)) == 1
+    assert "is overdue" in reminders(fake, LEAD)[0]["text"]
+    assert (await work(planned, fake, clock)).sent == 0
+
+
+async def test_a_reported_period_is_not_reminded(planned, fake):
+    clock = FakeClock(datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc))
+    await work(planned, fake, clock)
+    async with transaction(planned) as db:
+        project = await db.get(Project, 1)
+        await record_update(db, project, measure_key="m1", author=PRIYA, today=clock.now().date(), value="200", period="2026-12-01")
+    clock.at("2026-12-01T09:30:00")
+    result = await work(planned, fake, clock)
+    assert result.sent == 0 and result.dropped == 1
+    async with transaction(planned) as db:
+        assert {j.status for j in await list_jobs(db) if "2026-12-01" in j.dedupe_key} == {JobStatus.SENT, JobStatus.DROPPED, JobStatus.PENDING}
+
+
+async def test_a_429_puts_the_reminder_back_until_retry_after_then_it_is_sent(planned, fake):
+    clock = FakeClock(datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc))
+    fake.rate_limit["chat.postMessage"] = [2]
+    result = await work(planned, fake, clock)
+    assert (result.sent, result.retried) == (0, 1)
+    clock.current += timedelta(seconds=1)
+    assert (await work(planned, fake, clock)).sent == 0  # Retry-After not over
+    clock.current += timedelta(seconds=1)
+    assert (await work(planned, fake, clock)).sent == 1
+    assert [c.answer.get("ok") for c in fake.calls if c.method == "chat.postMessage"] == [False, True]
+    assert clock.slept == []  # nothing slept: the job waited in the table
+
+
+async def test_a_worker_killed_after_claiming_leaves_the_job_to_its_lease(planned, fake):
+    clock = FakeClock(datetime(2026, 11, 24, 9, 29, tzinfo=timezone.utc))
+    await work(planned, fake, clock)  # plans; nothing due yet
+    clock.at("2026-11-24T09:30:00")
+    async with transaction(planned) as db:
+        [orphan] = await claim_due_jobs(db, now=clock.now(), limit=10, lease=LEASE)  # then the worker dies
+    assert (await work(planned, fake, clock)).sent == 0
+    clock.current += LEASE
+    assert (await work(planned, fake, clock)).sent == 1
+    assert len(reminders(fake)) == 1
+
+
+async def test_posts_to_one_channel_are_a_second_apart(planned, fake):
+    clock = FakeClock(datetime(2026, 12, 2, 9, 30, tzinfo=timezone.utc))
+    async with transaction(planned) as db:
+        m2 = await db.get(Measure, 2)
+        m2.owner, m2.cadence = PRIYA, "monthly"  # both measures Priya's, both overdue today
+        db.add(m2)
+    await work(planned, fake, clock)
+    assert len(reminders(fake, PRIYA)) == 2
+    assert clock.slept and all(s >= 0.99 for s in clock.slept)
+
+
+async def test_a_second_worker_on_sqlite_refuses_to_start(planned, fake, database_url):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("several workers may run on PostgreSQL")
+    clock = FakeClock(datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc))
+    async with transaction(planned) as db:
+        assert await take_worker_lease(db, holder="the other worker", now=clock.now(), ttl=timedelta(minutes=10))
+    with pytest.raises(WorkerRefused, match="Another worker is running"):
+        await work(planned, fake, clock)
+    assert reminders(fake) == []
