@@ -10,6 +10,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.clock import SystemClock
 from bot.listeners import register_listeners
 from storage.settings import Settings
 
@@ -23,7 +24,7 @@ def slack_client(settings: Settings, *, wait_out_rate_limits: bool) -> AsyncWebC
     return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, retry_handlers=handlers)
 
 
-def build_app(settings: Settings, engine: AsyncEngine) -> AsyncApp:
+def build_app(settings: Settings, engine: AsyncEngine, clock=None) -> AsyncApp:
     client = slack_client(settings, wait_out_rate_limits=True)
     # Bolt's own ssl_check answers before the signature is checked; ours runs after it.
     app = AsyncApp(client=client, signing_secret=settings.slack_signing_secret, ssl_check_enabled=False)
@@ -49,6 +50,7 @@ def build_app(settings: Settings, engine: AsyncEngine) -> AsyncApp:
     @app.middleware
     async def provide_engine(context, next):
         context["engine"] = engine
+        context["clock"] = clock or SystemClock()
         await next()
 
     register_listeners(app)

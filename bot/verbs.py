@@ -2,6 +2,7 @@
 projects, help. Each returns what to show the caller; the listener decides where."""
 
 from dataclasses import dataclass
+from datetime import date
 
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
@@ -12,6 +13,7 @@ from bot.conversation import deliver, open_dm, post_messages
 from bot.slack_text import text_from_message
 from flows.plan import PLAN
 from flows.presenting import overview, plan_completion
+from flows.progress import project_status
 from flows.projects import (
     ProjectRefused,
     new_project,
@@ -82,15 +84,18 @@ async def plan(
     return None if in_place else Answer(mrkdwn("plan_sent", name=project.name))
 
 
-async def status(engine: AsyncEngine, caller: Caller, name: str) -> Answer:
+async def status(engine: AsyncEngine, caller: Caller, name: str, today: date) -> Answer:
+    """Each measure's rating and progress, then the plan summary with its Edit buttons."""
     try:
         async with transaction(engine) as db:
             workspace = await workspace_of(db, team_id=caller.team_id, enterprise_id=caller.enterprise_id)
             project = await project_meant(db, workspace, name=name, channel=caller.channel, user=caller.user)
             summary = await overview(db, PLAN, project, MarkupKind.MRKDWN)
+            statuses = await project_status(db, project, today)
     except ProjectRefused as refused:
         return refusal(refused)
-    groups = summary_messages(summary.summary, edit_buttons(project.id, summary.edit_targets))
+    text = (mrkdwn("measures_status", statuses=statuses) + "\n\n" if statuses else "") + summary.summary
+    groups = summary_messages(text, edit_buttons(project.id, summary.edit_targets))
     return Answer(summary.summary, tuple(groups))
 
 
@@ -110,7 +115,7 @@ def help_answer() -> Answer:
 
 async def converse(
     engine: AsyncEngine, client: AsyncWebClient, *, team_id: str, enterprise_id: str | None, user: str,
-    text: str, channel: str, thread_ts: str | None, event_id: str | None,
+    text: str, channel: str, thread_ts: str | None, event_id: str | None, today: date,
 ) -> None:
     """A message in the app's DM or assistant thread: an answer to the user's open plan, or,
     with no plan open, one of the verbs. A delivery Slack retries is handled once."""
@@ -132,7 +137,7 @@ async def converse(
     if verb == "plan":
         answer = await plan(engine, client, caller, rest, thread_ts=thread_ts, in_place=True)
     elif verb == "status":
-        answer = await status(engine, caller, rest)
+        answer = await status(engine, caller, rest, today)
     elif verb == "projects":
         answer = await projects(engine, caller)
     elif verb == "help":

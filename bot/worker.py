@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 BATCH = 100
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
+MESSAGE = "message"  # a message rendered when queued: payload channel, text, blocks
 CHANNEL_SPACING = 1.0  # seconds between two posts to one channel (Slack's limit)
 
 
@@ -81,6 +82,9 @@ async def locate_owners(engine: AsyncEngine, client: AsyncWebClient, clock) -> N
 
 async def deliver(engine: AsyncEngine, sender: Sender, job: Job, clock) -> str:
     """Send one claimed job; returns the status it ends in."""
+    if job.kind == MESSAGE:
+        await sender.post(job.payload["channel"], job, text=job.payload["text"], blocks=job.payload.get("blocks"))
+        return JobStatus.SENT
     if job.kind != REMINDER:
         raise ValueError(f"unknown job kind {job.kind}")
     async with transaction(engine) as db:

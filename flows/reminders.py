@@ -18,7 +18,7 @@ from flows.progress import MeasureStatus, project_status
 from flows.schedules import reminder_moments
 from storage.jobs import enqueue_job
 from storage.models import Measure, Project, SlackUser, Workspace
-from storage.projects import LOCAL_TEAM_ID
+from storage.projects import LOCAL_TEAM_ID, list_measures
 
 SLACK_USER = re.compile(r"^(?:<@|@)?(U[A-Z0-9]{2,})>?$")
 AHEAD = timedelta(days=10)  # reminders are queued this far ahead of their time
@@ -112,6 +112,8 @@ async def plan_reminders(db: AsyncSession, now: datetime) -> int:
 
 def superseded(payload: dict, now: datetime) -> bool:
     """A later reminder of the same period is also due: after downtime only the latest is sent."""
+    if payload["kind"] not in ("before", "due", "overdue"):
+        return False  # a snoozed reminder was asked for
     moments = reminder_moments(date.fromisoformat(payload["period_end"]), payload.get("tz", DEFAULT_TZ))
     kinds = list(moments)
     return any(moments[later] <= now for later in kinds[kinds.index(payload["kind"]) + 1 :])
@@ -130,3 +132,22 @@ async def reminder_subject(db: AsyncSession, payload: dict, now: datetime) -> tu
     if status is None or date.fromisoformat(payload["period_end"]) in status.reported:
         return None
     return project, status
+
+
+async def snooze_reminder(db: AsyncSession, project: Project, *, measure_key: str, period_end: str, user: str, now: datetime) -> bool:
+    """Remind `user` of this measure's period again in a day (once per day and period)."""
+    measure = next((m for m in await list_measures(db, project_id=project.id) if m.key == measure_key), None)
+    if measure is None:
+        return False
+    zone = (await db.exec(select(SlackUser.tz).where(SlackUser.workspace_id == project.workspace_id, SlackUser.user_id == user))).first()
+    again = now + timedelta(days=1)
+    return await enqueue_job(
+        db,
+        kind=REMINDER,
+        dedupe_key=f"{reminder_key(measure.id, date.fromisoformat(period_end), 'snoozed')}:{user}:{again.date().isoformat()}",
+        due_at=again,
+        payload={
+            "project_id": project.id, "measure_id": measure.id, "tz": zone or DEFAULT_TZ, "period_end": period_end,
+            "kind": "snoozed", "to": user, "owner": slack_user_of(measure.owner) or user,
+        },
+    )

@@ -19,8 +19,12 @@ from bot.blocks import (
     EDIT_OPEN,
     HOME_CONTINUE,
     HOME_SUMMARY,
+    REMINDER_ADD_UPDATE,
+    REMINDER_NOTHING,
+    REMINDER_SNOOZE,
     parse_answer_block_id,
 )
+from bot.progress_forms import nothing_to_report, open_update_form, snooze
 from bot.forms import open_edit_form, open_summary
 from prompts import vocabulary
 
@@ -38,6 +42,9 @@ def register(app: AsyncApp) -> None:
     app.action(HOME_CONTINUE)(handle_continue)
     app.action(HOME_SUMMARY)(handle_summary)
     app.action(re.compile(f"^{EDIT_OPEN}:"))(handle_edit_open)
+    app.action(REMINDER_ADD_UPDATE)(handle_add_update)
+    app.action(REMINDER_SNOOZE)(handle_snooze)
+    app.action(REMINDER_NOTHING)(handle_nothing_to_report)
 
 
 def caller_of(body: dict, context) -> verbs.Caller:
@@ -115,3 +122,29 @@ async def handle_edit_open(ack, body, action, context, client) -> None:
         )
     except Exception:
         logger.exception("edit form failed")
+
+
+async def handle_add_update(ack, body, action, context, client) -> None:
+    await ack()
+    try:
+        await open_update_form(
+            context["engine"], client, caller_of(body, context), body["trigger_id"], context["clock"], ref=json.loads(action["value"])
+        )
+    except Exception:
+        logger.exception("update form from a reminder failed")
+
+
+async def handle_snooze(ack, body, action, context, client) -> None:
+    await ack()
+    try:
+        await snooze(context["engine"], client, caller_of(body, context), json.loads(action["value"]), context["clock"])
+    except Exception:
+        logger.exception("snooze failed")
+
+
+async def handle_nothing_to_report(ack, body, action, context, client) -> None:
+    await ack()
+    try:
+        await nothing_to_report(context["engine"], client, caller_of(body, context), json.loads(action["value"]), context["clock"])
+    except Exception:
+        logger.exception("nothing to report failed")

@@ -5,6 +5,7 @@ import logging
 from slack_bolt.async_app import AsyncApp
 
 from bot import verbs
+from bot.progress_forms import open_update_form
 from bot.slack_text import text_from_message
 
 logger = logging.getLogger(__name__)
@@ -25,12 +26,15 @@ async def handle_socialvalue(ack, command, context, client, respond) -> None:
         elif verb == "plan":
             answer = await verbs.plan(engine, client, caller, rest)
         elif verb == "status":
-            answer = await verbs.status(engine, caller, rest)
+            answer = await verbs.status(engine, caller, rest, context["clock"].now().date())
         elif verb == "projects":
             answer = await verbs.projects(engine, caller)
+        elif verb == "update":
+            answer = await open_update_form(engine, client, caller, command["trigger_id"], context["clock"], name=rest)
         else:
             answer = verbs.help_answer()
-        await show(respond, answer)
+        if answer is not None:
+            await show(respond, answer)
     except Exception:
         logger.exception("/socialvalue %s failed", verb)
 

@@ -5,14 +5,16 @@ import logging
 from slack_bolt.async_app import AsyncApp
 
 from bot import verbs
-from bot.blocks import EDIT_CALLBACK
+from bot.blocks import EDIT_CALLBACK, UPDATE_CALLBACK
 from bot.forms import confirm_edits, save_edit_form
+from bot.progress_forms import save_update_form
 
 logger = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp) -> None:
     app.view(EDIT_CALLBACK)(handle_edit_submission)
+    app.view(UPDATE_CALLBACK)(handle_update_submission)
 
 
 async def handle_edit_submission(ack, body, view, context, client) -> None:
@@ -27,3 +29,14 @@ async def handle_edit_submission(ack, body, view, context, client) -> None:
             await confirm_edits(context["engine"], client, caller, changed, name)
     except Exception:
         logger.exception("confirming an edit failed")
+
+
+async def handle_update_submission(ack, body, view, context, client) -> None:
+    """A progress update: validated and stored before the ack, so errors show in the form."""
+    caller = verbs.Caller(context.team_id, context.enterprise_id, body["user"]["id"], body["user"]["id"])
+    try:
+        fix = await save_update_form(context["engine"], client, caller, view, context["clock"])
+    except Exception:
+        logger.exception("saving an update failed")
+        fix = None
+    await ack(**fix) if fix else await ack()

@@ -5,6 +5,8 @@ import asyncio
 import json
 from dataclasses import dataclass
 
+from datetime import datetime, timezone
+
 import aiohttp
 import pytest
 import uvicorn
@@ -12,6 +14,7 @@ import uvicorn
 from bot.app import build_app
 from bot.server import asgi_app
 from storage.settings import Settings
+from tests.clock import FakeClock
 from tests.fake_slack import (
     BOT_TOKEN,
     SIGNING_SECRET,
@@ -106,13 +109,18 @@ def dm_channel(user: str) -> str:
 
 
 @pytest.fixture
-async def slack(database_url, engine):
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc))
+
+
+@pytest.fixture
+async def slack(database_url, engine, clock):
     fake, fake_runner = await start_fake_slack()
     settings = Settings(
         database_url=database_url, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
         slack_api_url=f"{fake.url}/api/",
     )
-    config = uvicorn.Config(asgi_app(build_app(settings, engine), engine), host="127.0.0.1", port=0, lifespan="off", log_level="warning")
+    config = uvicorn.Config(asgi_app(build_app(settings, engine, clock), engine), host="127.0.0.1", port=0, lifespan="off", log_level="warning")
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
     while not server.started:

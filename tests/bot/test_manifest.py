@@ -16,6 +16,7 @@ SCOPE_OF_METHOD = {
     "views_open": None,
     "views_push": None,
     "views_publish": None,
+    "users_info": "users:read",
 }
 
 

@@ -15,32 +15,13 @@ from storage.engine import transaction
 from storage.jobs import claim_due_jobs, list_jobs, take_worker_lease
 from storage.models import JobStatus, Measure, Project
 from storage.settings import Settings
+from tests.clock import FakeClock
 from tests.fake_slack import BOT_TOKEN, TEAM, start_fake_slack
 from tests.flows.test_plan import WHOLE_PLAN
 
 LEAD, PRIYA, TOM = "ULEAD", "UPRIYA", "UTOM"
 # The A38 plan, owned in Slack: m1 apprenticeships (monthly, due the 1st), m2 local labour (quarterly)
 SLACK_PLAN = [{"Priya Shah": PRIYA, "Tom Evans": TOM}.get(answer, answer) for answer in WHOLE_PLAN]
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.current = now
-        self.slept: list[float] = []
-
-    def now(self) -> datetime:
-        return self.current
-
-    def monotonic(self) -> float:
-        return self.current.timestamp()
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.current += timedelta(seconds=seconds)
-
-    def at(self, iso: str) -> "FakeClock":
-        self.current = datetime.fromisoformat(iso).replace(tzinfo=timezone.utc)
-        return self
 
 
 @pytest.fixture
