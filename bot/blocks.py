@@ -342,3 +342,30 @@ def update_view(
         InputBlock(block_id=UPDATE_RECOVERY, label=plain("update_recovery"), optional=True, hint=plain("update_recovery_hint"), element=PlainTextInputElement(action_id=FIELD_ACTION, multiline=True, max_length=FORM_TEXT_LIMIT, initial_value=initial.get(UPDATE_RECOVERY))),
     ]
     return View(type="modal", callback_id=UPDATE_CALLBACK, title=plain("update_title"), submit=plain("save"), close=plain("cancel"), private_metadata=metadata, blocks=blocks)
+
+
+UPDATE_APPROVE = "update_approve"
+UPDATE_RETURN = "update_return"
+RETURN_CALLBACK = "update_returned"
+RETURN_COMMENT = "comment"
+
+
+def posted_update_blocks(text: str, project_id: int, update_id: int) -> list[Block]:
+    """An update as posted to the project's channel, with the lead's Approve / Return."""
+    ref = json.dumps({"project": project_id, "update": update_id}, separators=(",", ":"))
+    return text_sections(text) + [
+        ActionsBlock(
+            elements=[
+                ButtonElement(text=plain("approve"), action_id=UPDATE_APPROVE, value=ref, style="primary"),
+                ButtonElement(text=plain("return"), action_id=UPDATE_RETURN, value=ref),
+            ]
+        )
+    ]
+
+
+def return_view(*, metadata: str) -> View:
+    return View(
+        type="modal", callback_id=RETURN_CALLBACK, title=plain("return_title"), submit=plain("return"), close=plain("cancel"),
+        private_metadata=metadata,
+        blocks=[InputBlock(block_id=RETURN_COMMENT, label=plain("return_comment"), element=PlainTextInputElement(action_id=FIELD_ACTION, multiline=True, max_length=FORM_TEXT_LIMIT))],
+    )

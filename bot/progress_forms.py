@@ -2,6 +2,7 @@
 Nothing to report, and the update posted to the project's channel through the job table."""
 
 import json
+from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -13,15 +14,17 @@ from bot.blocks import (
     UPDATE_NOTE,
     UPDATE_RECOVERY,
     UPDATE_VALUE,
+    RETURN_COMMENT,
     mrkdwn,
-    text_sections,
+    posted_update_blocks,
+    return_view,
     update_view,
 )
 from bot.verbs import Answer, Caller, refusal
 from bot.worker import MESSAGE
 from flows.engine import load_state
 from flows.inputs import Choice
-from flows.progress import MeasureStatus, UpdateRefused, project_status, record_update
+from flows.progress import MeasureStatus, ReviewRefused, UpdateRefused, project_status, record_update, review
 from flows.projects import ProjectRefused, project_by_id, project_meant, workspace_of
 from flows.reminders import slack_user_of, snooze_reminder
 from prompts import MarkupKind, format_number
@@ -139,9 +142,10 @@ async def queue_update_post(db, project, update, status: MeasureStatus, author: 
         value=_shown_value(update.value, status), rating=status.rating.value, note=update.note,
         recovery=update.recovery_action, evidence=update.evidence_url,
     )
+    blocks = posted_update_blocks(text, project.id, update.id)
     await enqueue_job(
         db, kind=MESSAGE, dedupe_key=f"update:{update.id}", due_at=now,
-        payload={"channel": project.channel_id, "text": text[:300], "blocks": [b.to_dict() for b in text_sections(text)]},
+        payload={"channel": project.channel_id, "text": text[:300], "blocks": [b.to_dict() for b in blocks]},
     )
 
 
@@ -168,3 +172,50 @@ async def nothing_to_report(engine: AsyncEngine, client: AsyncWebClient, caller:
         await client.chat_postMessage(channel=caller.user, text=text)
         return
     await client.chat_postMessage(channel=caller.user, text=mrkdwn("nothing_saved", measure=status.measure.name, due=update.period_end))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to announce once a review is stored: in the update's thread, and to its author."""
+
+    channel: str
+    thread_ts: str | None
+    note: str
+    to_author: tuple[str, str] | None
+
+
+async def decide(
+    engine: AsyncEngine, caller: Caller, ref: dict, clock, *, decision: str, comment: str | None = None,
+    channel: str | None = None, thread_ts: str | None = None,
+) -> Decision | str:
+    """Approve or return an update; a string is the refusal to show the caller."""
+    try:
+        async with transaction(engine) as db:
+            workspace = await workspace_of(db, team_id=caller.team_id, enterprise_id=caller.enterprise_id)
+            project = await project_by_id(db, workspace, int(ref["project"]))
+            update = await review(db, project, update_id=int(ref["update"]), reviewer=caller.user, decision=decision, comment=comment, now=clock.now())
+            measure = next(m for m in (await load_state(db, project)).measures if m.id == update.measure_id)
+    except ReviewRefused as refused:
+        return mrkdwn(refused.reason, **refused.context)
+    except ProjectRefused as refused:
+        return refusal(refused).text
+    to_author = None
+    if decision == "returned":
+        to_author = (update.author, mrkdwn("returned_to_author", reviewer=caller.user, measure=measure.name, due=update.period_end, comment=comment))
+    note = mrkdwn("reviewed", decision=decision, reviewer=caller.user, comment=comment)
+    return Decision(channel or project.channel_id, thread_ts, note, to_author)
+
+
+async def announce(client: AsyncWebClient, decision: Decision) -> None:
+    await client.chat_postMessage(channel=decision.channel, thread_ts=decision.thread_ts, text=decision.note)
+    if decision.to_author:
+        await client.chat_postMessage(channel=decision.to_author[0], text=decision.to_author[1])
+
+
+async def open_return_form(client: AsyncWebClient, ref: dict, trigger_id: str, *, channel: str, thread_ts: str) -> None:
+    metadata = json.dumps({**ref, "channel": channel, "thread_ts": thread_ts})
+    await client.views_open(trigger_id=trigger_id, view=return_view(metadata=metadata))
+
+
+def return_comment(view: dict) -> str | None:
+    return _field(view["state"]["values"], RETURN_COMMENT)

@@ -18,7 +18,7 @@ from flows.ratings import BELOW_GOOD, DEFAULT_THRESHOLDS, Line, Rating, rate
 from flows.schedules import Period, horizon_end, periods
 from prompts import MarkupKind, render
 from storage.models import Measure, ProgressUpdate, Project
-from storage.progress import append_update, current_updates
+from storage.progress import append_update, current_updates, get_update, review_update
 
 CONFIRM_FACTOR = 1000  # a value this many times the target is asked to be confirmed
 SIGNED_UNITS = ("change", "net", "balance", "difference")  # units whose values may be negative
@@ -216,3 +216,29 @@ def _actual_after(status: MeasureStatus, value: float) -> float:
 
 def _optional_text(raw: str | None) -> str | None:
     return clean_text(raw, maximum=MAX_TEXT) if raw and raw.strip() else None
+
+
+class ReviewRefused(Exception):
+    def __init__(self, reason: str, **context) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.context = context
+
+
+async def review(
+    db: AsyncSession, project: Project, *, update_id: int, reviewer: str, decision: str, comment: str | None, now
+) -> ProgressUpdate:
+    """The project lead approves an update, or returns it with a comment; who and when is kept."""
+    if reviewer != project.lead:
+        raise ReviewRefused("review_not_lead", lead=project.lead)
+    update = await get_update(db, update_id=update_id)
+    measures = {m.id for m in (await load_state(db, project)).measures}
+    if update is None or update.measure_id not in measures:
+        raise ReviewRefused("review_unknown_update")
+    if decision == "returned":
+        try:
+            comment = clean_text(comment, maximum=MAX_TEXT)
+        except PydanticCustomError:
+            raise ReviewRefused("review_needs_comment") from None
+    await review_update(db, update, decision=decision, reviewer=reviewer, comment=comment, at=now)
+    return update

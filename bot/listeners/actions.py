@@ -22,9 +22,11 @@ from bot.blocks import (
     REMINDER_ADD_UPDATE,
     REMINDER_NOTHING,
     REMINDER_SNOOZE,
+    UPDATE_APPROVE,
+    UPDATE_RETURN,
     parse_answer_block_id,
 )
-from bot.progress_forms import nothing_to_report, open_update_form, snooze
+from bot.progress_forms import announce, decide, nothing_to_report, open_return_form, open_update_form, snooze
 from bot.forms import open_edit_form, open_summary
 from prompts import vocabulary
 
@@ -45,6 +47,8 @@ def register(app: AsyncApp) -> None:
     app.action(REMINDER_ADD_UPDATE)(handle_add_update)
     app.action(REMINDER_SNOOZE)(handle_snooze)
     app.action(REMINDER_NOTHING)(handle_nothing_to_report)
+    app.action(UPDATE_APPROVE)(handle_approve)
+    app.action(UPDATE_RETURN)(handle_return)
 
 
 def caller_of(body: dict, context) -> verbs.Caller:
@@ -148,3 +152,29 @@ async def handle_nothing_to_report(ack, body, action, context, client) -> None:
         await nothing_to_report(context["engine"], client, caller_of(body, context), json.loads(action["value"]), context["clock"])
     except Exception:
         logger.exception("nothing to report failed")
+
+
+async def handle_approve(ack, body, action, context, client, respond) -> None:
+    await ack()
+    caller = caller_of(body, context)
+    try:
+        outcome = await decide(
+            context["engine"], caller, json.loads(action["value"]), context["clock"], decision="approved",
+            channel=caller.channel, thread_ts=body["message"]["ts"],
+        )
+        if isinstance(outcome, str):
+            await respond(text=outcome, response_type="ephemeral", replace_original=False)
+        else:
+            await announce(client, outcome)
+    except Exception:
+        logger.exception("approving an update failed")
+
+
+async def handle_return(ack, body, action, context, client) -> None:
+    await ack()
+    try:
+        await open_return_form(
+            client, json.loads(action["value"]), body["trigger_id"], channel=body["channel"]["id"], thread_ts=body["message"]["ts"]
+        )
+    except Exception:
+        logger.exception("return form failed")

@@ -146,3 +146,52 @@ async def test_update_command_offers_the_callers_measures_and_status_shows_ratin
     shown = json.dumps(slack.fake.of("response_url")[-1])
     assert "*Apprenticeships on the contract*: Overdue" in shown  # November was never reported
     assert "*Local labour*: Overdue" in shown
+
+
+async def posted_update(slack, clock) -> dict:
+    form = await open_form(slack)
+    await slack.submit(form, form_values(value="180"))
+    await work(slack, clock)
+    return next(m for m in slack.fake.of("chat.postMessage") if m["channel"] == CHANNEL)
+
+
+async def click_posted(slack, message: dict, label: str, user: str = LEAD):
+    button = next(e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"] if e["text"]["text"] == label)
+    action = {"action_id": button["action_id"], "block_id": "u", "type": "button", "value": button["value"]}
+    payload = block_actions(action, user=user, channel=CHANNEL, message={"ts": message["ts"], "blocks": message["blocks"]})
+    payload["response_url"] = f"{slack.fake.url}/response/{user}"
+    await slack.interact(payload)
+
+
+async def test_the_lead_approves_an_update_and_others_cannot(planned, clock):
+    slack = planned
+    message = await posted_update(slack, clock)
+    await click_posted(slack, message, "Approve", user="UMEMBER")
+    [refused] = await slack.fake.wait_for("response_url")
+    assert "Only the project's lead" in refused["text"]
+    [stored] = await updates(slack.engine)
+    assert stored.review == "submitted"
+
+    await click_posted(slack, message, "Approve")
+    await slack.fake.settle()
+    [stored] = await updates(slack.engine)
+    assert (stored.review, stored.reviewed_by, stored.reviewed_at) == ("approved", LEAD, clock.now())
+    [note] = [m for m in slack.fake.of("chat.postMessage") if m.get("thread_ts") == message["ts"]]
+    assert note["text"] == f":white_check_mark: Approved by <@{LEAD}>."
+
+
+async def test_the_lead_returns_an_update_with_a_comment(planned, clock):
+    slack = planned
+    message = await posted_update(slack, clock)
+    await click_posted(slack, message, "Return")
+    [opened] = (await slack.fake.wait_for("views.open", 2))[-1:]
+    form = opened["view"]
+    status, answer = await slack.submit(form, {"comment": {"value": {"type": "plain_text_input", "value": " "}}})
+    assert answer["response_action"] == "errors" and "what should be changed" in answer["errors"]["comment"]
+    status, answer = await slack.submit(form, {"comment": {"value": {"type": "plain_text_input", "value": "Add the register <!here>"}}})
+    assert answer is None
+    await slack.fake.settle()
+    [stored] = await updates(slack.engine)
+    assert (stored.review, stored.review_comment) == ("returned", "Add the register <!here>")
+    to_author = [m for m in slack.fake.of("chat.postMessage") if m["channel"] == LEAD and "returned your update" in m.get("text", "")]
+    assert to_author and "Add the register &lt;!here&gt;" in to_author[0]["text"]
