@@ -99,10 +99,15 @@ async def deliver(engine: AsyncEngine, sender: Sender, job: Job, clock) -> str:
 
 
 async def work_pass(engine: AsyncEngine, sender: Sender, clock) -> PassResult:
-    result = PassResult()
     await locate_owners(engine, sender.client, clock)
     async with transaction(engine) as db:
         await plan_reminders(db, clock.now())
+    return await send_due(engine, sender, clock)
+
+
+async def send_due(engine: AsyncEngine, sender: Sender, clock) -> PassResult:
+    """Claim and send due jobs, a batch at a time, until none is due."""
+    result = PassResult()
     while True:
         async with transaction(engine) as db:
             jobs = await claim_due_jobs(db, now=clock.now(), limit=BATCH, lease=LEASE)

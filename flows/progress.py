@@ -105,6 +105,16 @@ async def project_status(db: AsyncSession, project: Project, today: date) -> lis
     return [measure_status(measure_plan(state, m), updates.get(m.id, []), today) for m in state.measures]
 
 
+async def one_measure_status(db: AsyncSession, project: Project, measure_id: int, today: date) -> MeasureStatus | None:
+    """One measure's status, reading only that measure's updates."""
+    state = await load_state(db, project)
+    measure = next((m for m in state.measures if m.id == measure_id), None)
+    if measure is None:
+        return None
+    updates = await current_updates(db, project_id=project.id, measure_id=measure_id)
+    return measure_status(measure_plan(state, measure), updates.get(measure_id, []), today)
+
+
 class UpdateRefused(Exception):
     """{field: one-line explanation}; nothing was stored. `confirm` when only a confirmation is missing."""
 

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from flows.progress import MeasureStatus, project_status
+from flows.progress import MeasureStatus, one_measure_status, project_status
 from flows.schedules import reminder_moments
 from storage.jobs import enqueue_job
 from storage.models import Measure, Project, SlackUser, Workspace
@@ -124,11 +124,10 @@ async def reminder_subject(db: AsyncSession, payload: dict, now: datetime) -> tu
     the period was reported, a later reminder replaces it, or the measure is gone."""
     if superseded(payload, now):
         return None
-    today = now.date()
     project = await db.get(Project, payload["project_id"])
     if project is None:
         return None
-    status = next((s for s in await project_status(db, project, today) if s.measure.id == payload["measure_id"]), None)
+    status = await one_measure_status(db, project, payload["measure_id"], now.date())
     if status is None or date.fromisoformat(payload["period_end"]) in status.reported:
         return None
     return project, status

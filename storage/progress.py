@@ -21,14 +21,19 @@ async def append_update(session: AsyncSession, **fields) -> ProgressUpdate:
     return update
 
 
-async def current_updates(session: AsyncSession, *, project_id: int) -> dict[int, list[ProgressUpdate]]:
+async def current_updates(
+    session: AsyncSession, *, project_id: int, measure_id: int | None = None
+) -> dict[int, list[ProgressUpdate]]:
     """Each measure's current update per period, oldest period first, in one query."""
-    found = await session.exec(
+    query = (
         select(ProgressUpdate)
         .join(Measure, Measure.id == ProgressUpdate.measure_id)
         .where(Measure.project_id == project_id)
         .order_by(ProgressUpdate.measure_id, ProgressUpdate.period_end, ProgressUpdate.version)
     )
+    if measure_id is not None:
+        query = query.where(ProgressUpdate.measure_id == measure_id)
+    found = await session.exec(query)
     latest: dict[tuple[int, object], ProgressUpdate] = {}
     for update in found.all():
         latest[(update.measure_id, update.period_end)] = update
