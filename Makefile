@@ -26,5 +26,8 @@ demo: install  ## the terminal chat on a sample project, stored in ./socialvalue
 test: install-dev  ## the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
 	$(BIN)/pytest -q
 
+bench: install-dev  ## the worker benchmark (bench/worker_bench.py; several minutes at full size)
+	$(BIN)/python bench/worker_bench.py
+
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

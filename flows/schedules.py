@@ -12,10 +12,11 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from dateutil.rrule import WEEKLY, rrule, rrulestr
+from dateutil.rrule import rrulestr
 
 WORKING_TIME = time(9, 30)
 MONTHS = {"monthly": 1, "quarterly": 3}
+WEEKS = {"weekly": 1}
 FRIDAY = 4
 
 
@@ -35,14 +36,16 @@ def is_rrule(cadence: str) -> bool:
 
 def boundaries(cadence: str, start: date, until: date) -> list[date]:
     """The start date and every due date after it, up to `until` inclusive."""
-    if cadence in MONTHS:
-        result, step = [], 0
-        while (day := start + relativedelta(months=MONTHS[cadence] * step)) <= until:
+    if cadence in MONTHS or cadence in WEEKS:
+        # Counted from the start each time, so a short month never shifts the later ones.
+        step = relativedelta(months=MONTHS[cadence]) if cadence in MONTHS else relativedelta(weeks=WEEKS[cadence])
+        result, n = [], 0
+        while (day := start + step * n) <= until:
             result.append(day)
-            step += 1
+            n += 1
         return result
     first = datetime.combine(start, time())
-    rule = rrule(WEEKLY, dtstart=first) if cadence == "weekly" else rrulestr(cadence.removeprefix("RRULE:"), dtstart=first)
+    rule = rrulestr(cadence.removeprefix("RRULE:"), dtstart=first)
     days = [moment.date() for moment in rule.between(first, datetime.combine(until, time()), inc=True)]
     return days if days and days[0] == start else [start, *days]
 

@@ -1,0 +1,152 @@
+"""Benchmark: claiming and sending due reminders, against the local fake Slack Web API.
+
+Builds P projects x 20 measures, each with W weeks of progress history, queues 10,000 due
+reminders, then times one worker pass that sends them. Runs it twice, without history and
+with it, and prints per run: jobs, seconds, SQL statements per job (counted by a SQLAlchemy
+event listener), the process's peak resident memory so far; then the ratios. The statements per job must not grow
+with the history. It also prints the claim query's plan, to show it uses the job index.
+
+    make bench                                    # SQLite, 1,000 projects, 3 years weekly
+    .venv/bin/python bench/worker_bench.py --projects 100 --weeks 52 --jobs 2000
+    BENCH_DATABASE_URL=postgresql+asyncpg://... .venv/bin/python bench/worker_bench.py
+"""
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+import resource
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import event, insert, text
+
+sys.path.insert(0, str(Path(__file__).parents[1]))
+
+from bot.app import slack_client  # noqa: E402
+from bot.worker import Sender, send_due  # noqa: E402
+from storage.engine import create_engine, transaction  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+from storage.models import Answer, Job, Measure, ProgressUpdate, Project, Workspace  # noqa: E402
+from storage.settings import Settings  # noqa: E402
+from tests.clock import FakeClock  # noqa: E402
+from tests.fake_slack import start_fake_slack  # noqa: E402
+
+MEASURES = 20
+NOW = datetime(2026, 11, 30, 9, 30, tzinfo=timezone.utc)
+START = date(2023, 11, 27)  # a Monday, three years before NOW
+
+
+async def build(url: str, projects: int, weeks: int, jobs: int) -> None:
+    engine = create_engine(url)
+    created = datetime(2023, 11, 1, tzinfo=timezone.utc)
+    async with engine.begin() as db:
+        await db.execute(insert(Workspace), [{"id": 1, "team_id": "T0001", "enterprise_id": "", "name": "Bench", "created_at": created}])
+        await db.execute(insert(Project), [
+            {"id": p, "workspace_id": 1, "name": f"Scheme {p}", "channel_id": f"C{p:05d}", "lead": f"ULEAD{p}",
+             "planned_completion": date(2027, 12, 31), "created_at": created, "updated_at": created}
+            for p in range(1, projects + 1)
+        ])
+        await db.execute(insert(Answer), [
+            {"project_id": p, "flow": "plan", "flow_version": 1, "question": "how_long", "field": "legacy_years",
+             "subject": "", "value": 3, "author": "bench", "created_at": created, "version": 1}
+            for p in range(1, projects + 1)
+        ])
+        measures = [
+            {"id": (p - 1) * MEASURES + k, "project_id": p, "key": f"m{k}", "name": f"Measure {k}", "unit": "FTE",
+             "baseline_value": 0, "baseline_date": START, "target_value": 1000, "target_date": date(2027, 12, 31),
+             "owner": f"U{p:05d}{k:02d}", "cadence": "weekly", "cumulative": True, "created_at": created}
+            for p in range(1, projects + 1) for k in range(1, MEASURES + 1)
+        ]
+        await db.execute(insert(Measure), measures)
+        for chunk in range(0, len(measures), 500):
+            rows = [
+                {"measure_id": m["id"], "period_start": START + timedelta(weeks=w), "period_end": START + timedelta(weeks=w + 1),
+                 "value": float(w), "author": m["owner"], "created_at": created, "version": 1, "review": "submitted"}
+                for m in measures[chunk : chunk + 500] for w in range(weeks)
+            ]
+            if rows:
+                await db.execute(insert(ProgressUpdate), rows)
+        due = START + timedelta(weeks=weeks + 1)  # the first period not reported
+        await db.execute(insert(Job), [
+            {"kind": "reminder", "dedupe_key": f"reminder:{m['id']}:{due}:due", "due_at": NOW - timedelta(minutes=1),
+             "payload": {"project_id": m["project_id"], "measure_id": m["id"], "tz": "Europe/London",
+                         "period_end": due.isoformat(), "kind": "snoozed", "to": m["owner"], "owner": m["owner"]},
+             "status": "pending", "attempts": 0, "created_at": created}
+            for m in measures[:jobs]
+        ])
+    await engine.dispose()
+
+
+async def measure(url: str, fake_url: str, jobs: int) -> dict:
+    engine = create_engine(url)
+    statements = 0
+
+    def count(*_args) -> None:
+        nonlocal statements
+        statements += 1
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    async with engine.connect() as db:
+        dialect = engine.dialect.name
+        explain = "EXPLAIN QUERY PLAN" if dialect == "sqlite" else "EXPLAIN"
+        plan = await db.execute(text(
+            f"{explain} SELECT id FROM job WHERE (status = 'pending' AND due_at <= :now) "
+            "OR (status = 'claimed' AND lease_until <= :now) ORDER BY due_at LIMIT 100"
+        ), {"now": NOW.replace(tzinfo=None) if dialect == "sqlite" else NOW})
+        query_plan = " | ".join(str(row[-1]) for row in plan.all())
+    statements = 0
+    client = slack_client(Settings(slack_bot_token="xoxb-bench", slack_api_url=f"{fake_url}/api/"), wait_out_rate_limits=False)
+    started = time.perf_counter()
+    result = await send_due(engine, Sender(client, FakeClock(NOW)), FakeClock(NOW))
+    seconds = time.perf_counter() - started
+    await engine.dispose()
+    assert result.sent == jobs, result
+    # The process's peak resident memory so far (tracemalloc would slow the run several times).
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"jobs": result.sent, "seconds": seconds, "statements": statements / jobs, "peak_mb": peak, "plan": query_plan}
+
+
+async def run(args) -> None:
+    fake, runner = await start_fake_slack()
+    rows = []
+    try:
+        for weeks in (0, args.weeks):
+            if args.url:
+                url = args.url  # a dedicated, empty PostgreSQL database: rebuilt for each run
+                engine = create_engine(url)
+                async with engine.begin() as db:
+                    await db.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+                await engine.dispose()
+            else:
+                url = f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/bench.db"
+            upgrade(url)
+            built = time.perf_counter()
+            await build(url, args.projects, weeks, args.jobs)
+            print(f"built {args.projects} projects x {MEASURES} measures x {weeks} weeks in {time.perf_counter() - built:.1f} s", flush=True)
+            rows.append({"weeks": weeks, **await measure(url, fake.url, args.jobs)})
+    finally:
+        await runner.cleanup()
+    print()
+    print(f"{'history':>12} {'jobs':>7} {'seconds':>9} {'jobs/s':>8} {'stmts/job':>10} {'peak RSS MB':>12}")
+    for row in rows:
+        print(f"{row['weeks']:>6} weeks {row['jobs']:>7} {row['seconds']:>9.2f} {row['jobs'] / row['seconds']:>8.0f} {row['statements']:>10.2f} {row['peak_mb']:>12.0f}")
+    base, full = rows
+    print(f"\nratio with history / without: time {full['seconds'] / base['seconds']:.2f}x, "
+          f"statements per job {full['statements'] / base['statements']:.2f}x")
+    print(f"claim query plan: {full['plan']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--projects", type=int, default=1000)
+    parser.add_argument("--weeks", type=int, default=156)
+    parser.add_argument("--jobs", type=int, default=10_000)
+    parser.add_argument("--url", default=os.environ.get("BENCH_DATABASE_URL", ""))
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
