@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ValidationInfo, field_validator
+from dateutil.rrule import rrulestr
 from pydantic_core import PydanticCustomError
 
 from prompts import vocabulary
@@ -221,6 +222,27 @@ class ChoicesGiven(Given):
     @classmethod
     def _parse(cls, raw: Any, info: ValidationInfo) -> list[str]:
         return parse_choices(raw, info.context["choices"], multiple=True)
+
+
+class CadenceGiven(Given):
+    """A reporting cadence: one of the choices, or an RFC 5545 RRULE such as FREQ=MONTHLY;BYMONTHDAY=15."""
+
+    value: str
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _parse(cls, raw: Any, info: ValidationInfo) -> str:
+        text = clean_text(raw, maximum=MAX_SHORT_TEXT)
+        if not text.upper().startswith(("FREQ=", "RRULE:")):
+            return parse_choices(text, info.context["choices"], multiple=False)[0]
+        rule = text.upper().removeprefix("RRULE:")
+        try:
+            rrulestr(rule, dtstart=datetime(2000, 1, 1))
+        except (ValueError, TypeError):
+            raise refuse("rrule_invalid") from None
+        if "COUNT=" in rule or "UNTIL=" in rule:
+            raise refuse("rrule_bounded")  # the plan's horizon bounds it
+        return rule
 
 
 class YesNoGiven(Given):

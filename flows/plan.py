@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.engine import Flow, FlowState, Step
 from flows.inputs import (
+    CadenceGiven,
     Choice,
     ChoiceGiven,
     ChoicesGiven,
@@ -207,7 +208,7 @@ PLAN = Flow(
         ),
         Step("how_long.inheritance", InputKind.TEXT, TextGiven, "plan/how_long.j2:inheritance"),
         Step(
-            "monitoring.cadence", InputKind.SINGLE_CHOICE, ChoiceGiven, "plan/monitoring.j2:cadence",
+            "monitoring.cadence", InputKind.SINGLE_CHOICE, CadenceGiven, "plan/monitoring.j2:cadence",
             for_each="measure", choices=fixed("cadences"), store=to_measure("cadence"),
         ),
         Step("monitoring.reminded", InputKind.MULTIPLE_CHOICE, ChoicesGiven, "plan/monitoring.j2:reminded", choices=fixed("reminded")),

@@ -137,3 +137,21 @@ async def test_a_second_worker_on_sqlite_refuses_to_start(planned, fake, databas
     with pytest.raises(WorkerRefused, match="Another worker is running"):
         await work(planned, fake, clock)
     assert reminders(fake) == []
+
+
+async def test_two_workers_at_once_send_each_reminder_once(planned, fake, database_url):
+    import asyncio
+
+    async with transaction(planned) as db:
+        m2 = await db.get(Measure, 2)
+        m2.cadence = "FREQ=MONTHLY;BYMONTHDAY=1"  # an RRULE: due on the 1st, like m1
+        db.add(m2)
+    clock = FakeClock(datetime(2026, 12, 2, 9, 30, tzinfo=timezone.utc))
+    outcomes = await asyncio.gather(work(planned, fake, clock), work(planned, fake, clock), return_exceptions=True)
+    refused = [o for o in outcomes if isinstance(o, WorkerRefused)]
+    if database_url.startswith("sqlite"):
+        assert len(refused) <= 1  # at most one of two simultaneous workers runs
+    else:
+        assert refused == []
+    keys = [m["metadata"]["event_payload"]["key"] for m in reminders(fake)]
+    assert len(keys) == len(set(keys)) == 4  # m1 and m2 overdue: each to its owner and to the lead

@@ -125,3 +125,15 @@ def test_thresholds_are_three_descending_percentages():
     assert ThresholdsGiven.check("100%, 85, 60", {}) == [100, 85, 60]
     for raw in ("100, 90", "70, 90, 100", "a, b, c", "100, 90, 0"):
         assert refusal(ThresholdsGiven, raw) == "thresholds_invalid"
+
+
+def test_a_cadence_is_a_choice_or_an_unbounded_rrule():
+    from flows.inputs import CadenceGiven
+
+    cadences = [Choice("weekly", "Weekly"), Choice("monthly", "Monthly")]
+    assert CadenceGiven.check("2", {"choices": cadences}) == "monthly"
+    assert CadenceGiven.check("freq=monthly;bymonthday=15", {"choices": cadences}) == "FREQ=MONTHLY;BYMONTHDAY=15"
+    assert CadenceGiven.check("RRULE:FREQ=WEEKLY;INTERVAL=2", {"choices": cadences}) == "FREQ=WEEKLY;INTERVAL=2"
+    assert refusal(CadenceGiven, "FREQ=SOMETIMES", choices=cadences) == "rrule_invalid"
+    assert refusal(CadenceGiven, "FREQ=WEEKLY;COUNT=3", choices=cadences) == "rrule_bounded"
+    assert refusal(CadenceGiven, "fortnightly", choices=cadences) == "choice_unknown"
