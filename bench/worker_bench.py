@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 
 from bot.app import slack_client  # noqa: E402
 from bot.worker import Sender, send_due  # noqa: E402
-from storage.engine import create_engine, transaction  # noqa: E402
+from storage.engine import create_engine  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Answer, Job, Measure, ProgressUpdate, Project, Workspace  # noqa: E402
 from storage.settings import Settings  # noqa: E402

@@ -3,12 +3,14 @@ refusals in the question's thread, and the summary to the project's channel when
 is complete. Messages longer than Slack allows are split into a parent and thread replies."""
 
 import logging
+from datetime import datetime
 
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.blocks import edit_buttons, fallback, mrkdwn, question_blocks, summary_messages
+from bot.outbox import queue_message
 from flows.plan import PLAN
 from flows.presenting import overview
 from flows.runner import ASKING, COMPLETE, Reply, flow_session_of, remember_place
@@ -45,8 +47,10 @@ async def deliver(
     reply: Reply,
     channel: str,
     thread_ts: str | None,
+    now: datetime,
 ) -> None:
-    """Show `reply` to `user` in `channel` (and `thread_ts`, for an assistant thread)."""
+    """Show `reply` to `user` in `channel` (and `thread_ts`, for an assistant thread); a plan
+    just completed is queued for the project's channel, which the worker posts to."""
     if reply.error:
         async with transaction(engine) as db:
             asked = (await flow_session_of(db, PLAN, project=project, user=user)).question_ts
@@ -71,7 +75,11 @@ async def deliver(
     await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=note)
     await post_messages(client, channel=channel, thread_ts=thread_ts, groups=groups, text=summary)
     if reply.finished and project.channel_id and project.channel_id != channel:
-        await post_messages(client, channel=project.channel_id, thread_ts=None, groups=groups, text=summary)
+        async with transaction(engine) as db:
+            await queue_message(
+                db, key=f"summary:{project.id}:{user}:{now.isoformat()}", channel=project.channel_id,
+                groups=groups, text=summary, due_at=now,
+            )
 
 
 async def open_dm(client: AsyncWebClient, user: str) -> str:

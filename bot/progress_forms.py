@@ -21,7 +21,7 @@ from bot.blocks import (
     update_view,
 )
 from bot.verbs import Answer, Caller, refusal
-from bot.worker import MESSAGE
+from bot.outbox import queue_message
 from flows.engine import load_state
 from flows.inputs import Choice
 from flows.progress import MeasureStatus, ReviewRefused, UpdateRefused, project_status, record_update, review
@@ -29,7 +29,6 @@ from flows.projects import ProjectRefused, project_by_id, project_meant, workspa
 from flows.reminders import slack_user_of, snooze_reminder
 from prompts import MarkupKind, format_number
 from storage.engine import transaction
-from storage.jobs import enqueue_job
 
 FIELD_BLOCKS = {"measure": UPDATE_MEASURE, "period": UPDATE_VALUE, "value": UPDATE_VALUE, "note": UPDATE_NOTE,
                 "evidence": UPDATE_EVIDENCE, "recovery_action": UPDATE_RECOVERY}
@@ -142,11 +141,8 @@ async def queue_update_post(db, project, update, status: MeasureStatus, author: 
         value=_shown_value(update.value, status), rating=status.rating.value, note=update.note,
         recovery=update.recovery_action, evidence=update.evidence_url,
     )
-    blocks = posted_update_blocks(text, project.id, update.id)
-    await enqueue_job(
-        db, kind=MESSAGE, dedupe_key=f"update:{update.id}", due_at=now,
-        payload={"channel": project.channel_id, "text": text[:300], "blocks": [b.to_dict() for b in blocks]},
-    )
+    groups = [posted_update_blocks(text, project.id, update.id)]
+    await queue_message(db, key=f"update:{update.id}", channel=project.channel_id, groups=groups, text=text, due_at=now)
 
 
 async def snooze(engine: AsyncEngine, client: AsyncWebClient, caller: Caller, ref: dict, clock) -> None:

@@ -2,7 +2,7 @@
 projects, help. Each returns what to show the caller; the listener decides where."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
@@ -66,7 +66,7 @@ async def create(engine: AsyncEngine, caller: Caller, name: str) -> Answer:
 
 async def plan(
     engine: AsyncEngine, client: AsyncWebClient, caller: Caller, name: str, *, thread_ts: str | None = None,
-    in_place: bool = False, project_id: int | None = None,
+    in_place: bool = False, project_id: int | None = None, now: datetime,
 ) -> Answer | None:
     """Start or resume the plan: in the caller's DM, or where they are (`in_place`)."""
     try:
@@ -80,7 +80,7 @@ async def plan(
     except ProjectRefused as refused:
         return refusal(refused)
     channel = caller.channel if in_place else await open_dm(client, caller.user)
-    await deliver(client, engine, project=project, user=caller.user, reply=reply, channel=channel, thread_ts=thread_ts)
+    await deliver(client, engine, project=project, user=caller.user, reply=reply, channel=channel, thread_ts=thread_ts, now=now)
     return None if in_place else Answer(mrkdwn("plan_sent", name=project.name))
 
 
@@ -115,7 +115,7 @@ def help_answer() -> Answer:
 
 async def converse(
     engine: AsyncEngine, client: AsyncWebClient, *, team_id: str, enterprise_id: str | None, user: str,
-    text: str, channel: str, thread_ts: str | None, event_id: str | None, today: date,
+    text: str, channel: str, thread_ts: str | None, event_id: str | None, now: datetime,
 ) -> None:
     """A message in the app's DM or assistant thread: an answer to the user's open plan, or,
     with no plan open, one of the verbs. A delivery Slack retries is handled once."""
@@ -130,14 +130,14 @@ async def converse(
             project = conversation[0]
             reply = await answer_flow(db, PLAN, project=project, user=user, text=text, markup=MarkupKind.MRKDWN)
     if reply is not None:
-        await deliver(client, engine, project=project, user=user, reply=reply, channel=channel, thread_ts=thread_ts)
+        await deliver(client, engine, project=project, user=user, reply=reply, channel=channel, thread_ts=thread_ts, now=now)
         return
     caller = Caller(team_id, enterprise_id, user, channel)
     verb, rest = split_verb(text)
     if verb == "plan":
-        answer = await plan(engine, client, caller, rest, thread_ts=thread_ts, in_place=True)
+        answer = await plan(engine, client, caller, rest, thread_ts=thread_ts, in_place=True, now=now)
     elif verb == "status":
-        answer = await status(engine, caller, rest, today)
+        answer = await status(engine, caller, rest, now.date())
     elif verb == "projects":
         answer = await projects(engine, caller)
     elif verb == "help":
@@ -157,7 +157,7 @@ async def post_answer(client: AsyncWebClient, answer: Answer, *, channel: str, t
 
 async def click(
     engine: AsyncEngine, client: AsyncWebClient, caller: Caller, *, project_id: int, step: str, text: str,
-    thread_ts: str | None,
+    thread_ts: str | None, now: datetime,
 ) -> None:
     """A button or menu of a question message: the answer to that step, if it is still current."""
     try:
@@ -170,4 +170,4 @@ async def click(
     except ProjectRefused as refused:
         await post_answer(client, refusal(refused), channel=caller.channel, thread_ts=thread_ts)
         return
-    await deliver(client, engine, project=project, user=caller.user, reply=reply, channel=caller.channel, thread_ts=thread_ts)
+    await deliver(client, engine, project=project, user=caller.user, reply=reply, channel=caller.channel, thread_ts=thread_ts, now=now)

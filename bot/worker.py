@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.blocks import fallback, reminder_blocks
 from bot.clock import SystemClock
+from bot.outbox import MESSAGE
 from flows.reminders import REMINDER, owners_without_time_zone, plan_reminders, remember_time_zone, reminder_subject
 from prompts import MarkupKind, render
 from storage.engine import transaction
@@ -30,7 +31,6 @@ logger = logging.getLogger(__name__)
 BATCH = 100
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
-MESSAGE = "message"  # a message rendered when queued: payload channel, text, blocks
 CHANNEL_SPACING = 1.0  # seconds between two posts to one channel (Slack's limit)
 
 
@@ -54,14 +54,14 @@ class Sender:
     clock: SystemClock
     last_post: dict[str, float] = field(default_factory=dict)
 
-    async def post(self, channel: str, job: Job, **message) -> None:
+    async def post(self, channel: str, job: Job, **message):
         wait = self.last_post.get(channel, float("-inf")) + CHANNEL_SPACING - self.clock.monotonic()
         if wait > 0:
             await self.clock.sleep(wait)
         try:
             # The job's key travels with the message, so a post whose answer was lost can be found.
             metadata = {"event_type": "socialvalue_job", "event_payload": {"key": job.dedupe_key}}
-            await self.client.chat_postMessage(channel=channel, metadata=metadata, **message)
+            return await self.client.chat_postMessage(channel=channel, metadata=metadata, **message)
         finally:
             self.last_post[channel] = self.clock.monotonic()
 
@@ -83,7 +83,10 @@ async def locate_owners(engine: AsyncEngine, client: AsyncWebClient, clock) -> N
 async def deliver(engine: AsyncEngine, sender: Sender, job: Job, clock) -> str:
     """Send one claimed job; returns the status it ends in."""
     if job.kind == MESSAGE:
-        await sender.post(job.payload["channel"], job, text=job.payload["text"], blocks=job.payload.get("blocks"))
+        channel, text, groups = job.payload["channel"], job.payload["text"], job.payload["groups"]
+        first = await sender.post(channel, job, text=text, blocks=groups[0])
+        for group in groups[1:]:
+            await sender.post(channel, job, text=text, blocks=group, thread_ts=first["ts"])
         return JobStatus.SENT
     if job.kind != REMINDER:
         raise ValueError(f"unknown job kind {job.kind}")

@@ -90,7 +90,8 @@ async def _click(body, context, client, where: tuple[int, str], text: str) -> No
     thread_ts = (body.get("message") or {}).get("thread_ts")
     try:
         await verbs.click(
-            context["engine"], client, caller_of(body, context), project_id=project_id, step=step, text=text, thread_ts=thread_ts
+            context["engine"], client, caller_of(body, context), project_id=project_id, step=step, text=text,
+            thread_ts=thread_ts, now=context["clock"].now(),
         )
     except Exception:
         logger.exception("answer by click failed")
@@ -104,7 +105,9 @@ async def handle_selection_change(ack) -> None:
 async def handle_continue(ack, body, action, context, client) -> None:
     await ack()
     try:
-        await verbs.plan(context["engine"], client, caller_of(body, context), "", project_id=int(action["value"]))
+        await verbs.plan(
+            context["engine"], client, caller_of(body, context), "", project_id=int(action["value"]), now=context["clock"].now()
+        )
     except Exception:
         logger.exception("continue from App Home failed")
 

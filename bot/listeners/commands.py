@@ -24,7 +24,7 @@ async def handle_socialvalue(ack, command, context, client, respond) -> None:
         if verb == "new":
             answer = await verbs.create(engine, caller, rest)
         elif verb == "plan":
-            answer = await verbs.plan(engine, client, caller, rest)
+            answer = await verbs.plan(engine, client, caller, rest, now=context["clock"].now())
         elif verb == "status":
             answer = await verbs.status(engine, caller, rest, context["clock"].now().date())
         elif verb == "projects":

@@ -27,7 +27,7 @@ async def answer_message(message: dict, body: dict, context, client) -> None:
         await converse(
             context["engine"], client, team_id=context.team_id, enterprise_id=context.enterprise_id,
             user=message["user"], text=message.get("text", ""), channel=message["channel"],
-            thread_ts=message.get("thread_ts"), event_id=body.get("event_id"), today=context["clock"].now().date(),
+            thread_ts=message.get("thread_ts"), event_id=body.get("event_id"), now=context["clock"].now(),
         )
     except Exception:
         logger.exception("message from %s failed", message.get("user"))

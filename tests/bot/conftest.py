@@ -11,7 +11,8 @@ import aiohttp
 import pytest
 import uvicorn
 
-from bot.app import build_app
+from bot.app import build_app, slack_client
+from bot.worker import run_worker
 from bot.server import asgi_app
 from storage.settings import Settings
 from tests.clock import FakeClock
@@ -38,6 +39,12 @@ class Slack:
     app_url: str
     http: aiohttp.ClientSession
     engine: object
+    clock: FakeClock
+
+    async def run_worker(self):
+        """One pass of the worker, as `socialvalue worker --once` runs it."""
+        settings = Settings(slack_bot_token=BOT_TOKEN, slack_api_url=f"{self.fake.url}/api/")
+        return await run_worker(self.engine, slack_client(settings, wait_out_rate_limits=False), once=True, clock=self.clock)
 
     async def post(self, body: str, content_type: str, headers: dict | None = None, signed: bool = True) -> aiohttp.ClientResponse:
         sent = {"Content-Type": content_type, **(signed_headers(body) if signed else {}), **(headers or {})}
@@ -127,7 +134,7 @@ async def slack(database_url, engine, clock):
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     async with aiohttp.ClientSession() as http:
-        yield Slack(fake, f"http://127.0.0.1:{port}", http, engine)
+        yield Slack(fake, f"http://127.0.0.1:{port}", http, engine, clock)
         await fake.settle(0.2)
     server.should_exit = True
     await serving

@@ -6,7 +6,7 @@ from storage.answers import answer_history
 from storage.engine import transaction
 from storage.models import Project
 from sqlmodel import select
-from tests.bot.conftest import CHANNEL, LEAD, dm_channel
+from tests.bot.conftest import CHANNEL, LEAD
 from tests.flows.test_plan import WHOLE_PLAN
 
 NAME = "A38 Derby Junctions"
@@ -36,6 +36,8 @@ async def test_new_then_plan_then_typed_answers_walk_the_five_questions(slack):
         if n < len(WHOLE_PLAN):
             await slack.next_question(n + 1)  # every message is answered by the next question
     await slack.fake.settle()
+    assert not [m for m in slack.fake.of("chat.postMessage") if m["channel"] == CHANNEL]  # queued, not yet sent
+    assert (await slack.run_worker()).sent == 1
     in_channel = [m for m in slack.fake.of("chat.postMessage") if m["channel"] == CHANNEL]
     assert in_channel, "the summary was not posted to the project channel"
     channel_text = "\n".join(b["text"]["text"] for m in in_channel for b in m["blocks"] if b["type"] == "section")
@@ -45,6 +47,7 @@ async def test_new_then_plan_then_typed_answers_walk_the_five_questions(slack):
 
     await slack.command("plan")  # a complete plan, opened again: the summary to the caller only
     await slack.fake.settle()
+    await slack.run_worker()
     assert [m for m in slack.fake.of("chat.postMessage") if m["channel"] == CHANNEL] == in_channel
     assert "Every question is answered." in json.dumps(slack.fake.of("chat.postMessage")[-1])
 
@@ -106,6 +109,7 @@ async def test_the_whole_plan_by_clicks_where_a_question_offers_them(slack):
         if n < len(steps):
             question = await slack.next_question(n + 1)
     await slack.fake.settle()
+    await slack.run_worker()
 
     project, answers = await stored_answers(slack.engine)
     current = {(a.question, a.field, a.subject): a.value for a in answers}
@@ -119,7 +123,7 @@ async def test_the_whole_plan_by_clicks_where_a_question_offers_them(slack):
 
 
 async def test_a_click_on_an_answered_question_stores_nothing(slack):
-    first = await start(slack)
+    await start(slack)
     await slack.dm("Jobs for Derby")
     second = await slack.next_question(2)
     await slack.click_in(second, action_id="plan_multi_save", selected=["funder"])
@@ -134,7 +138,7 @@ async def test_a_click_on_an_answered_question_stores_nothing(slack):
 
 
 async def test_a_paused_plan_resumes_where_it_stopped(slack):
-    first = await start(slack)
+    await start(slack)
     await slack.dm("Jobs for Derby")
     second = await slack.next_question(2)
     await slack.click_in(second, action_id="plan_pause")

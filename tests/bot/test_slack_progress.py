@@ -7,17 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot.app import slack_client
-from bot.worker import run_worker
 from flows.plan import PLAN
 from flows.projects import new_project, workspace_of
 from flows.runner import answer_flow, open_flow
 from storage.engine import transaction
 from storage.jobs import list_jobs
 from storage.models import ProgressUpdate
-from storage.settings import Settings
 from tests.bot.conftest import CHANNEL, LEAD
-from tests.fake_slack import BOT_TOKEN, TEAM, block_actions
+from tests.fake_slack import TEAM, block_actions
 from tests.flows.test_plan import WHOLE_PLAN
 
 # The A38 plan with the lead owning both measures: m1 apprenticeships 0 -> 520 weeks (monthly)
@@ -38,8 +35,7 @@ async def planned(slack, clock):
 
 
 async def work(slack, clock):
-    client = slack_client(Settings(slack_bot_token=BOT_TOKEN, slack_api_url=f"{slack.fake.url}/api/"), wait_out_rate_limits=False)
-    return await run_worker(slack.engine, client, once=True, clock=clock)
+    return await slack.run_worker()
 
 
 def reminder(slack) -> dict:
@@ -88,7 +84,7 @@ async def test_an_update_from_a_reminder_is_validated_in_the_form_then_stored_an
     assert status == 200 and answer is None
     [stored] = await updates(slack.engine)
     assert (stored.value, stored.period_end.isoformat(), stored.author, stored.note) == (180, "2026-12-01", LEAD, "Six <@UEVIL> apprentices")
-    saved = await slack.fake.wait_for("chat.postMessage", len(slack.fake.of("chat.postMessage")))
+    await slack.fake.wait_for("chat.postMessage", len(slack.fake.of("chat.postMessage")))
     assert any("Saved your update on *Apprenticeships on the contract*" in m.get("text", "") for m in slack.fake.of("chat.postMessage"))
 
     await work(slack, clock)

@@ -101,6 +101,7 @@ async def test_user_text_pings_nobody_in_anything_the_app_posts(slack):
     for _ in range(12):
         await slack.dm("skip")
     await slack.fake.settle()
+    await slack.run_worker()
     await slack.command(f"status {HOSTILE_NAME}")
     await slack.command("projects")
     await slack.event({"type": "app_home_opened", "user": LEAD, "channel": "D1", "tab": "home", "event_ts": "1.1"})
@@ -138,6 +139,7 @@ async def test_a_4000_character_answer_reaches_the_channel_whole_within_slacks_l
     for _ in range(16):
         await slack.dm("skip")
     await slack.fake.settle()
+    await slack.run_worker()
     refused = [c for c in slack.fake.calls if c.answer.get("ok") is False]
     assert refused == []
     in_channel = [m for m in slack.fake.of("chat.postMessage") if m["channel"] == CHANNEL]

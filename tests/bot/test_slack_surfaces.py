@@ -131,7 +131,7 @@ async def test_an_edit_in_a_modal_is_validated_inline_then_stored_as_a_new_versi
     assert status == 200 and answer is None
     _, answers = await stored_answers(slack.engine)
     assert [(a.version, a.value) for a in answers if a.field == "target_value"] == [(1, 520), (2, 600)]
-    confirmation = await slack.fake.wait_for("chat.postMessage", len(slack.fake.of("chat.postMessage")))
+    await slack.fake.wait_for("chat.postMessage", len(slack.fake.of("chat.postMessage")))
     assert any("Saved 1 change" in m.get("text", "") for m in slack.fake.of("chat.postMessage"))
 
 

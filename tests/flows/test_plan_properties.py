@@ -11,7 +11,6 @@ from flows.engine import load_state
 from flows.plan import PLAN
 from flows.projects import local_project
 from storage.engine import create_engine, transaction
-from storage.migrate import upgrade
 from tests.factories import say, start_plan
 from tests.flows.test_plan import WHOLE_PLAN
 
