@@ -10,7 +10,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.answers import answer_history
 from storage.flow_sessions import list_flow_sessions
-from storage.models import Answer, Community, FlowSession, Measure, Project, Workspace
+from storage.models import Answer, Community, FlowSession, Measure, ProgressUpdate, Project, Workspace
+from storage.progress import update_history
 from storage.projects import get_or_create_workspace, get_project, list_communities, list_measures
 
 FORMAT = "socialvalue-project"
@@ -35,6 +36,7 @@ async def export_project(session: AsyncSession, project: Project) -> dict[str, A
     communities = await list_communities(session, project_id=project.id)
     keys = {c.id: c.key for c in communities}
     measures = await list_measures(session, project_id=project.id)
+    measure_keys = {m.id: m.key for m in measures}
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -48,6 +50,10 @@ async def export_project(session: AsyncSession, project: Project) -> dict[str, A
         "answers": [_row(a, exclude={"project_id"}) for a in await answer_history(session, project_id=project.id)],
         "flow_sessions": [
             _row(s, exclude={"project_id"}) for s in await list_flow_sessions(session, project_id=project.id)
+        ],
+        "progress_updates": [
+            {**_row(u, exclude={"measure_id"}), "measure": measure_keys[u.measure_id]}
+            for u in await update_history(session, project_id=project.id)
         ],
     }
 
@@ -72,10 +78,17 @@ async def import_project(session: AsyncSession, document: dict[str, Any]) -> Pro
             session.add(community)
             await session.flush()
             ids[community.key] = community.id
+        measure_ids = {}
         for row in document["measures"]:
             fields = {k: v for k, v in row.items() if k != "community"}
             community_id = ids[row["community"]] if row.get("community") else None
-            session.add(Measure.model_validate({**fields, "project_id": project.id, "community_id": community_id}))
+            measure = Measure.model_validate({**fields, "project_id": project.id, "community_id": community_id})
+            session.add(measure)
+            await session.flush()
+            measure_ids[measure.key] = measure.id
+        for row in document.get("progress_updates", []):
+            fields = {k: v for k, v in row.items() if k != "measure"}
+            session.add(ProgressUpdate.model_validate({**fields, "measure_id": measure_ids[row["measure"]]}))
         for row in document["answers"]:
             session.add(Answer.model_validate({**row, "project_id": project.id}))
         for row in document["flow_sessions"]:

@@ -53,3 +53,14 @@ async def review_update(
     update.review, update.reviewed_by, update.review_comment, update.reviewed_at = decision, reviewer, comment, at
     session.add(update)
     await session.flush()
+
+
+async def update_history(session: AsyncSession, *, project_id: int) -> list[ProgressUpdate]:
+    """Every version of every update of the project's measures, in a stable order."""
+    found = await session.exec(
+        select(ProgressUpdate)
+        .join(Measure, Measure.id == ProgressUpdate.measure_id)
+        .where(Measure.project_id == project_id)
+        .order_by(ProgressUpdate.measure_id, ProgressUpdate.period_end, ProgressUpdate.version)
+    )
+    return list(found.all())

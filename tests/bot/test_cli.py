@@ -101,10 +101,16 @@ def test_export_of_an_unknown_project_is_one_line_and_exit_code_1(database_url):
 
 
 def test_export_import_export_is_identical(database_url, tmp_path, request):
-    chat(database_url, *WHOLE_PLAN[:30], "back", "An edited answer", "pause")
+    chat(database_url, *WHOLE_PLAN)
+    for value in ("180", "190"):  # an update and its correction
+        run(database_url, "update", "--project", PROJECT, "--measure", "m1", "--value", value, "--period", "2026-11-01",
+            "--note", "Register <b>&</b>", "--on", "2026-11-28")
+    chat(database_url, "back", "An edited answer", "pause")
     first = run(database_url, "export", "--project", PROJECT, "--out", str(tmp_path / "a38.json"))
     assert first.returncode == 0, first.stderr
 
+    exported = json.loads((tmp_path / "a38.json").read_text())
+    assert [(u["measure"], u["value"], u["version"]) for u in exported["progress_updates"]] == [("m1", 180, 1), ("m1", 190, 2)]
     empty = _fresh_copy(request, tmp_path)
     imported = run(empty, "import", str(tmp_path / "a38.json"))
     assert imported.returncode == 0, imported.stderr
