@@ -80,23 +80,35 @@ def _open_period(schedule: tuple[Period, ...], reported: set[date], today: date)
 
 
 def measure_status(plan: MeasurePlan, updates: list[ProgressUpdate], today: date) -> MeasureStatus:
-    reported = {u.period_end for u in updates}
-    past = [p for p in plan.schedule if p.end < today]
-    overdue = past[-1] if past and past[-1].end not in reported else None
+    """A measure's status from its current updates, oldest period first."""
     valued = [u for u in updates if u.value is not None]
+    return status_from(
+        plan,
+        today=today,
+        reported=frozenset(u.period_end for u in updates),
+        latest_valued=(valued[-1].period_end, valued[-1].value) if valued else None,
+        total=sum(u.value for u in valued) if valued else None,
+        latest=updates[-1] if updates else None,
+    )
+
+
+def status_from(
+    plan: MeasurePlan, *, today: date, reported: frozenset[date], latest_valued: tuple[date, float] | None,
+    total: float | None, latest: ProgressUpdate | None = None,
+) -> MeasureStatus:
+    """A measure's status from aggregates (so a portfolio can be read in a few queries). Its
+    reports are up to date when a period at or after the last one due has been reported."""
+    past = [p for p in plan.schedule if p.end < today]
+    reported_to = max(reported, default=None)
+    overdue = past[-1] if past and (reported_to is None or reported_to < past[-1].end) else None
     actual = actual_on = None
-    if valued:
-        actual_on = valued[-1].period_end
-        if plan.measure.cumulative:
-            actual = valued[-1].value
-        else:
-            actual = (plan.measure.baseline_value or 0) + sum(u.value for u in valued)
+    if latest_valued is not None:
+        actual_on, actual = latest_valued
+        if not plan.measure.cumulative:
+            actual = (plan.measure.baseline_value or 0) + (total or 0)
     rating = rate(plan.line, actual=actual, actual_on=actual_on, overdue=overdue is not None, thresholds=plan.thresholds)
     percent = plan.line.percent_of_target(actual) if plan.line and actual is not None else None
-    return MeasureStatus(
-        plan, rating, actual, actual_on, percent, overdue, _open_period(plan.schedule, reported, today),
-        updates[-1] if updates else None, frozenset(reported),
-    )
+    return MeasureStatus(plan, rating, actual, actual_on, percent, overdue, _open_period(plan.schedule, reported, today), latest, reported)
 
 
 async def project_status(db: AsyncSession, project: Project, today: date) -> list[MeasureStatus]:

@@ -222,3 +222,29 @@ class WorkerLease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=32)
     holder: str = Field(max_length=200)
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class DigestConfig(SQLModel, table=True):
+    """Where and when a workspace's steering group gets its weekly digest."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", unique=True)
+    channel_id: str | None = Field(default=None, max_length=32)
+    weekday: int = 0  # Monday
+    time: str = Field(default="09:00", max_length=5)
+    tz: str = Field(default="Europe/London", max_length=64)
+    enabled: bool = True
+    updated_by: str | None = Field(default=None, max_length=200)
+    updated_at: datetime = timestamp()
+
+
+class Digest(SQLModel, table=True):
+    """A digest sent: its week and its numbers, so the next one can say what changed."""
+
+    __table_args__ = (UniqueConstraint("workspace_id", "week"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    week: str = Field(max_length=8)  # ISO week, e.g. 2026-W48
+    numbers: Any = Field(sa_column=Column(JSON, nullable=False))
+    sent_at: datetime = timestamp()

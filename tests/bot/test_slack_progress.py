@@ -140,8 +140,8 @@ async def test_update_command_offers_the_callers_measures_and_status_shows_ratin
 
     await slack.command("status")
     shown = json.dumps(slack.fake.of("response_url")[-1])
-    assert "*Apprenticeships on the contract*: Overdue" in shown  # November was never reported
-    assert "*Local labour*: Overdue" in shown
+    assert "*Apprenticeships on the contract*: Good" in shown  # 200 weeks reported for the period due 1 Dec
+    assert "*Local labour*: Overdue" in shown  # its October period was never reported
 
 
 async def posted_update(slack, clock) -> dict:
