@@ -1,0 +1,116 @@
+"""The steering group's weekly digest: where the portfolio stands and what needs attention.
+
+Built from `load_portfolio`, a fixed number of queries whatever the number of projects.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from flows.engine import FlowState
+from flows.plan import PLAN
+from flows.presenting import completion
+from flows.progress import measure_plan, status_from
+from flows.ratings import Rating
+from flows.reminders import slack_user_of
+from prompts import render
+from storage.models import DigestConfig, Workspace
+from storage.portfolio import latest_digest, load_portfolio
+
+RATINGS = [r.value for r in Rating]
+UNTOUCHED_DAYS = 30
+HANDOVER_DAYS = 90
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def iso_week(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_start(week: str) -> date:
+    year, number = week.split("-W")
+    return date.fromisocalendar(int(year), int(number), 1)
+
+
+def scheduled_at(config: DigestConfig | None, week: str) -> datetime:
+    """When the digest of `week` is due: its weekday and time where the steering group is."""
+    weekday, at, tz = (config.weekday, config.time, config.tz) if config else (0, "09:00", "Europe/London")
+    hour, minute = (int(part) for part in at.split(":"))
+    day = week_start(week) + timedelta(days=weekday)
+    return datetime.combine(day, time(hour, minute), tzinfo=ZoneInfo(tz))
+
+
+@dataclass
+class ProjectLine:
+    name: str
+    channel: str | None
+    answered: int
+    total: int
+    ratings: dict[str, int]
+    changes: int
+
+
+@dataclass
+class WeeklyDigest:
+    week: str
+    as_of: datetime
+    numbers: dict
+    previous: dict | None
+    projects: list[ProjectLine] = field(default_factory=list)
+    overdue: list[dict] = field(default_factory=list)
+    off_track: list[dict] = field(default_factory=list)
+    no_community: list[str] = field(default_factory=list)
+    no_owner: list[dict] = field(default_factory=list)
+    untouched: list[dict] = field(default_factory=list)
+    handovers: list[dict] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.previous is None or self.previous != self.numbers or any(p.changes for p in self.projects)
+
+
+async def build_digest(db: AsyncSession, workspace: Workspace, *, week: str, as_of: datetime) -> WeeklyDigest:
+    today = as_of.date()
+    portfolio = await load_portfolio(db, workspace_id=workspace.id, since=as_of - timedelta(days=7))
+    previous = await latest_digest(db, workspace_id=workspace.id, before_week=week)
+    totals = {"projects": len(portfolio.projects), "complete": 0, "in_progress": 0, "not_started": 0, "ratings": dict.fromkeys(RATINGS, 0)}
+    digest = WeeklyDigest(week, as_of, totals, previous.numbers if previous else None)
+    for project in portfolio.projects:
+        state = FlowState(project, portfolio.communities.get(project.id, []), portfolio.measures.get(project.id, []), portfolio.answers.get(project.id, {}))
+        answered, total = completion(PLAN, state)
+        totals["complete" if answered == total else "not_started" if answered == 0 else "in_progress"] += 1
+        ratings = dict.fromkeys(RATINGS, 0)
+        for measure in state.measures:
+            facts = portfolio.facts.get(measure.id)
+            status = status_from(
+                measure_plan(state, measure), today=today,
+                reported=facts.reported if facts else frozenset(), latest_valued=facts.latest_valued if facts else None,
+                total=facts.total if facts else None,
+            )
+            ratings[status.rating.value] += 1
+            totals["ratings"][status.rating.value] += 1
+            owner = {"id": slack_user_of(measure.owner), "name": measure.owner}
+            entry = {"measure": measure.name, "project": project.name, "owner": owner}
+            if status.rating == Rating.OVERDUE:
+                digest.overdue.append({**entry, "due": status.overdue.end})
+            elif status.rating in (Rating.INADEQUATE, Rating.REQUIRES_IMPROVEMENT):
+                digest.off_track.append({**entry, "rating": status.rating.value, "recovery": facts.recovery_action if facts else None})
+            if not measure.owner:
+                digest.no_owner.append(entry)
+        if not state.communities:
+            digest.no_community.append(project.name)
+        last = portfolio.last_answered.get(project.id, project.created_at)
+        if answered < total and (as_of - last).days >= UNTOUCHED_DAYS:
+            digest.untouched.append({"project": project.name, "days": (as_of - last).days})
+        if project.handover_date and today <= project.handover_date <= today + timedelta(days=HANDOVER_DAYS):
+            digest.handovers.append({"project": project.name, "date": project.handover_date, "custodian": project.next_custodian})
+        changes = portfolio.answers_since.get(project.id, 0) + portfolio.updates_since.get(project.id, 0)
+        digest.projects.append(ProjectLine(project.name, project.channel_id, answered, total, ratings, changes))
+    return digest
+
+
+def digest_text(digest: WeeklyDigest, markup: str) -> str:
+    return render("digest.j2", markup, digest=digest, ratings=RATINGS)

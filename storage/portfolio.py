@@ -1,0 +1,116 @@
+"""A workspace's whole portfolio in a fixed number of queries, however many projects it has:
+the digest reads it at once instead of project by project."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Answer, Community, Digest, DigestConfig, Measure, ProgressUpdate, Project
+
+AnswerKey = tuple[str, str, str]
+
+
+@dataclass
+class MeasureFacts:
+    reported: frozenset[date] = frozenset()  # here: the latest reported period only
+    latest_valued: tuple[date, float] | None = None
+    total: float | None = None
+    recovery_action: str | None = None
+
+
+@dataclass
+class Portfolio:
+    projects: list[Project]
+    communities: dict[int, list[Community]] = field(default_factory=dict)
+    measures: dict[int, list[Measure]] = field(default_factory=dict)
+    answers: dict[int, dict[AnswerKey, Answer]] = field(default_factory=dict)
+    last_answered: dict[int, datetime] = field(default_factory=dict)
+    answers_since: dict[int, int] = field(default_factory=dict)
+    updates_since: dict[int, int] = field(default_factory=dict)
+    facts: dict[int, MeasureFacts] = field(default_factory=dict)
+
+
+def _current_updates(project_ids):
+    """Each period's current version (subquery)."""
+    ranked = (
+        select(
+            ProgressUpdate.measure_id,
+            ProgressUpdate.period_end,
+            ProgressUpdate.value,
+            ProgressUpdate.recovery_action,
+            func.row_number()
+            .over(partition_by=(ProgressUpdate.measure_id, ProgressUpdate.period_end), order_by=ProgressUpdate.version.desc())
+            .label("rank"),
+        )
+        .join(Measure, Measure.id == ProgressUpdate.measure_id)
+        .where(Measure.project_id.in_(project_ids))
+        .subquery()
+    )
+    return ranked
+
+
+async def load_portfolio(session: AsyncSession, *, workspace_id: int, since: datetime) -> Portfolio:
+    """Everything the digest needs; `since` bounds "what changed this week"."""
+    projects = list((await session.exec(select(Project).where(Project.workspace_id == workspace_id).order_by(Project.name))).all())
+    portfolio = Portfolio(projects)
+    ids = select(Project.id).where(Project.workspace_id == workspace_id)
+    for community in (await session.exec(select(Community).where(Community.project_id.in_(ids)).order_by(Community.id))).all():
+        portfolio.communities.setdefault(community.project_id, []).append(community)
+    for measure in (await session.exec(select(Measure).where(Measure.project_id.in_(ids)).order_by(Measure.id))).all():
+        portfolio.measures.setdefault(measure.project_id, []).append(measure)
+    answers = await session.exec(
+        select(Answer).where(Answer.project_id.in_(ids)).order_by(Answer.project_id, Answer.question, Answer.field, Answer.subject, Answer.version)
+    )
+    for answer in answers.all():
+        portfolio.answers.setdefault(answer.project_id, {})[(answer.question, answer.field, answer.subject)] = answer
+        last = portfolio.last_answered.get(answer.project_id)
+        portfolio.last_answered[answer.project_id] = answer.created_at if last is None else max(last, answer.created_at)
+        if answer.created_at >= since:
+            portfolio.answers_since[answer.project_id] = portfolio.answers_since.get(answer.project_id, 0) + 1
+
+    current = _current_updates(ids)
+    totals = await session.exec(
+        select(current.c.measure_id, func.max(current.c.period_end), func.sum(current.c.value))
+        .where(current.c.rank == 1)
+        .group_by(current.c.measure_id)
+    )
+    for measure_id, reported_to, total in totals.all():
+        portfolio.facts[measure_id] = MeasureFacts(reported=frozenset([reported_to]), total=total)
+
+    valued = select(
+        current.c.measure_id, current.c.period_end, current.c.value, current.c.recovery_action,
+        func.row_number().over(partition_by=current.c.measure_id, order_by=current.c.period_end.desc()).label("latest"),
+    ).where(current.c.rank == 1, current.c.value.is_not(None)).subquery()
+    for measure_id, period_end, value, recovery in (await session.exec(
+        select(valued.c.measure_id, valued.c.period_end, valued.c.value, valued.c.recovery_action).where(valued.c.latest == 1)
+    )).all():
+        facts = portfolio.facts.setdefault(measure_id, MeasureFacts())
+        facts.latest_valued = (period_end, value)
+        facts.recovery_action = recovery
+
+    changed = await session.exec(
+        select(Measure.project_id, func.count())
+        .join(ProgressUpdate, ProgressUpdate.measure_id == Measure.id)
+        .where(Measure.project_id.in_(ids), ProgressUpdate.created_at >= since)
+        .group_by(Measure.project_id)
+    )
+    portfolio.updates_since = dict(changed.all())
+    return portfolio
+
+
+async def get_digest_config(session: AsyncSession, *, workspace_id: int) -> DigestConfig | None:
+    return (await session.exec(select(DigestConfig).where(DigestConfig.workspace_id == workspace_id))).first()
+
+
+async def list_digest_configs(session: AsyncSession) -> list[DigestConfig]:
+    return list((await session.exec(select(DigestConfig).where(DigestConfig.enabled, DigestConfig.channel_id.is_not(None)))).all())
+
+
+async def latest_digest(session: AsyncSession, *, workspace_id: int, before_week: str) -> Digest | None:
+    found = await session.exec(
+        select(Digest).where(Digest.workspace_id == workspace_id, Digest.week < before_week).order_by(Digest.week.desc()).limit(1)
+    )
+    return found.first()

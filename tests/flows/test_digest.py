@@ -1,0 +1,79 @@
+"""The weekly digest from a seeded portfolio: exact counts and lists."""
+
+from datetime import datetime, timezone
+
+import pytest
+
+from flows.digest import build_digest, digest_text, iso_week
+from flows.plan import PLAN
+from flows.progress import record_update
+from flows.projects import new_project, workspace_of
+from flows.runner import answer_flow, open_flow
+from prompts import MarkupKind
+from storage.engine import transaction
+from storage.models import Digest
+from tests.flows.test_plan import WHOLE_PLAN
+
+AS_OF = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)  # Monday of 2026-W49
+TEAM = "T0001"
+
+
+async def seed(engine) -> None:
+    """A38: complete plan, m1 on track (Good), m2 overdue. Spondon Bypass: no answers at all.
+    Hostile <!channel> project: a purpose only, no community."""
+    async with transaction(engine) as db:
+        workspace = await workspace_of(db, team_id=TEAM)
+        a38 = await new_project(db, workspace, name="A38 Derby Junctions", channel="C0001", lead="ULEAD")
+        await open_flow(db, PLAN, project=a38, user="ULEAD")
+        for answer in [{"Priya Shah": "UPRIYA", "Tom Evans": "UTOM"}.get(a, a) for a in WHOLE_PLAN]:
+            await answer_flow(db, PLAN, project=a38, user="ULEAD", text=answer)
+        await record_update(db, a38, measure_key="m1", author="UPRIYA", today=AS_OF.date(), value="200", period="2026-12-01")
+        await new_project(db, workspace, name="Spondon Bypass", channel="C0002", lead="ULEAD")
+        hostile = await new_project(db, workspace, name="<!channel> scheme", channel="C0003", lead="ULEAD")
+        await open_flow(db, PLAN, project=hostile, user="ULEAD")
+        await answer_flow(db, PLAN, project=hostile, user="ULEAD", text="Jobs <@UEVIL>")
+
+
+async def digest(engine, as_of=AS_OF):
+    async with transaction(engine) as db:
+        workspace = await workspace_of(db, team_id=TEAM)
+        return await build_digest(db, workspace, week=iso_week(as_of.date()), as_of=as_of)
+
+
+async def test_counts_and_lists_of_a_seeded_portfolio(engine):
+    await seed(engine)
+    built = await digest(engine)
+    assert built.numbers["projects"] == 3
+    assert (built.numbers["complete"], built.numbers["in_progress"], built.numbers["not_started"]) == (1, 1, 1)
+    assert built.numbers["ratings"] == {"good": 1, "approaching": 0, "requires_improvement": 0, "inadequate": 0, "no_data": 0, "overdue": 1}
+    assert [(o["measure"], o["owner"]["id"]) for o in built.overdue] == [("Local labour", "UTOM")]
+    assert sorted(built.no_community) == ["<!channel> scheme", "Spondon Bypass"]
+    assert [(h["project"], h["date"].isoformat()) for h in built.handovers] == []  # handover 31 Oct 2027: beyond 90 days
+    text = digest_text(built, MarkupKind.MRKDWN)
+    assert "3 projects: 1 plan complete, 1 in progress, 1 not started." in text
+    assert "• Local labour (A38 Derby Junctions), due 1 Oct 2026: <@UTOM>" in text
+    assert "&lt;!channel&gt; scheme" in text and "<!channel>" not in text
+
+
+async def test_a_week_with_no_change_says_so(engine):
+    await seed(engine)
+    first = await digest(engine)
+    async with transaction(engine) as db:
+        workspace = await workspace_of(db, team_id=TEAM)
+        db.add(Digest(workspace_id=workspace.id, week=first.week, numbers=first.numbers, sent_at=AS_OF))
+    later = datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc)
+    again = await digest(engine, later)
+    assert again.previous == first.numbers
+    text = digest_text(again, MarkupKind.MRKDWN)
+    assert "Nothing changed since last week." in text and "no change this week" in text
+
+
+async def test_changes_since_last_week_are_counted(engine):
+    await seed(engine)
+    first = await digest(engine)
+    async with transaction(engine) as db:
+        workspace = await workspace_of(db, team_id=TEAM)
+        db.add(Digest(workspace_id=workspace.id, week=first.week, numbers=first.numbers, sent_at=AS_OF))
+        await new_project(db, workspace, name="A52 Nottingham", channel="C0004", lead="ULEAD")
+    text = digest_text(await digest(engine, datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc)), MarkupKind.MRKDWN)
+    assert "4 projects (+1)" in text and "2 not started (+1)" in text
