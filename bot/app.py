@@ -51,6 +51,7 @@ def build_app(settings: Settings, engine: AsyncEngine, clock=None) -> AsyncApp:
     async def provide_engine(context, next):
         context["engine"] = engine
         context["clock"] = clock or SystemClock()
+        context["admins"] = settings.admins()
         await next()
 
     register_listeners(app)

@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import getpass
 import json
+import re
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -13,8 +14,9 @@ from bot.monitoring_terminal import print_status, update
 from bot.worker import WorkerRefused, run_worker
 from bot.server import serve_http, serve_socket_mode
 from bot.terminal import chat
-from flows.projects import find_project
-from prompts import cli_help, render
+from flows.digest import digest_text, preview_digest
+from flows.projects import find_project, workspace_of
+from prompts import MarkupKind, cli_help, render
 from storage.engine import create_engine, transaction
 from storage.migrate import upgrade
 from storage.portable import ImportRefused, export_project, import_project
@@ -60,6 +62,11 @@ def parser() -> argparse.ArgumentParser:
     update.add_argument("--yes", dest="confirmed", action="store_true", help=words["update_yes"])
     update.add_argument("--on", type=date.fromisoformat, default=None, help=words["update_on"])
 
+    digest = commands.add_parser("digest", help=words["digest"])
+    digest.add_argument("--preview", action="store_true", required=True, help=words["digest_preview"])
+    digest.add_argument("--week", help=words["digest_week"])
+    digest.add_argument("--team", default=LOCAL_TEAM_ID, help=words["export_team"])
+
     serve = commands.add_parser("serve", help=words["serve"])
     serve.add_argument("--port", type=int, default=None, help=words["serve_port"])
     serve.add_argument("--host", default="0.0.0.0", help=words["serve_host"])
@@ -96,6 +103,8 @@ async def _run(args: argparse.Namespace, url: str) -> int:
             return await _export(engine, args)
         if args.command == "worker":
             return await _work(engine, args)
+        if args.command == "digest":
+            return await _digest(engine, args)
         if args.command == "status":
             return await print_status(engine, project=args.project, on=args.on or _today(), stdout=sys.stdout)
         if args.command == "update":
@@ -121,6 +130,17 @@ async def _work(engine, args: argparse.Namespace) -> int:
         print(str(refused), file=sys.stderr)
         return 1
     print(render("terminal.j2:worker_pass", result=result))
+    return 0
+
+
+async def _digest(engine, args: argparse.Namespace) -> int:
+    if args.week and not re.fullmatch(r"\d{4}-W(0[1-9]|[1-4]\d|5[0-3])", args.week):
+        print(render("terminal.j2:week_invalid", week=args.week), file=sys.stderr)
+        return 1
+    async with transaction(engine) as db:
+        workspace = await workspace_of(db, team_id=args.team)
+        digest = await preview_digest(db, workspace, now=datetime.now(timezone.utc), week=args.week)
+    print(digest_text(digest, MarkupKind.TEXT))
     return 0
 
 

@@ -18,9 +18,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.blocks import fallback, reminder_blocks
+from bot.blocks import fallback, reminder_blocks, summary_messages
 from bot.clock import SystemClock
 from bot.outbox import MESSAGE
+from flows.digest import DIGEST, digest_text, digest_to_send, plan_digests, record_digest
 from flows.reminders import REMINDER, owners_without_time_zone, plan_reminders, remember_time_zone, reminder_subject
 from prompts import MarkupKind, render
 from storage.engine import transaction
@@ -88,6 +89,8 @@ async def deliver(engine: AsyncEngine, sender: Sender, job: Job, clock) -> str:
         for group in groups[1:]:
             await sender.post(channel, job, text=text, blocks=group, thread_ts=first["ts"])
         return JobStatus.SENT
+    if job.kind == DIGEST:
+        return await deliver_digest(engine, sender, job, clock)
     if job.kind != REMINDER:
         raise ValueError(f"unknown job kind {job.kind}")
     async with transaction(engine) as db:
@@ -101,10 +104,28 @@ async def deliver(engine: AsyncEngine, sender: Sender, job: Job, clock) -> str:
     return JobStatus.SENT
 
 
+async def deliver_digest(engine: AsyncEngine, sender: Sender, job: Job, clock) -> str:
+    """Post the week's digest (a parent message and thread replies), then record it."""
+    async with transaction(engine) as db:
+        found = await digest_to_send(db, job.payload)
+    if found is None:
+        return JobStatus.DROPPED
+    channel, digest = found
+    text = digest_text(digest, MarkupKind.MRKDWN)
+    groups = summary_messages(text)
+    first = await sender.post(channel, job, text=fallback(text), blocks=groups[0])
+    for group in groups[1:]:
+        await sender.post(channel, job, text=fallback(text), blocks=group, thread_ts=first["ts"])
+    async with transaction(engine) as db:
+        await record_digest(db, job.payload["workspace_id"], digest, clock.now())
+    return JobStatus.SENT
+
+
 async def work_pass(engine: AsyncEngine, sender: Sender, clock) -> PassResult:
     await locate_owners(engine, sender.client, clock)
     async with transaction(engine) as db:
         await plan_reminders(db, clock.now())
+        await plan_digests(db, clock.now())
     return await send_due(engine, sender, clock)
 
 

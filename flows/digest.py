@@ -3,9 +3,10 @@
 Built from `load_portfolio`, a fixed number of queries whatever the number of projects.
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,8 +17,10 @@ from flows.progress import measure_plan, status_from
 from flows.ratings import Rating
 from flows.reminders import slack_user_of
 from prompts import render
-from storage.models import DigestConfig, Workspace
-from storage.portfolio import latest_digest, load_portfolio
+from storage.engine import insert_if_absent
+from storage.jobs import enqueue_job
+from storage.models import Digest, DigestConfig, Workspace
+from storage.portfolio import get_digest_config, latest_digest, list_digest_configs, load_portfolio
 
 RATINGS = [r.value for r in Rating]
 UNTOUCHED_DAYS = 30
@@ -114,3 +117,79 @@ async def build_digest(db: AsyncSession, workspace: Workspace, *, week: str, as_
 
 def digest_text(digest: WeeklyDigest, markup: str) -> str:
     return render("digest.j2", markup, digest=digest, ratings=RATINGS)
+
+
+DIGEST = "digest"
+TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+async def plan_digests(db: AsyncSession, now: datetime) -> int:
+    """Queue this week's digest of every workspace that has one. Only the current week's: after
+    downtime the digest is caught up once, not once per missed week."""
+    queued = 0
+    for config in await list_digest_configs(db):
+        week = iso_week(now.astimezone(ZoneInfo(config.tz)).date())
+        queued += await enqueue_job(
+            db, kind=DIGEST, dedupe_key=f"{DIGEST}:{config.workspace_id}:{week}", due_at=scheduled_at(config, week),
+            payload={"workspace_id": config.workspace_id, "week": week},
+        )
+    return queued
+
+
+async def digest_to_send(db: AsyncSession, payload: dict) -> tuple[str, WeeklyDigest] | None:
+    """The channel and digest of a queued digest job, or None if the digest was turned off."""
+    config = await get_digest_config(db, workspace_id=payload["workspace_id"])
+    workspace = await db.get(Workspace, payload["workspace_id"])
+    if config is None or not config.enabled or not config.channel_id or workspace is None:
+        return None
+    week = payload["week"]
+    return config.channel_id, await build_digest(db, workspace, week=week, as_of=scheduled_at(config, week))
+
+
+async def record_digest(db: AsyncSession, workspace_id: int, digest: WeeklyDigest, now: datetime) -> None:
+    await insert_if_absent(
+        db, Digest, {"workspace_id": workspace_id, "week": digest.week, "numbers": digest.numbers, "sent_at": now},
+        ["workspace_id", "week"],
+    )
+
+
+async def preview_digest(db: AsyncSession, workspace: Workspace, *, now: datetime, week: str | None = None) -> WeeklyDigest:
+    """The digest as it will be sent (or was, for a past `week`)."""
+    config = await get_digest_config(db, workspace_id=workspace.id)
+    tz = ZoneInfo(config.tz if config else "Europe/London")
+    week = week or iso_week(now.astimezone(tz).date())
+    return await build_digest(db, workspace, week=week, as_of=scheduled_at(config, week))
+
+
+class DigestRefused(Exception):
+    def __init__(self, reason: str, **context) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.context = context
+
+
+def parse_schedule(text: str) -> tuple[int, str, str]:
+    """"monday 09:00 Europe/London" -> (0, "09:00", "Europe/London")."""
+    parts = text.split()
+    if len(parts) != 3 or parts[0].casefold() not in DAYS or not TIME.match(parts[1]):
+        raise DigestRefused("digest_schedule_invalid")
+    try:
+        ZoneInfo(parts[2])
+    except (ValueError, KeyError, ZoneInfoNotFoundError):
+        raise DigestRefused("digest_zone_unknown", zone=parts[2]) from None
+    hour, minute = parts[1].split(":")
+    return DAYS.index(parts[0].casefold()), f"{int(hour):02d}:{minute}", parts[2]
+
+
+async def configure_digest(db: AsyncSession, workspace: Workspace, *, user: str, now: datetime, **changes) -> DigestConfig:
+    config = await get_digest_config(db, workspace_id=workspace.id) or DigestConfig(workspace_id=workspace.id)
+    for name, value in changes.items():
+        setattr(config, name, value)
+    config.updated_by, config.updated_at = user, now
+    db.add(config)
+    await db.flush()
+    return config
+
+
+async def digest_settings(db: AsyncSession, workspace: Workspace) -> DigestConfig | None:
+    return await get_digest_config(db, workspace_id=workspace.id)

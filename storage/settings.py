@@ -16,6 +16,10 @@ class Settings(BaseSettings):
     slack_app_token: str = ""  # xapp-…, for Socket Mode only
     slack_api_url: str = "https://slack.com/api/"
     port: int = 3000
+    socialvalue_admins: str = ""  # Slack user ids who may configure the app, besides workspace admins
+
+    def admins(self) -> set[str]:
+        return {user.strip() for user in self.socialvalue_admins.replace(";", ",").split(",") if user.strip()}
 
 
 @lru_cache

@@ -35,6 +35,7 @@ class FakeSlack:
     url: str = ""
     refuse: dict[str, list[dict]] = field(default_factory=dict)  # method -> queued error answers
     rate_limit: dict[str, list[int]] = field(default_factory=dict)  # method -> Retry-After of queued 429s
+    workspace_admins: set[str] = field(default_factory=set)  # users.info says is_admin for these
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -127,7 +128,8 @@ class FakeSlack:
         if method.startswith("views."):
             return {"ok": True, "view": {"id": f"V{next(self._ts)}", **(args.get("view") or {})}}
         if method == "users.info":
-            return {"ok": True, "user": {"id": args.get("user"), "tz": "Europe/London", "real_name": "Test User"}}
+            user = args.get("user")
+            return {"ok": True, "user": {"id": user, "tz": "Europe/London", "real_name": "Test User", "is_admin": user in self.workspace_admins}}
         return {"ok": True}
 
     async def handle_response_url(self, request: web.Request) -> web.Response:
@@ -183,11 +185,13 @@ def slack_escape(text: str) -> str:
 _ids = itertools.count(1)
 
 
-def command_body(text: str, *, user: str, channel: str, response_url: str, team: str = TEAM) -> str:
+def command_body(text: str, *, user: str, channel: str, response_url: str, team: str = TEAM, escaped: bool = True) -> str:
+    """A slash command as Slack posts it. `escaped=False` sends `text` as it is, for the live
+    tokens Slack makes of picked #channels and @people."""
     return urlencode(
         {
             "token": "legacy", "team_id": team, "team_domain": "test", "channel_id": channel, "channel_name": "a38",
-            "user_id": user, "user_name": user.lower(), "command": "/socialvalue", "text": slack_escape(text),
+            "user_id": user, "user_name": user.lower(), "command": "/socialvalue", "text": slack_escape(text) if escaped else text,
             "api_app_id": "A0001", "is_enterprise_install": "false", "response_url": response_url,
             "trigger_id": f"trigger-{next(_ids)}",
         }

@@ -5,6 +5,7 @@ import logging
 from slack_bolt.async_app import AsyncApp
 
 from bot import verbs
+from bot.digest_command import digest_command
 from bot.progress_forms import open_update_form
 from bot.slack_text import text_from_message
 
@@ -29,6 +30,11 @@ async def handle_socialvalue(ack, command, context, client, respond) -> None:
             answer = await verbs.status(engine, caller, rest, context["clock"].now().date())
         elif verb == "projects":
             answer = await verbs.projects(engine, caller)
+        elif verb == "digest":
+            raw = command.get("text", "").strip().partition(" ")[2]
+            answer = await digest_command(
+                engine, client, caller, rest, raw, admins=context["admins"], now=context["clock"].now()
+            )
         elif verb == "update":
             answer = await open_update_form(engine, client, caller, command["trigger_id"], context["clock"], name=rest)
         else:

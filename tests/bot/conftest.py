@@ -53,10 +53,14 @@ class Slack:
             return response
 
     async def command(
-        self, text: str, *, user: str = LEAD, channel: str = CHANNEL, team: str | None = None, wait: bool = True
+        self, text: str, *, user: str = LEAD, channel: str = CHANNEL, team: str | None = None, wait: bool = True,
+        escaped: bool = True,
     ) -> aiohttp.ClientResponse:
         """Send /socialvalue; like a person, wait for its answer (every subcommand answers)."""
-        body = command_body(text, user=user, channel=channel, response_url=f"{self.fake.url}/response/{user}", **({"team": team} if team else {}))
+        body = command_body(
+            text, user=user, channel=channel, response_url=f"{self.fake.url}/response/{user}", escaped=escaped,
+            **({"team": team} if team else {}),
+        )
         answered = len(self.fake.of("response_url"))
         response = await self.post(body, "application/x-www-form-urlencoded")
         if wait and response.status == 200:
@@ -125,7 +129,7 @@ async def slack(database_url, engine, clock):
     fake, fake_runner = await start_fake_slack()
     settings = Settings(
         database_url=database_url, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=f"{fake.url}/api/",
+        slack_api_url=f"{fake.url}/api/", socialvalue_admins="ULISTED",
     )
     config = uvicorn.Config(asgi_app(build_app(settings, engine, clock), engine), host="127.0.0.1", port=0, lifespan="off", log_level="warning")
     server = uvicorn.Server(config)
