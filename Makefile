@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install install-dev bench clean
+.PHONY: demo test install install-dev bench bench-digest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ test: install-dev  ## the whole suite (SQLite; PostgreSQL too when TEST_DATABASE
 
 bench: install-dev  ## the worker benchmark (bench/worker_bench.py; several minutes at full size)
 	$(BIN)/python bench/worker_bench.py
+
+bench-digest: install-dev  ## the digest benchmark (bench/digest_bench.py)
+	$(BIN)/python bench/digest_bench.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

@@ -69,7 +69,7 @@ def measure_plan(state: FlowState, measure: Measure) -> MeasurePlan:
         planned_completion=state.project.planned_completion,
         legacy_years=state.value("how_long.legacy_years"),
     )
-    schedule = tuple(periods(m.cadence, m.baseline_date, end)) if m.cadence and m.baseline_date and end else ()
+    schedule = periods(m.cadence, m.baseline_date, end) if m.cadence and m.baseline_date and end else ()
     return MeasurePlan(m, schedule, line, thresholds_of(state))
 
 

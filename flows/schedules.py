@@ -8,6 +8,7 @@ when it is shorter (31 Jan, 28 or 29 Feb, 31 Mar, ...).
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -50,9 +51,11 @@ def boundaries(cadence: str, start: date, until: date) -> list[date]:
     return days if days and days[0] == start else [start, *days]
 
 
-def periods(cadence: str, start: date, until: date) -> list[Period]:
+@lru_cache(maxsize=4096)
+def periods(cadence: str, start: date, until: date) -> tuple[Period, ...]:
+    """Cached: measures sharing a cadence, start and horizon share their schedule."""
     days = boundaries(cadence, start, until)
-    return [Period(a, b) for a, b in zip(days, days[1:])]
+    return tuple(Period(a, b) for a, b in zip(days, days[1:]))
 
 
 def horizon_end(*, target_date: date | None, planned_completion: date | None, legacy_years: float | None) -> date | None:

@@ -191,3 +191,14 @@ def test_an_interactive_update_asks_again_for_what_was_refused(database_url):
     assert "! Please give a number" in done.stdout
     assert "please say what will be done to recover" in done.stdout
     assert "Saved the update for the period due 1 Dec 2026" in done.stdout
+
+
+def test_digest_preview_in_the_terminal(database_url):
+    planned(database_url)
+    done = run(database_url, "digest", "--preview", "--week", "2026-W49")
+    assert done.returncode == 0, done.stderr
+    assert "Social value digest, week 2026-W49" in done.stdout
+    assert "1 project: 1 plan complete, 0 in progress, 0 not started." in done.stdout
+    assert "Local labour (A38 Derby Junctions), due 1 Oct 2026: Tom Evans" in done.stdout
+    bad = run(database_url, "digest", "--preview", "--week", "49")
+    assert bad.returncode == 1 and "is not an ISO week" in bad.stderr
