@@ -15,6 +15,8 @@ from bot.worker import WorkerRefused, run_worker
 from bot.server import serve_http, serve_socket_mode
 from bot.terminal import chat
 from flows.digest import digest_text, preview_digest
+from flows.handover import HANDOVER
+from flows.handover_pack import handover_document, handover_started
 from flows.projects import find_project, workspace_of
 from prompts import MarkupKind, cli_help, render
 from storage.engine import create_engine, transaction
@@ -44,6 +46,15 @@ def parser() -> argparse.ArgumentParser:
 
     import_ = commands.add_parser("import", help=words["import"])
     import_.add_argument("file", type=Path, help=words["import_file"])
+    import_.add_argument("--as-custodian", action="store_true", help=words["import_custodian"])
+    import_.add_argument("--team", default=None, help=words["import_team"])
+
+    handover = commands.add_parser("handover", help=words["handover"])
+    handover.add_argument("--project", required=True, help=words["export_project"])
+    handover.add_argument("--format", choices=["md", "html", "json"], default="md", help=words["handover_format"])
+    handover.add_argument("--out", type=Path, help=words["export_out"])
+    handover.add_argument("--user", default=getpass.getuser(), help=words["chat_user"])
+    handover.add_argument("--on", type=date.fromisoformat, default=None, help=words["status_on"])
 
     status = commands.add_parser("status", help=words["status"])
     status.add_argument("--project", required=True, help=words["export_project"])
@@ -101,6 +112,8 @@ async def _run(args: argparse.Namespace, url: str) -> int:
             return 0
         if args.command == "export":
             return await _export(engine, args)
+        if args.command == "handover":
+            return await _handover(engine, args)
         if args.command == "worker":
             return await _work(engine, args)
         if args.command == "digest":
@@ -130,6 +143,29 @@ async def _work(engine, args: argparse.Namespace) -> int:
         print(str(refused), file=sys.stderr)
         return 1
     print(render("terminal.j2:worker_pass", result=result))
+    return 0
+
+
+async def _handover(engine, args: argparse.Namespace) -> int:
+    """The handover conversation the first time (its questions go to stderr when the pack goes
+    to stdout), then the pack."""
+    async with transaction(engine) as db:
+        project = await find_project(db, name=args.project)
+        started = project is not None and await handover_started(db, project)
+    if project is None:
+        print(render("terminal.j2:no_project", name=args.project), file=sys.stderr)
+        return 1
+    if not started:
+        talk = sys.stdout if args.out else sys.stderr
+        await chat(engine, project=args.project, user=args.user, stdin=sys.stdin, stdout=talk, flow=HANDOVER)
+    async with transaction(engine) as db:
+        project = await find_project(db, name=args.project)
+        document = await handover_document(db, project, args.format, args.on or _today())
+    if args.out is None:
+        sys.stdout.write(document)
+    else:
+        args.out.write_text(document, encoding="utf-8")
+        print(render("terminal.j2:pack_written", format=args.format, name=args.project, path=args.out))
     return 0
 
 
@@ -168,7 +204,9 @@ async def _import(engine, args: argparse.Namespace) -> int:
     try:
         document = json.loads(args.file.read_text(encoding="utf-8"))
         async with transaction(engine) as db:
-            project = await import_project(db, document)
+            project = await import_project(
+                db, document, as_custodian=args.as_custodian, team_id=args.team or (LOCAL_TEAM_ID if args.as_custodian else None)
+            )
     except ImportRefused as refused:
         reason = render(f"terminal.j2:{refused.reason}", **refused.context)
     except OSError as unreadable:
@@ -176,7 +214,10 @@ async def _import(engine, args: argparse.Namespace) -> int:
     except ValueError:
         reason = render("terminal.j2:import_not_json")
     else:
-        print(render("terminal.j2:imported", name=project.name, answers=len(document["answers"])))
+        if args.as_custodian:
+            print(render("terminal.j2:imported_as_custodian", name=project.name, measures=len(document["measures"])))
+        else:
+            print(render("terminal.j2:imported", name=project.name, answers=len(document["answers"])))
         return 0
     print(render("terminal.j2:import_refused", path=args.file, reason=reason), file=sys.stderr)
     return 1

@@ -117,6 +117,7 @@ class Flow:
     version: int
     questions: tuple[str, ...]
     steps: tuple[Step, ...]
+    summary: str = "plan/summary.j2"  # the template shown when the flow is complete
     _by_key: dict[str, Step] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -51,7 +51,7 @@ def summary(flow: Flow, state: FlowState, markup: str) -> str:
             sections[step.question].append({**entry, "value": describe(instance, state, value)})
     communities = {c.id: c.name for c in state.communities}
     return render(
-        "plan/summary.j2",
+        flow.summary,
         markup,
         project=state.project,
         sections=sections,

@@ -23,6 +23,8 @@ HERE = Path(__file__).parent
 class MarkupKind(StrEnum):
     TEXT = "text"
     MRKDWN = "mrkdwn"
+    MARKDOWN = "markdown"  # documents for wikis
+    HTML = "html"  # documents, with Jinja2's own autoescape
 
 
 def escape_mrkdwn(text: str) -> str:
@@ -42,6 +44,22 @@ def _finalize_mrkdwn(value: Any) -> Any:
     return escape_mrkdwn(str(value))
 
 
+MARKDOWN_SPECIAL = "\\`*_[]<>#|~&"
+
+
+def escape_markdown(text: str) -> str:
+    """Backslash before every character Markdown could read as formatting or HTML."""
+    return "".join("\\" + c if c in MARKDOWN_SPECIAL else c for c in text)
+
+
+def _finalize_markdown(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, Markup):
+        return str(value)
+    return escape_markdown(str(value))
+
+
 def format_date(value: date | str | None) -> str:
     if value is None:
         return ""
@@ -54,6 +72,17 @@ def format_number(value: float | int | None) -> str:
     if value is None:
         return ""
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0")
+
+
+def readable(value: Any) -> str:
+    """A stored answer value as plain text (never Markup: templates still escape it)."""
+    if isinstance(value, list):
+        return ", ".join(readable(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {readable(v)}" for k, v in value.items() if v is not None)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
 
 
 def rating_label(value: str) -> str:
@@ -70,11 +99,12 @@ def progress_bar(percent: float | None, width: int = 10) -> str:
 
 @cache
 def environment(markup: str) -> Environment:
+    finalize = {MarkupKind.MRKDWN: _finalize_mrkdwn, MarkupKind.MARKDOWN: _finalize_markdown}.get(markup, _finalize_text)
     env = Environment(
         loader=FileSystemLoader(HERE),
         undefined=StrictUndefined,
-        autoescape=False,
-        finalize=_finalize_mrkdwn if markup == MarkupKind.MRKDWN else _finalize_text,
+        autoescape=markup == MarkupKind.HTML,
+        finalize=finalize,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
@@ -83,6 +113,7 @@ def environment(markup: str) -> Environment:
     env.filters["number"] = format_number
     env.filters["rating"] = rating_label
     env.filters["bar"] = progress_bar
+    env.filters["readable"] = readable
     return env
 
 

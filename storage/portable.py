@@ -16,6 +16,7 @@ from storage.projects import get_or_create_workspace, get_project, list_communit
 
 FORMAT = "socialvalue-project"
 FORMAT_VERSION = 1
+AFTER_HANDOVER = "after_handover"  # the phase of a project taken on by its next custodian
 
 
 class ImportRefused(Exception):
@@ -58,18 +59,29 @@ async def export_project(session: AsyncSession, project: Project) -> dict[str, A
     }
 
 
-async def import_project(session: AsyncSession, document: dict[str, Any]) -> Project:
-    """Restore an exported project into its workspace, which must not hold that name yet."""
+async def import_project(
+    session: AsyncSession, document: dict[str, Any], *, as_custodian: bool = False, team_id: str | None = None
+) -> Project:
+    """Restore an exported project into its workspace (or `team_id`'s), which must not hold
+    that name yet. As the next custodian: the project is in its "after handover" phase, with no
+    channel or lead of the old workspace, each measure owned by its owner after handover, and
+    no one's place in a conversation."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ImportRefused("import_not_an_export")
     if document.get("format_version") != FORMAT_VERSION:
         raise ImportRefused("import_version", version=document.get("format_version"))
     try:
-        workspace = await get_or_create_workspace(session, **document["workspace"])
+        where = {"team_id": team_id} if team_id else document["workspace"]
+        workspace = await get_or_create_workspace(session, **where)
         name = document["project"]["name"]
         if await get_project(session, workspace_id=workspace.id, name=name) is not None:
             raise ImportRefused("import_exists", name=name)
         project = Project.model_validate({**document["project"], "workspace_id": workspace.id})
+        if as_custodian:
+            project.phase, project.channel_id, project.lead = AFTER_HANDOVER, None, None
+        owners_after = {
+            a["subject"]: a["value"] for a in document["answers"] if (a["question"], a["field"]) == ("handover", "aftercare_owner")
+        }
         session.add(project)
         await session.flush()
         ids = {}
@@ -83,6 +95,8 @@ async def import_project(session: AsyncSession, document: dict[str, Any]) -> Pro
             fields = {k: v for k, v in row.items() if k != "community"}
             community_id = ids[row["community"]] if row.get("community") else None
             measure = Measure.model_validate({**fields, "project_id": project.id, "community_id": community_id})
+            if as_custodian:
+                measure.owner = owners_after.get(measure.key, measure.owner)
             session.add(measure)
             await session.flush()
             measure_ids[measure.key] = measure.id
@@ -91,7 +105,7 @@ async def import_project(session: AsyncSession, document: dict[str, Any]) -> Pro
             session.add(ProgressUpdate.model_validate({**fields, "measure_id": measure_ids[row["measure"]]}))
         for row in document["answers"]:
             session.add(Answer.model_validate({**row, "project_id": project.id}))
-        for row in document["flow_sessions"]:
+        for row in [] if as_custodian else document["flow_sessions"]:
             session.add(FlowSession.model_validate({**row, "project_id": project.id}))
         await session.flush()
     except (KeyError, TypeError, ValueError) as broken:
