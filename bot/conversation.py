@@ -10,7 +10,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.blocks import edit_buttons, fallback, mrkdwn, question_blocks, summary_messages
-from bot.outbox import queue_message
+from bot.outbox import queue_message, queue_pack
+from flows.engine import Flow
+from flows.handover import HANDOVER
 from flows.plan import PLAN
 from flows.presenting import overview
 from flows.runner import ASKING, COMPLETE, Reply, flow_session_of, remember_place
@@ -48,12 +50,13 @@ async def deliver(
     channel: str,
     thread_ts: str | None,
     now: datetime,
+    flow: Flow = PLAN,
 ) -> None:
     """Show `reply` to `user` in `channel` (and `thread_ts`, for an assistant thread); a plan
     just completed is queued for the project's channel, which the worker posts to."""
     if reply.error:
         async with transaction(engine) as db:
-            asked = (await flow_session_of(db, PLAN, project=project, user=user)).question_ts
+            asked = (await flow_session_of(db, flow, project=project, user=user)).question_ts
         if asked:  # the question stays open; the refusal goes in its thread
             await client.chat_postMessage(channel=channel, thread_ts=thread_ts or asked, text=reply.notice)
             return
@@ -64,11 +67,15 @@ async def deliver(
         posted = await client.chat_postMessage(channel=channel, thread_ts=thread_ts, blocks=blocks, text=fallback(reply.text))
         async with transaction(engine) as db:
             await remember_place(
-                db, PLAN, project=project, user=user, channel=channel, thread_ts=thread_ts, question_ts=posted["ts"]
+                db, flow, project=project, user=user, channel=channel, thread_ts=thread_ts, question_ts=posted["ts"]
             )
         return
-    if reply.status != COMPLETE:  # paused
+    if reply.status != COMPLETE or flow is HANDOVER:  # paused, or the handover answers
         await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=reply.text)
+        if reply.status == COMPLETE:
+            async with transaction(engine) as db:
+                await queue_pack(db, project, user, now)
+            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=mrkdwn("pack_coming", name=project.name))
         return
     summary, groups = await summary_groups(engine, project)
     note = mrkdwn("plan_complete", name=project.name, channel=project.channel_id)

@@ -22,6 +22,7 @@ from flows.projects import (
     workspace_of,
     workspace_projects,
 )
+from flows.registry import FLOWS, flow_of_step
 from flows.runner import active_conversation, answer_flow, open_flow
 from prompts import MarkupKind
 from storage.engine import transaction
@@ -125,12 +126,12 @@ async def converse(
         if event_id and not await claim_event(db, event_id):
             return
         workspace = await workspace_of(db, team_id=team_id, enterprise_id=enterprise_id)
-        conversation = await active_conversation(db, PLAN, workspace_id=workspace.id, user=user)
+        conversation = await active_conversation(db, workspace_id=workspace.id, user=user)
         if conversation is not None:
-            project = conversation[0]
-            reply = await answer_flow(db, PLAN, project=project, user=user, text=text, markup=MarkupKind.MRKDWN)
+            project, flow = conversation[0], FLOWS[conversation[1].flow]
+            reply = await answer_flow(db, flow, project=project, user=user, text=text, markup=MarkupKind.MRKDWN)
     if reply is not None:
-        await deliver(client, engine, project=project, user=user, reply=reply, channel=channel, thread_ts=thread_ts, now=now)
+        await deliver(client, engine, project=project, user=user, reply=reply, channel=channel, thread_ts=thread_ts, now=now, flow=flow)
         return
     caller = Caller(team_id, enterprise_id, user, channel)
     verb, rest = split_verb(text)
@@ -164,10 +165,14 @@ async def click(
         async with transaction(engine) as db:
             workspace = await workspace_of(db, team_id=caller.team_id, enterprise_id=caller.enterprise_id)
             project = await project_by_id(db, workspace, project_id)
+            flow = flow_of_step(step)
             reply = await answer_flow(
-                db, PLAN, project=project, user=caller.user, text=text, markup=MarkupKind.MRKDWN, expected_step=step
+                db, flow, project=project, user=caller.user, text=text, markup=MarkupKind.MRKDWN, expected_step=step
             )
     except ProjectRefused as refused:
         await post_answer(client, refusal(refused), channel=caller.channel, thread_ts=thread_ts)
         return
-    await deliver(client, engine, project=project, user=caller.user, reply=reply, channel=caller.channel, thread_ts=thread_ts, now=now)
+    await deliver(
+        client, engine, project=project, user=caller.user, reply=reply, channel=caller.channel, thread_ts=thread_ts,
+        now=now, flow=flow,
+    )

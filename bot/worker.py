@@ -9,24 +9,43 @@ worker may run (it holds a lease); on PostgreSQL any number may.
 
 import logging
 import os
+import re
 import socket
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.blocks import fallback, reminder_blocks, summary_messages
 from bot.clock import SystemClock
-from bot.outbox import MESSAGE
-from flows.digest import DIGEST, digest_text, digest_to_send, plan_digests, record_digest
-from flows.reminders import REMINDER, owners_without_time_zone, plan_reminders, remember_time_zone, reminder_subject
+from bot.outbox import HANDOVER_PACK, MESSAGE
+from flows.digest import (
+    DIGEST,
+    digest_text,
+    digest_to_send,
+    plan_digests,
+    record_digest,
+)
+from flows.handover_pack import build_pack, handover_document
+from flows.reminders import (
+    REMINDER,
+    owners_without_time_zone,
+    plan_reminders,
+    remember_time_zone,
+    reminder_subject,
+)
 from prompts import MarkupKind, render
 from storage.engine import transaction
-from storage.jobs import claim_due_jobs, finish_job, release_worker_lease, take_worker_lease
-from storage.models import Job, JobStatus
+from storage.jobs import (
+    claim_due_jobs,
+    finish_job,
+    release_worker_lease,
+    take_worker_lease,
+)
+from storage.models import Job, JobStatus, Project
 
 logger = logging.getLogger(__name__)
 BATCH = 100
@@ -91,6 +110,8 @@ async def deliver(engine: AsyncEngine, sender: Sender, job: Job, clock) -> str:
         return JobStatus.SENT
     if job.kind == DIGEST:
         return await deliver_digest(engine, sender, job, clock)
+    if job.kind == HANDOVER_PACK:
+        return await deliver_pack(engine, sender, job, clock)
     if job.kind != REMINDER:
         raise ValueError(f"unknown job kind {job.kind}")
     async with transaction(engine) as db:
@@ -118,6 +139,36 @@ async def deliver_digest(engine: AsyncEngine, sender: Sender, job: Job, clock) -
         await sender.post(channel, job, text=fallback(text), blocks=group, thread_ts=first["ts"])
     async with transaction(engine) as db:
         await record_digest(db, job.payload["workspace_id"], digest, clock.now())
+    return JobStatus.SENT
+
+
+async def deliver_pack(engine: AsyncEngine, sender: Sender, job: Job, clock) -> str:
+    """Build the handover pack and share its three files with one summary comment: Slack posts
+    nothing until the last step, so a failed upload leaves nothing half posted."""
+    async with transaction(engine) as db:
+        project = await db.get(Project, job.payload["project_id"])
+        if project is None:
+            return JobStatus.DROPPED
+        today = clock.now().date()
+        pack = await build_pack(db, project, today)
+        files = {fmt: await handover_document(db, project, fmt, today) for fmt in ("md", "html", "json")}
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", project.name).strip("-").lower() or "project"
+    try:
+        await sender.client.files_upload_v2(
+            channel=project.channel_id or job.payload["requested_by"],
+            initial_comment=render("slack.j2:pack_summary", MarkupKind.MRKDWN, pack=pack),
+            file_uploads=[
+                {"content": content, "filename": f"{slug}-handover.{fmt}", "title": f"{project.name}: handover pack ({fmt})"}
+                for fmt, content in files.items()
+            ],
+        )
+    except (SlackApiError, SlackRequestError) as failure:
+        if job.attempts == 1:  # told once, not at every retry
+            await sender.client.chat_postMessage(
+                channel=job.payload["requested_by"],
+                text=render("slack.j2:pack_upload_failed", MarkupKind.MRKDWN, name=project.name, error=type(failure).__name__),
+            )
+        raise
     return JobStatus.SENT
 
 

@@ -237,11 +237,9 @@ def _complete(flow: Flow, state: FlowState, markup: str, notice: str = "", finis
     return Reply(status=COMPLETE, text=summary(flow, state, markup), notice=notice, finished=finished)
 
 
-async def active_conversation(
-    db: AsyncSession, flow: Flow, *, workspace_id: int, user: str
-) -> tuple[Project, FlowSession] | None:
-    """The conversation a message from this user belongs to: their most recent active one."""
-    return await latest_flow_session(db, workspace_id=workspace_id, user=user, flow=flow.name, status="active")
+async def active_conversation(db: AsyncSession, *, workspace_id: int, user: str) -> tuple[Project, FlowSession] | None:
+    """The conversation a message from this user belongs to: their most recent active one, of any flow."""
+    return await latest_flow_session(db, workspace_id=workspace_id, user=user, status="active")
 
 
 async def remember_place(

@@ -45,16 +45,17 @@ async def list_flow_sessions(session: AsyncSession, *, project_id: int) -> list[
 
 
 async def latest_flow_session(
-    session: AsyncSession, *, workspace_id: int, user: str, flow: str, status: str
+    session: AsyncSession, *, workspace_id: int, user: str, status: str, flow: str | None = None
 ) -> tuple[Project, FlowSession] | None:
-    """The user's most recently used session with this status in this workspace."""
+    """The user's most recently used session with this status in this workspace (of any flow
+    unless one is named)."""
     found = await session.exec(
         select(Project, FlowSession)
         .join(FlowSession, FlowSession.project_id == Project.id)
         .where(
             Project.workspace_id == workspace_id,
             FlowSession.user == user,
-            FlowSession.flow == flow,
+            FlowSession.flow == flow if flow else True,
             FlowSession.status == status,
         )
         .order_by(FlowSession.updated_at.desc(), FlowSession.id.desc())

@@ -36,6 +36,7 @@ class FakeSlack:
     refuse: dict[str, list[dict]] = field(default_factory=dict)  # method -> queued error answers
     rate_limit: dict[str, list[int]] = field(default_factory=dict)  # method -> Retry-After of queued 429s
     workspace_admins: set[str] = field(default_factory=set)  # users.info says is_admin for these
+    uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> bytes uploaded
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -127,10 +128,23 @@ class FakeSlack:
             return {"ok": True, "channel": {"id": "D" + str(args.get("users", "")).lstrip("U")}}
         if method.startswith("views."):
             return {"ok": True, "view": {"id": f"V{next(self._ts)}", **(args.get("view") or {})}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts):06d}"
+            return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}/upload/{file_id}"}
+        if method == "files.completeUploadExternal":
+            files = json.loads(args["files"]) if isinstance(args.get("files"), str) else args.get("files")
+            return {"ok": True, "files": [{"id": f["id"], "title": f["title"]} for f in files]}
         if method == "users.info":
             user = args.get("user")
             return {"ok": True, "user": {"id": user, "tz": "Europe/London", "real_name": "Test User", "is_admin": user in self.workspace_admins}}
         return {"ok": True}
+
+    async def handle_upload(self, request: web.Request) -> web.Response:
+        """The upload URL files.getUploadURLExternal gave out."""
+        self.uploads[request.match_info["file_id"]] = await request.read()
+        self.calls.append(Call("upload", {"file_id": request.match_info["file_id"]}))
+        self._changed.set()
+        return web.Response(text=f"OK - {len(self.uploads[request.match_info['file_id']])}")
 
     async def handle_response_url(self, request: web.Request) -> web.Response:
         self.calls.append(Call("response_url", json.loads(await request.text())))
@@ -160,6 +174,7 @@ async def start_fake_slack() -> tuple[FakeSlack, web.AppRunner]:
     app.router.add_post("/api/{method}", fake.handle)
     app.router.add_get("/api/{method}", fake.handle)
     app.router.add_post("/response/{id}", fake.handle_response_url)
+    app.router.add_post("/upload/{file_id}", fake.handle_upload)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -6,6 +6,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import verbs
 from bot.digest_command import digest_command
+from bot.handover_command import handover
 from bot.progress_forms import open_update_form
 from bot.slack_text import text_from_message
 
@@ -35,6 +36,8 @@ async def handle_socialvalue(ack, command, context, client, respond) -> None:
             answer = await digest_command(
                 engine, client, caller, rest, raw, admins=context["admins"], now=context["clock"].now()
             )
+        elif verb == "handover":
+            answer = await handover(engine, client, caller, rest, admins=context["admins"], now=context["clock"].now())
         elif verb == "update":
             answer = await open_update_form(engine, client, caller, command["trigger_id"], context["clock"], name=rest)
         else:

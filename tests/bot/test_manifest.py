@@ -17,6 +17,7 @@ SCOPE_OF_METHOD = {
     "views_push": None,
     "views_publish": None,
     "users_info": "users:read",
+    "files_upload_v2": "files:write",
 }
 
 

@@ -1,0 +1,92 @@
+"""The handover pack in Slack: asked by the lead, the handover conversation in the DM the
+first time, then the pack uploaded to the channel by the worker with Slack's external upload."""
+
+import json
+
+from sqlmodel import select
+
+from flows.plan import PLAN
+from flows.projects import new_project, workspace_of
+from flows.runner import answer_flow, open_flow
+from storage.engine import transaction
+from storage.jobs import list_jobs
+from storage.models import Answer
+from tests.bot.conftest import CHANNEL, LEAD, MEMBER
+from tests.fake_slack import TEAM
+from tests.flows.test_plan import WHOLE_PLAN
+
+HANDOVER_ANSWERS = ["31/10/2027", "National Highways East Midlands", "Jo Bloggs", "Start baselines early", "yes", "skip", "USAM", "no"]
+
+
+async def planned(slack) -> None:
+    async with transaction(slack.engine) as db:
+        workspace = await workspace_of(db, team_id=TEAM)
+        project = await new_project(db, workspace, name="A38 Derby Junctions", channel=CHANNEL, lead=LEAD)
+        await open_flow(db, PLAN, project=project, user=LEAD)
+        for answer in WHOLE_PLAN:
+            await answer_flow(db, PLAN, project=project, user=LEAD, text=answer)
+
+
+async def test_the_lead_answers_the_handover_questions_then_the_pack_is_uploaded(slack):
+    await planned(slack)
+    await slack.command("handover")
+    assert "a few questions for the next custodians" in slack.fake.of("response_url")[-1]["text"]
+    first = await slack.next_question(1)
+    assert "On what date is the asset handed over" in json.dumps(first["blocks"])
+    for n, answer in enumerate(HANDOVER_ANSWERS, 2):
+        await slack.dm(answer)
+        if n <= len(HANDOVER_ANSWERS):
+            await slack.next_question(n)
+    await slack.fake.settle()
+    assert any("preparing the handover pack" in m.get("text", "") for m in slack.fake.of("chat.postMessage"))
+    assert slack.fake.of("files.completeUploadExternal") == []  # acked and queued: the worker uploads
+
+    assert (await slack.run_worker()).sent == 1
+    assert len(slack.fake.of("files.getUploadURLExternal")) == 3 and len(slack.fake.uploads) == 3
+    [complete] = slack.fake.of("files.completeUploadExternal")
+    assert complete["channel_id"] == CHANNEL
+    assert "*Handover pack: A38 Derby Junctions*" in complete["initial_comment"]
+    assert "1 continues after handover, with National Highways East Midlands" in complete["initial_comment"]
+    titles = [f["title"] for f in json.loads(complete["files"])]
+    assert titles == [f"A38 Derby Junctions: handover pack ({fmt})" for fmt in ("md", "html", "json")]
+    markdown, html, export = (content.decode() for content in slack.fake.uploads.values())
+    assert markdown.startswith("# Handover pack: A38 Derby Junctions") and "Start baselines early" in markdown
+    assert json.loads(export)["project"]["handover_date"] == "2027-10-31"
+    async with transaction(slack.engine) as db:
+        owner = (await db.exec(select(Answer).where(Answer.field == "aftercare_owner"))).one()
+    assert (owner.subject, owner.value, owner.author) == ("m1", "USAM", LEAD)
+
+    await slack.command("handover")  # later packs reuse the answers: no questions
+    assert "preparing the handover pack" in slack.fake.of("response_url")[-1]["text"]
+    await slack.run_worker()
+    assert len(slack.fake.of("files.completeUploadExternal")) == 2
+
+
+async def test_someone_else_is_told_who_can_ask_for_the_pack(slack):
+    await planned(slack)
+    await slack.command("handover", user=MEMBER)
+    answer = slack.fake.of("response_url")[-1]
+    assert f"Only the lead of *A38 Derby Junctions* (<@{LEAD}>)" in answer["text"]
+    async with transaction(slack.engine) as db:
+        assert await list_jobs(db) == []
+    assert slack.fake.of("chat.postMessage") == []
+
+
+async def test_a_failed_upload_posts_nothing_tells_the_requester_and_is_retried(slack, clock):
+    from datetime import timedelta
+
+    await planned(slack)
+    await slack.command("handover")
+    for n, answer in enumerate(HANDOVER_ANSWERS, 2):
+        await slack.dm(answer)
+        if n <= len(HANDOVER_ANSWERS):
+            await slack.next_question(n)
+    await slack.fake.settle()
+    slack.fake.refuse["files.completeUploadExternal"] = [{"ok": False, "error": "internal_error"}]
+    result = await slack.run_worker()
+    assert (result.sent, result.retried) == (0, 1)
+    assert [c.answer.get("ok") for c in slack.fake.calls if c.method == "files.completeUploadExternal"] == [False]
+    assert any("failed" in m.get("text", "") and m["channel"] == LEAD for m in slack.fake.of("chat.postMessage"))
+    clock.current += timedelta(minutes=1)
+    assert (await slack.run_worker()).sent == 1
+    assert [c.answer.get("ok") for c in slack.fake.calls if c.method == "files.completeUploadExternal"] == [False, True]
