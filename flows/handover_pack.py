@@ -74,15 +74,19 @@ def _chart(status: MeasureStatus, history: list[dict]) -> dict | None:
     span_days = max((last - first).days, 1)
     span_value = (high - low) or 1
 
-    def xy(day: date, value: float) -> str:
+    def xy(day: date, value: float) -> tuple[float, float]:
         x = (day - first).days / span_days * CHART_WIDTH
-        y = CHART_HEIGHT - (value - low) / span_value * CHART_HEIGHT
-        return f"{x:.1f},{y:.1f}"
+        return round(x, 1), round(CHART_HEIGHT - (value - low) / span_value * CHART_HEIGHT, 1)
 
+    def joined(pairs) -> str:
+        return " ".join(f"{x},{y}" for x, y in pairs)
+
+    dots = [xy(day, value) for day, value in points]
     return {
         "width": CHART_WIDTH, "height": CHART_HEIGHT,
-        "target": f"{xy(line.baseline_date, line.baseline)} {xy(line.target_date, line.target)}",
-        "points": " ".join(xy(day, value) for day, value in points),
+        "target": joined([xy(line.baseline_date, line.baseline), xy(line.target_date, line.target)]),
+        "points": joined(dots),
+        "dots": dots[-60:],  # the latest values marked, so a single one shows too
     }
 
 
