@@ -14,7 +14,7 @@ from bot.outbox import queue_message, queue_pack
 from flows.engine import Flow
 from flows.handover import HANDOVER
 from flows.plan import PLAN
-from flows.presenting import overview
+from flows.presenting import EditTarget, overview
 from flows.runner import ASKING, COMPLETE, Reply, flow_session_of, remember_place
 from prompts import MarkupKind
 from storage.engine import transaction
@@ -71,7 +71,11 @@ async def deliver(
             )
         return
     if reply.status != COMPLETE or flow is HANDOVER:  # paused, or the handover answers
-        await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=reply.text)
+        if reply.status == COMPLETE:  # with a button to edit them later
+            groups = summary_messages(reply.text, edit_buttons(project.id, [EditTarget(HANDOVER.name)]))
+            await post_messages(client, channel=channel, thread_ts=thread_ts, groups=groups, text=reply.text)
+        else:
+            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=reply.text)
         if reply.status == COMPLETE:
             async with transaction(engine) as db:
                 await queue_pack(db, project, user, now)

@@ -11,6 +11,7 @@ from bot.verbs import Caller
 from flows.editing import EditRefused, edit_form, save_edits
 from flows.engine import load_state
 from flows.plan import PLAN
+from flows.registry import flow_of_question
 from flows.presenting import overview
 from flows.projects import project_by_id, workspace_of
 from prompts import MarkupKind
@@ -32,7 +33,8 @@ async def open_edit_form(
     async with transaction(engine) as db:
         workspace = await workspace_of(db, team_id=caller.team_id, enterprise_id=caller.enterprise_id)
         project = await project_by_id(db, workspace, int(target["project"]))
-        fields = edit_form(PLAN, await load_state(db, project), target["question"], target.get("subject", ""))
+        flow = flow_of_question(target["question"])
+        fields = edit_form(flow, await load_state(db, project), target["question"], target.get("subject", ""))
     metadata = json.dumps(
         {
             "project": project.id,
@@ -74,7 +76,7 @@ async def save_edit_form(engine: AsyncEngine, caller: Caller, view: dict) -> tup
             workspace = await workspace_of(db, team_id=caller.team_id, enterprise_id=caller.enterprise_id)
             project = await project_by_id(db, workspace, int(metadata["project"]))
             changed = await save_edits(
-                db, PLAN, project=project, user=caller.user, question=metadata["question"],
+                db, flow_of_question(metadata["question"]), project=project, user=caller.user, question=metadata["question"],
                 subject=metadata["subject"], submitted=submitted_values(view), seen_versions=metadata["versions"],
             )
     except EditRefused as refused:

@@ -90,3 +90,29 @@ async def test_a_failed_upload_posts_nothing_tells_the_requester_and_is_retried(
     clock.current += timedelta(minutes=1)
     assert (await slack.run_worker()).sent == 1
     assert [c.answer.get("ok") for c in slack.fake.calls if c.method == "files.completeUploadExternal"] == [False, True]
+
+
+async def test_the_handover_answers_can_be_edited_in_a_form(slack):
+    await planned(slack)
+    await slack.command("handover")
+    for n, answer in enumerate(HANDOVER_ANSWERS, 2):
+        await slack.dm(answer)
+        if n <= len(HANDOVER_ANSWERS):
+            await slack.next_question(n)
+    await slack.fake.settle()
+    summary = next(m for m in slack.fake.of("chat.postMessage") if "Handover of" in json.dumps(m.get("blocks", [])))
+    button = next(e for b in summary["blocks"] if b["type"] == "actions" for e in b["elements"])
+    assert button["text"]["text"] == "Edit handover answers"
+    from tests.fake_slack import block_actions
+
+    await slack.interact(block_actions({"action_id": button["action_id"], "block_id": "b", "type": "button", "value": button["value"]},
+                                       user=LEAD, channel="DLEAD", message={"ts": summary["ts"]}))
+    [opened] = await slack.fake.wait_for("views.open")
+    form = opened["view"]
+    blocks = {b["block_id"]: b for b in form["blocks"] if b["type"] == "input"}
+    assert blocks["handover.lessons"]["element"]["initial_value"] == "Start baselines early"
+    status, answer = await slack.submit(form, {"handover.lessons": {"value": {"type": "plain_text_input", "value": "Start baselines on day one"}}})
+    assert answer is None
+    async with transaction(slack.engine) as db:
+        lessons = (await db.exec(select(Answer).where(Answer.field == "lessons").order_by(Answer.version))).all()
+    assert [(a.version, a.value) for a in lessons] == [(1, "Start baselines early"), (2, "Start baselines on day one")]
