@@ -27,17 +27,22 @@ async def planned(slack) -> None:
             await answer_flow(db, PLAN, project=project, user=LEAD, text=answer)
 
 
+async def answer_handover(slack) -> None:
+    """Answer the handover questions in the DM, each after its question arrived."""
+    for n, answer in enumerate(HANDOVER_ANSWERS, 2):
+        await slack.dm(answer)
+        if n <= len(HANDOVER_ANSWERS):
+            await slack.next_question(n)
+    await slack.fake.settle()
+
+
 async def test_the_lead_answers_the_handover_questions_then_the_pack_is_uploaded(slack):
     await planned(slack)
     await slack.command("handover")
     assert "a few questions for the next custodians" in slack.fake.of("response_url")[-1]["text"]
     first = await slack.next_question(1)
     assert "On what date is the asset handed over" in json.dumps(first["blocks"])
-    for n, answer in enumerate(HANDOVER_ANSWERS, 2):
-        await slack.dm(answer)
-        if n <= len(HANDOVER_ANSWERS):
-            await slack.next_question(n)
-    await slack.fake.settle()
+    await answer_handover(slack)
     assert any("preparing the handover pack" in m.get("text", "") for m in slack.fake.of("chat.postMessage"))
     assert slack.fake.of("files.completeUploadExternal") == []  # acked and queued: the worker uploads
 
@@ -77,11 +82,7 @@ async def test_a_failed_upload_posts_nothing_tells_the_requester_and_is_retried(
 
     await planned(slack)
     await slack.command("handover")
-    for n, answer in enumerate(HANDOVER_ANSWERS, 2):
-        await slack.dm(answer)
-        if n <= len(HANDOVER_ANSWERS):
-            await slack.next_question(n)
-    await slack.fake.settle()
+    await answer_handover(slack)
     slack.fake.refuse["files.completeUploadExternal"] = [{"ok": False, "error": "internal_error"}]
     result = await slack.run_worker()
     assert (result.sent, result.retried) == (0, 1)
@@ -95,11 +96,7 @@ async def test_a_failed_upload_posts_nothing_tells_the_requester_and_is_retried(
 async def test_the_handover_answers_can_be_edited_in_a_form(slack):
     await planned(slack)
     await slack.command("handover")
-    for n, answer in enumerate(HANDOVER_ANSWERS, 2):
-        await slack.dm(answer)
-        if n <= len(HANDOVER_ANSWERS):
-            await slack.next_question(n)
-    await slack.fake.settle()
+    await answer_handover(slack)
     summary = next(m for m in slack.fake.of("chat.postMessage") if "Handover of" in json.dumps(m.get("blocks", [])))
     button = next(e for b in summary["blocks"] if b["type"] == "actions" for e in b["elements"])
     assert button["text"]["text"] == "Edit handover answers"
