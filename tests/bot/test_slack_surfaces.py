@@ -21,7 +21,7 @@ async def test_help_and_unknown_subcommands_list_the_subcommands(slack):
     await slack.command("frobnicate")
     for answer in await responses(slack, 2):
         assert answer["response_type"] == "ephemeral"
-        for verb in ("new NAME", "plan [NAME]", "status [NAME]", "projects"):
+        for verb in ("new NAME", "plan [NAME]", "status [NAME]", "update [NAME]", "handover [NAME]", "projects", "digest"):
             assert f"/socialvalue {verb}" in answer["text"]
 
 
