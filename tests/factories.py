@@ -24,3 +24,19 @@ async def say_all(engine, *texts: str, **kwargs) -> Reply:
     for text in texts:
         reply = await say(engine, text, **kwargs)
     return reply
+
+
+async def plan_in_slack(
+    engine, answers: list[str], *, team: str = "T0001", channel: str = "C0001", lead: str = "ULEAD",
+    name: str = "A38 Derby Junctions",
+):
+    """A project created in a Slack workspace, its plan answered by its lead through the runner."""
+    from flows.projects import new_project, workspace_of
+
+    async with transaction(engine) as db:
+        workspace = await workspace_of(db, team_id=team)
+        project = await new_project(db, workspace, name=name, channel=channel, lead=lead)
+        await open_flow(db, PLAN, project=project, user=lead)
+        for answer in answers:
+            await answer_flow(db, PLAN, project=project, user=lead, text=answer)
+    return project

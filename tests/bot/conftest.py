@@ -4,7 +4,6 @@ Slack Web API, driven by signed Slack-shaped requests."""
 import asyncio
 import json
 from dataclasses import dataclass
-
 from datetime import datetime, timezone
 
 import aiohttp
@@ -12,8 +11,8 @@ import pytest
 import uvicorn
 
 from bot.app import build_app, slack_client
-from bot.worker import run_worker
 from bot.server import asgi_app
+from bot.worker import run_worker
 from storage.settings import Settings
 from tests.clock import FakeClock
 from tests.fake_slack import (

@@ -5,13 +5,11 @@ import json
 
 from sqlmodel import select
 
-from flows.plan import PLAN
-from flows.projects import new_project, workspace_of
-from flows.runner import answer_flow, open_flow
 from storage.engine import transaction
 from storage.jobs import list_jobs
 from storage.models import Answer
 from tests.bot.conftest import CHANNEL, LEAD, MEMBER
+from tests.factories import plan_in_slack
 from tests.fake_slack import TEAM
 from tests.flows.test_plan import WHOLE_PLAN
 
@@ -19,12 +17,7 @@ HANDOVER_ANSWERS = ["31/10/2027", "National Highways East Midlands", "Jo Bloggs"
 
 
 async def planned(slack) -> None:
-    async with transaction(slack.engine) as db:
-        workspace = await workspace_of(db, team_id=TEAM)
-        project = await new_project(db, workspace, name="A38 Derby Junctions", channel=CHANNEL, lead=LEAD)
-        await open_flow(db, PLAN, project=project, user=LEAD)
-        for answer in WHOLE_PLAN:
-            await answer_flow(db, PLAN, project=project, user=LEAD, text=answer)
+    await plan_in_slack(slack.engine, WHOLE_PLAN, team=TEAM, channel=CHANNEL, lead=LEAD)
 
 
 async def answer_handover(slack) -> None:

@@ -2,10 +2,11 @@
 
 import json
 
+from sqlmodel import select
+
 from storage.answers import answer_history
 from storage.engine import transaction
 from storage.models import Project
-from sqlmodel import select
 from tests.bot.conftest import CHANNEL, LEAD
 from tests.flows.test_plan import WHOLE_PLAN
 

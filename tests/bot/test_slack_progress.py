@@ -7,13 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from flows.plan import PLAN
-from flows.projects import new_project, workspace_of
-from flows.runner import answer_flow, open_flow
 from storage.engine import transaction
 from storage.jobs import list_jobs
 from storage.models import ProgressUpdate
 from tests.bot.conftest import CHANNEL, LEAD
+from tests.factories import plan_in_slack
 from tests.fake_slack import TEAM, block_actions
 from tests.flows.test_plan import WHOLE_PLAN
 
@@ -23,12 +21,7 @@ LEAD_PLAN = [{"Priya Shah": LEAD, "Tom Evans": LEAD}.get(answer, answer) for ans
 
 @pytest.fixture
 async def planned(slack, clock):
-    async with transaction(slack.engine) as db:
-        workspace = await workspace_of(db, team_id=TEAM)
-        project = await new_project(db, workspace, name="A38 Derby Junctions", channel=CHANNEL, lead=LEAD)
-        await open_flow(db, PLAN, project=project, user=LEAD)
-        for answer in LEAD_PLAN:
-            await answer_flow(db, PLAN, project=project, user=LEAD, text=answer)
+    await plan_in_slack(slack.engine, LEAD_PLAN, team=TEAM, channel=CHANNEL, lead=LEAD)
     clock.at("2026-11-24T09:30:00")
     await work(slack, clock)
     return slack

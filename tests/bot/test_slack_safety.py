@@ -14,7 +14,13 @@ from storage.engine import transaction
 from storage.models import Answer, Project, SlackEvent
 from tests.bot.conftest import CHANNEL, LEAD, dm_channel
 from tests.bot.test_slack_plan import start, stored_answers
-from tests.fake_slack import block_actions, command_body, dm_event, event_body, signed_headers
+from tests.fake_slack import (
+    block_actions,
+    command_body,
+    dm_event,
+    event_body,
+    signed_headers,
+)
 
 
 async def count(engine, table) -> int:

@@ -7,15 +7,13 @@ import pytest
 
 from bot.app import slack_client
 from bot.worker import LEASE, WorkerRefused, run_worker
-from flows.plan import PLAN
 from flows.progress import record_update
-from flows.projects import new_project, workspace_of
-from flows.runner import answer_flow, open_flow
 from storage.engine import transaction
 from storage.jobs import claim_due_jobs, list_jobs, take_worker_lease
 from storage.models import JobStatus, Measure, Project
 from storage.settings import Settings
 from tests.clock import FakeClock
+from tests.factories import plan_in_slack
 from tests.fake_slack import BOT_TOKEN, TEAM, start_fake_slack
 from tests.flows.test_plan import WHOLE_PLAN
 
@@ -33,12 +31,7 @@ async def fake():
 
 @pytest.fixture
 async def planned(engine):
-    async with transaction(engine) as db:
-        workspace = await workspace_of(db, team_id=TEAM)
-        project = await new_project(db, workspace, name="A38 Derby Junctions", channel="C0001", lead=LEAD)
-        await open_flow(db, PLAN, project=project, user=LEAD)
-        for answer in SLACK_PLAN:
-            await answer_flow(db, PLAN, project=project, user=LEAD, text=answer)
+    await plan_in_slack(engine, SLACK_PLAN, team=TEAM, lead=LEAD)
     return engine
 
 

@@ -2,7 +2,6 @@
 
 from datetime import datetime, timezone
 
-
 from flows.digest import build_digest, digest_text, iso_week
 from flows.plan import PLAN
 from flows.progress import record_update

@@ -1,5 +1,7 @@
 """The flow engine on a toy flow: definition checks, expansion per measure, conditions."""
 
+from pathlib import Path
+
 import pytest
 
 from flows.diagram import mermaid
@@ -7,7 +9,6 @@ from flows.engine import Flow, FlowDefinitionError, FlowState, Step
 from flows.inputs import ChoiceGiven, InputKind, ItemsGiven, TextGiven, YesNoGiven
 from flows.plan import PLAN
 from storage.models import Measure, Project
-from pathlib import Path
 
 PURPOSE = Step("why.purpose", InputKind.TEXT, TextGiven, "plan/why.j2:purpose")
 METHOD = Step("how.method", InputKind.TEXT, TextGiven, "plan/how.j2:method", for_each="measure")

@@ -4,8 +4,8 @@ import pytest
 from jinja2 import UndefinedError
 
 from flows.plan import PLAN
-from flows.runner import answer_flow, open_flow
 from flows.projects import local_project
+from flows.runner import answer_flow, open_flow
 from prompts import MarkupKind, escape_mrkdwn, render
 from storage.engine import transaction
 from storage.models import Measure, Project

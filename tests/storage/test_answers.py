@@ -8,7 +8,12 @@ from sqlalchemy.exc import IntegrityError
 from storage.answers import answer_history, append_answer, current_answers
 from storage.engine import transaction
 from storage.models import Answer
-from storage.projects import create_project, get_or_create_workspace, get_project, list_projects
+from storage.projects import (
+    create_project,
+    get_or_create_workspace,
+    get_project,
+    list_projects,
+)
 
 
 async def make_project(db, team_id="T1", name="A38 Derby Junctions"):

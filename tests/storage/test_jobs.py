@@ -4,7 +4,13 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 
 from storage.engine import transaction
-from storage.jobs import claim_due_jobs, enqueue_job, finish_job, list_jobs, take_worker_lease
+from storage.jobs import (
+    claim_due_jobs,
+    enqueue_job,
+    finish_job,
+    list_jobs,
+    take_worker_lease,
+)
 from storage.models import JobStatus
 
 T0 = datetime(2026, 11, 30, 9, 30, tzinfo=timezone.utc)
