@@ -5,7 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.blocks import HomeProject, home_view
 from flows.plan import PLAN
-from flows.presenting import plan_completion
+from flows.presenting import plan_completions
 from flows.projects import user_projects, workspace_of
 from storage.engine import transaction
 
@@ -15,8 +15,7 @@ async def publish_home(
 ) -> None:
     async with transaction(engine) as db:
         workspace = await workspace_of(db, team_id=team_id, enterprise_id=enterprise_id)
-        shown = []
-        for project in await user_projects(db, workspace, user):
-            answered, total = await plan_completion(db, PLAN, project)
-            shown.append(HomeProject(project.id, project.name, project.channel_id, answered, total))
+        projects = await user_projects(db, workspace, user)
+        done = await plan_completions(db, PLAN, projects)
+        shown = [HomeProject(p.id, p.name, p.channel_id, *done[p.id]) for p in projects]
     await client.views_publish(user_id=user, view=home_view(shown))

@@ -12,7 +12,7 @@ from bot.blocks import edit_buttons, mrkdwn, summary_messages
 from bot.conversation import deliver, open_dm, post_messages
 from bot.slack_text import text_from_message
 from flows.plan import PLAN
-from flows.presenting import overview, plan_completion
+from flows.presenting import overview, plan_completions
 from flows.progress import project_status
 from flows.projects import (
     ProjectRefused,
@@ -103,10 +103,9 @@ async def status(engine: AsyncEngine, caller: Caller, name: str, today: date) ->
 async def projects(engine: AsyncEngine, caller: Caller) -> Answer:
     async with transaction(engine) as db:
         workspace = await workspace_of(db, team_id=caller.team_id, enterprise_id=caller.enterprise_id)
-        listed = []
-        for project in await workspace_projects(db, workspace):
-            answered, total = await plan_completion(db, PLAN, project)
-            listed.append({"name": project.name, "channel": project.channel_id, "answered": answered, "total": total})
+        projects = await workspace_projects(db, workspace)
+        done = await plan_completions(db, PLAN, projects)
+        listed = [{"name": p.name, "channel": p.channel_id, "answered": done[p.id][0], "total": done[p.id][1]} for p in projects]
     return Answer(mrkdwn("project_list", projects=listed))
 
 

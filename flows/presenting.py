@@ -9,6 +9,7 @@ from flows.engine import Flow, FlowState, StepInstance, load_state
 from flows.inputs import InputKind
 from prompts import MarkupKind, format_date, format_number, render
 from storage.models import Project
+from storage.portfolio import load_plans
 
 
 def describe(instance: StepInstance, state: FlowState, value: Any) -> str:
@@ -98,5 +99,10 @@ async def overview(db: AsyncSession, flow: Flow, project: Project, markup: str) 
     return Overview(summary(flow, state, markup), answered, total, tuple(targets))
 
 
-async def plan_completion(db: AsyncSession, flow: Flow, project: Project) -> tuple[int, int]:
-    return completion(flow, await load_state(db, project))
+async def plan_completions(db: AsyncSession, flow: Flow, projects: list[Project]) -> dict[int, tuple[int, int]]:
+    """(answered, total) of each project's plan, read in a fixed number of queries."""
+    plans = await load_plans(db, projects)
+    return {
+        p.id: completion(flow, FlowState(p, plans.communities.get(p.id, []), plans.measures.get(p.id, []), plans.answers.get(p.id, {})))
+        for p in projects
+    }

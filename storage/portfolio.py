@@ -52,11 +52,10 @@ def _current_updates(project_ids):
     return ranked
 
 
-async def load_portfolio(session: AsyncSession, *, workspace_id: int, since: datetime) -> Portfolio:
-    """Everything the digest needs; `since` bounds "what changed this week"."""
-    projects = list((await session.exec(select(Project).where(Project.workspace_id == workspace_id).order_by(Project.name))).all())
+async def load_plans(session: AsyncSession, projects: list[Project], *, since: datetime | None = None) -> Portfolio:
+    """The plans of these projects (communities, measures, current answers) in three queries."""
     portfolio = Portfolio(projects)
-    ids = select(Project.id).where(Project.workspace_id == workspace_id)
+    ids = [p.id for p in projects]
     for community in (await session.exec(select(Community).where(Community.project_id.in_(ids)).order_by(Community.id))).all():
         portfolio.communities.setdefault(community.project_id, []).append(community)
     for measure in (await session.exec(select(Measure).where(Measure.project_id.in_(ids)).order_by(Measure.id))).all():
@@ -68,8 +67,16 @@ async def load_portfolio(session: AsyncSession, *, workspace_id: int, since: dat
         portfolio.answers.setdefault(answer.project_id, {})[(answer.question, answer.field, answer.subject)] = answer
         last = portfolio.last_answered.get(answer.project_id)
         portfolio.last_answered[answer.project_id] = answer.created_at if last is None else max(last, answer.created_at)
-        if answer.created_at >= since:
+        if since is not None and answer.created_at >= since:
             portfolio.answers_since[answer.project_id] = portfolio.answers_since.get(answer.project_id, 0) + 1
+    return portfolio
+
+
+async def load_portfolio(session: AsyncSession, *, workspace_id: int, since: datetime) -> Portfolio:
+    """Everything the digest needs; `since` bounds "what changed this week"."""
+    projects = list((await session.exec(select(Project).where(Project.workspace_id == workspace_id).order_by(Project.name))).all())
+    portfolio = await load_plans(session, projects, since=since)
+    ids = [p.id for p in projects]
 
     current = _current_updates(ids)
     totals = await session.exec(
