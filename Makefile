@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install install-dev bench bench-digest clean
+.PHONY: demo test lint install install-dev bench bench-digest bench-requests clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,14 +23,22 @@ install-dev: $(VENV)/.installed-dev
 demo: install  ## the terminal chat on a sample project, stored in ./socialvalue.db
 	$(BIN)/socialvalue chat --project "A38 Derby Junctions (sample)"
 
-test: install-dev  ## the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
+test: lint  ## lint and types, then the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
 	$(BIN)/pytest -q
+
+lint: install-dev  ## ruff (lint and format) and mypy, as configured in pyproject.toml
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: install-dev  ## the worker benchmark (bench/worker_bench.py; several minutes at full size)
 	$(BIN)/python bench/worker_bench.py
 
 bench-digest: install-dev  ## the digest benchmark (bench/digest_bench.py)
 	$(BIN)/python bench/digest_bench.py
+
+bench-requests: install-dev  ## SQL statements and transactions per Slack request (bench/request_bench.py)
+	$(BIN)/python bench/request_bench.py --baseline bench/request_baseline.json
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

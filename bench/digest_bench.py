@@ -20,12 +20,13 @@ from sqlalchemy import event
 sys.path.insert(0, str(Path(__file__).parents[1]))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from flows.digest import build_digest, digest_text, iso_week  # noqa: E402
-from prompts import MarkupKind  # noqa: E402
-from seed import MEASURES, NOW, build  # noqa: E402
-from storage.engine import create_engine, transaction  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from storage.models import Workspace  # noqa: E402
+from seed import MEASURES, NOW, build
+
+from flows.digest import build_digest, digest_text, iso_week
+from prompts import MarkupKind
+from storage.engine import create_engine, transaction
+from storage.migrate import upgrade
+from storage.models import Workspace
 
 
 async def measure(projects: int, weeks: int) -> dict:

@@ -1,7 +1,7 @@
 """A synthetic portfolio for the benchmarks: projects x 20 measures with weekly history, and
 due reminder jobs, inserted in bulk."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import insert
 
@@ -9,7 +9,7 @@ from storage.engine import create_engine
 from storage.models import Answer, Job, Measure, ProgressUpdate, Project, Workspace
 
 MEASURES = 20
-NOW = datetime(2026, 11, 30, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
 START = date(2023, 11, 27)  # a Monday, three years before NOW
 
 
@@ -17,7 +17,7 @@ async def build(url: str, projects: int, weeks: int, jobs: int) -> None:
     engine = create_engine(url)
     start = NOW.date() - timedelta(weeks=weeks + 1) if weeks else START
     start -= timedelta(days=start.weekday())
-    created = datetime(2023, 11, 1, tzinfo=timezone.utc)
+    created = datetime(2023, 11, 1, tzinfo=UTC)
     async with engine.begin() as db:
         await db.execute(insert(Workspace), [{"id": 1, "team_id": "T0001", "enterprise_id": "", "name": "Bench", "created_at": created}])
         await db.execute(insert(Project), [

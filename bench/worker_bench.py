@@ -14,10 +14,10 @@ with the history. It also prints the claim query's plan, to show it uses the job
 import argparse
 import asyncio
 import os
+import resource
 import sys
 import tempfile
 import time
-import resource
 from pathlib import Path
 
 from sqlalchemy import event, text
@@ -25,14 +25,17 @@ from sqlalchemy import event, text
 sys.path.insert(0, str(Path(__file__).parents[1]))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bot.app import slack_client  # noqa: E402
-from bot.worker import Sender, send_due  # noqa: E402
-from storage.engine import create_engine  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from storage.settings import Settings  # noqa: E402
-from tests.clock import FakeClock  # noqa: E402
-from tests.fake_slack import start_fake_slack  # noqa: E402
-from seed import MEASURES, NOW, build  # noqa: E402
+from seed import MEASURES, NOW, build
+
+from bot.settings import Settings
+from bot.slack.app import slack_client
+from bot.worker.loop import send_due
+from bot.worker.sender import Sender
+from storage.engine import create_engine
+from storage.migrate import upgrade
+from tests.clock import FakeClock
+from tests.fake_slack import start_fake_slack
+
 
 async def measure(url: str, fake_url: str, jobs: int) -> dict:
     engine = create_engine(url)

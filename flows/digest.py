@@ -6,19 +6,21 @@ Built from `load_portfolio`, a fixed number of queries whatever the number of pr
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from flows.engine import FlowState
+from flows.conversation.engine import FlowState
+from flows.conversation.presenting import completion
+from flows.outbox import DigestDue, queue
 from flows.plan import PLAN
-from flows.presenting import completion
-from flows.progress import measure_plan, status_from
+from flows.progress.status import measure_plan, status_from
 from flows.ratings import Rating
+from flows.refusals import Refused
 from flows.reminders import slack_user_of
 from prompts import render
 from storage.engine import insert_if_absent
-from storage.jobs import enqueue_job
 from storage.models import Digest, DigestConfig, Workspace
 from storage.portfolio import get_digest_config, latest_digest, list_digest_configs, load_portfolio
 
@@ -60,15 +62,15 @@ class ProjectLine:
 class WeeklyDigest:
     week: str
     as_of: datetime
-    numbers: dict
-    previous: dict | None
+    numbers: dict[str, Any]
+    previous: dict[str, Any] | None
     projects: list[ProjectLine] = field(default_factory=list)
-    overdue: list[dict] = field(default_factory=list)
-    off_track: list[dict] = field(default_factory=list)
+    overdue: list[dict[str, Any]] = field(default_factory=list)
+    off_track: list[dict[str, Any]] = field(default_factory=list)
     no_community: list[str] = field(default_factory=list)
-    no_owner: list[dict] = field(default_factory=list)
-    untouched: list[dict] = field(default_factory=list)
-    handovers: list[dict] = field(default_factory=list)
+    no_owner: list[dict[str, Any]] = field(default_factory=list)
+    untouched: list[dict[str, Any]] = field(default_factory=list)
+    handovers: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -79,7 +81,8 @@ async def build_digest(db: AsyncSession, workspace: Workspace, *, week: str, as_
     today = as_of.date()
     portfolio = await load_portfolio(db, workspace_id=workspace.id, since=as_of - timedelta(days=7))
     previous = await latest_digest(db, workspace_id=workspace.id, before_week=week)
-    totals = {"projects": len(portfolio.projects), "complete": 0, "in_progress": 0, "not_started": 0, "ratings": dict.fromkeys(RATINGS, 0)}
+    by_rating = dict.fromkeys(RATINGS, 0)
+    totals: dict[str, Any] = {"projects": len(portfolio.projects), "complete": 0, "in_progress": 0, "not_started": 0, "ratings": by_rating}
     digest = WeeklyDigest(week, as_of, totals, previous.numbers if previous else None)
     for project in portfolio.projects:
         state = FlowState(project, portfolio.communities.get(project.id, []), portfolio.measures.get(project.id, []), portfolio.answers.get(project.id, {}))
@@ -94,10 +97,10 @@ async def build_digest(db: AsyncSession, workspace: Workspace, *, week: str, as_
                 total=facts.total if facts else None,
             )
             ratings[status.rating.value] += 1
-            totals["ratings"][status.rating.value] += 1
+            by_rating[status.rating.value] += 1
             owner = {"id": slack_user_of(measure.owner), "name": measure.owner}
             entry = {"measure": measure.name, "project": project.name, "owner": owner}
-            if status.rating == Rating.OVERDUE:
+            if status.rating == Rating.OVERDUE and status.overdue is not None:
                 digest.overdue.append({**entry, "due": status.overdue.end})
             elif status.rating in (Rating.INADEQUATE, Rating.REQUIRES_IMPROVEMENT):
                 digest.off_track.append({**entry, "rating": status.rating.value, "recovery": facts.recovery_action if facts else None})
@@ -119,7 +122,6 @@ def digest_text(digest: WeeklyDigest, markup: str) -> str:
     return render("digest.j2", markup, digest=digest, ratings=RATINGS)
 
 
-DIGEST = "digest"
 TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
@@ -129,20 +131,17 @@ async def plan_digests(db: AsyncSession, now: datetime) -> int:
     queued = 0
     for config in await list_digest_configs(db):
         week = iso_week(now.astimezone(ZoneInfo(config.tz)).date())
-        queued += await enqueue_job(
-            db, kind=DIGEST, dedupe_key=f"{DIGEST}:{config.workspace_id}:{week}", due_at=scheduled_at(config, week),
-            payload={"workspace_id": config.workspace_id, "week": week},
-        )
+        queued += await queue(db, DigestDue(workspace_id=config.workspace_id, week=week), due_at=scheduled_at(config, week))
     return queued
 
 
-async def digest_to_send(db: AsyncSession, payload: dict) -> tuple[str, WeeklyDigest] | None:
+async def digest_to_send(db: AsyncSession, due: DigestDue) -> tuple[str, WeeklyDigest] | None:
     """The channel and digest of a queued digest job, or None if the digest was turned off."""
-    config = await get_digest_config(db, workspace_id=payload["workspace_id"])
-    workspace = await db.get(Workspace, payload["workspace_id"])
+    config = await get_digest_config(db, workspace_id=due.workspace_id)
+    workspace = await db.get(Workspace, due.workspace_id)
     if config is None or not config.enabled or not config.channel_id or workspace is None:
         return None
-    week = payload["week"]
+    week = due.week
     return config.channel_id, await build_digest(db, workspace, week=week, as_of=scheduled_at(config, week))
 
 
@@ -161,11 +160,8 @@ async def preview_digest(db: AsyncSession, workspace: Workspace, *, now: datetim
     return await build_digest(db, workspace, week=week, as_of=scheduled_at(config, week))
 
 
-class DigestRefused(Exception):
-    def __init__(self, reason: str, **context) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.context = context
+class DigestRefused(Refused):
+    """Refused: nothing was stored."""
 
 
 def parse_schedule(text: str) -> tuple[int, str, str]:
@@ -181,7 +177,7 @@ def parse_schedule(text: str) -> tuple[int, str, str]:
     return DAYS.index(parts[0].casefold()), f"{int(hour):02d}:{minute}", parts[2]
 
 
-async def configure_digest(db: AsyncSession, workspace: Workspace, *, user: str, now: datetime, **changes) -> DigestConfig:
+async def configure_digest(db: AsyncSession, workspace: Workspace, *, user: str, now: datetime, **changes: Any) -> DigestConfig:
     config = await get_digest_config(db, workspace_id=workspace.id) or DigestConfig(workspace_id=workspace.id)
     for name, value in changes.items():
         setattr(config, name, value)

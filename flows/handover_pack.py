@@ -5,21 +5,23 @@ achieved or not, what was learned, what is left to do and who owns it after hand
 """
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from flows.engine import load_state
+from flows.conversation.engine import load_state
+from flows.conversation.presenting import describe
 from flows.handover import AFTERCARE_YEARS, HANDOVER
 from flows.plan import PLAN
-from flows.presenting import describe
-from flows.progress import MeasureStatus, measure_plan, measure_status
+from flows.progress.status import MeasureStatus, measure_plan, measure_status
 from flows.ratings import BELOW_GOOD, Rating
 from prompts import MarkupKind, render
 from storage.answers import answer_history
 from storage.flow_sessions import list_flow_sessions
-from storage.models import Answer, Measure, Project
+from storage.models import Answer, Measure, Project, SessionStatus
 from storage.portable import export_project
 from storage.progress import current_updates
 
@@ -32,9 +34,9 @@ class MeasureSection:
     measure: Measure
     community: str | None
     status: MeasureStatus
-    history: list[dict]  # every current update, oldest first
-    quarters: list[dict] | None  # the history per quarter, when it is long
-    chart: dict | None  # SVG polylines: the values and the line to target
+    history: list[dict[str, Any]]  # every current update, oldest first
+    quarters: list[dict[str, Any]] | None  # the history per quarter, when it is long
+    chart: dict[str, Any] | None  # SVG polylines: the values and the line to target
     closeout: str  # achieved, partly_achieved, not_achieved
     continues: bool
     aftercare_years: float
@@ -47,12 +49,12 @@ class HandoverPack:
     generated_on: date
     answers: dict[str, str]  # plan and handover answers as read, by step key
     drivers: str | None
-    communities: list
+    communities: list[Any]
     measures: list[MeasureSection]
     unanswered: list[str]
-    open_measures: list[dict]
-    history: list[dict] = field(default_factory=list)
-    case_studies: list = field(default_factory=list)  # when the case studies feature lands
+    open_measures: list[dict[str, Any]]
+    history: list[dict[str, Any]] = field(default_factory=list)
+    case_studies: list[Any] = field(default_factory=list)  # when the case studies feature lands
 
 
 def _closeout(status: MeasureStatus) -> str:
@@ -62,7 +64,7 @@ def _closeout(status: MeasureStatus) -> str:
     return "partly_achieved" if percent else "not_achieved"
 
 
-def _chart(status: MeasureStatus, history: list[dict]) -> dict | None:
+def _chart(status: MeasureStatus, history: list[dict[str, Any]]) -> dict[str, Any] | None:
     line = status.plan.line
     points = [(h["period_end"], h["value"]) for h in history if h["value"] is not None]
     if line is None or not points:
@@ -78,7 +80,7 @@ def _chart(status: MeasureStatus, history: list[dict]) -> dict | None:
         x = (day - first).days / span_days * CHART_WIDTH
         return round(x, 1), round(CHART_HEIGHT - (value - low) / span_value * CHART_HEIGHT, 1)
 
-    def joined(pairs) -> str:
+    def joined(pairs: Iterable[tuple[float, float]]) -> str:
         return " ".join(f"{x},{y}" for x, y in pairs)
 
     dots = [xy(day, value) for day, value in points]
@@ -90,8 +92,8 @@ def _chart(status: MeasureStatus, history: list[dict]) -> dict | None:
     }
 
 
-def _quarters(history: list[dict]) -> list[dict]:
-    by_quarter: dict[str, dict] = {}
+def _quarters(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_quarter: dict[str, dict[str, Any]] = {}
     for row in history:
         day = row["period_end"]
         key = f"{day.year} Q{(day.month - 1) // 3 + 1}"
@@ -117,8 +119,7 @@ async def build_pack(db: AsyncSession, project: Project, today: date) -> Handove
             if value is None:
                 if flow is PLAN:
                     label = render(instance.step.prompt + "_label", MarkupKind.TEXT)
-                    measure = state.measure(instance.subject)
-                    unanswered.append(f"{label} ({measure.name})" if measure else label)
+                    unanswered.append(f"{label} ({state.measure(instance.subject).name})" if instance.subject else label)
             else:
                 answers[key] = describe(instance, state, value)
     sections, open_measures = [], []
@@ -133,7 +134,7 @@ async def build_pack(db: AsyncSession, project: Project, today: date) -> Handove
         years = state.value("handover.aftercare_years", measure.key)
         sections.append(
             MeasureSection(
-                measure=measure, community=communities.get(measure.community_id), status=status, history=history,
+                measure=measure, community=communities.get(measure.community_id) if measure.community_id else None, status=status, history=history,
                 quarters=_quarters(history) if len(history) > FULL_HISTORY_LIMIT else None,
                 chart=_chart(status, history), closeout=_closeout(status),
                 continues=state.value("handover.continues", measure.key) is not False,
@@ -155,7 +156,7 @@ async def build_pack(db: AsyncSession, project: Project, today: date) -> Handove
     )
 
 
-def _chronological(answer: Answer):
+def _chronological(answer: Answer) -> tuple[datetime, int]:
     return (answer.created_at, answer.id)
 
 
@@ -173,4 +174,4 @@ async def handover_document(db: AsyncSession, project: Project, fmt: str, today:
 async def handover_started(db: AsyncSession, project: Project) -> bool:
     """Whether the handover conversation has been had (completed once), so later packs reuse it."""
     sessions = await list_flow_sessions(db, project_id=project.id)
-    return any(s.flow == HANDOVER.name and s.status == "complete" for s in sessions)
+    return any(s.flow == HANDOVER.name and s.status == SessionStatus.COMPLETE for s in sessions)

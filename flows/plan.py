@@ -4,12 +4,14 @@ why -> what -> how -> how_long -> monitoring. Each step's wording is the macro o
 name in prompts/plan/<question>.j2; its key is stored with every answer, so never rename one.
 """
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from flows.engine import Flow, FlowState, Step
-from flows.inputs import (
+from flows.conversation.engine import Flow, FlowState, Step, Store
+from flows.conversation.inputs import (
     CadenceGiven,
     Choice,
     ChoiceGiven,
@@ -22,6 +24,7 @@ from flows.inputs import (
     ThresholdsGiven,
     YesNoGiven,
 )
+from flows.outbox import OutboxJob, PlanSummary
 from prompts import catalogue, vocabulary
 from storage.projects import add_community, add_measure
 
@@ -31,7 +34,7 @@ MAX_LEGACY_YEARS = 50
 
 # -- choices ---------------------------------------------------------------------------------
 
-def fixed(name: str):
+def fixed(name: str) -> Callable[[FlowState, str], list[Choice]]:
     def choices(_state: FlowState, _subject: str) -> list[Choice]:
         return [Choice(c["value"], c["label"]) for c in vocabulary()[name]]
 
@@ -91,7 +94,7 @@ def legacy_years(_state: FlowState, _subject: str) -> dict[str, Any]:
 
 # -- where values are stored besides the answer history ---------------------------------------
 
-def to_project(attribute: str):
+def to_project(attribute: str) -> Store:
     async def store(db: AsyncSession, state: FlowState, _subject: str, value: Any) -> None:
         setattr(state.project, attribute, value)
         db.add(state.project)
@@ -99,7 +102,7 @@ def to_project(attribute: str):
     return store
 
 
-def to_measure(attribute: str):
+def to_measure(attribute: str) -> Store:
     async def store(db: AsyncSession, state: FlowState, subject: str, value: Any) -> None:
         measure = state.measure(subject)
         setattr(measure, attribute, value)
@@ -108,11 +111,11 @@ def to_measure(attribute: str):
     return store
 
 
-async def new_communities(db: AsyncSession, state: FlowState, _subject: str, items: list[dict]) -> list[str]:
+async def new_communities(db: AsyncSession, state: FlowState, _subject: str, items: list[dict[str, Any]]) -> list[str]:
     return [(await add_community(db, project_id=state.project.id, **item)).key for item in items]
 
 
-async def new_measures(db: AsyncSession, state: FlowState, _subject: str, items: list[dict]) -> list[str]:
+async def new_measures(db: AsyncSession, state: FlowState, _subject: str, items: list[dict[str, Any]]) -> list[str]:
     return [(await add_measure(db, project_id=state.project.id, **item)).key for item in items]
 
 
@@ -138,12 +141,20 @@ async def measure_community(db: AsyncSession, state: FlowState, subject: str, va
     db.add(measure)
 
 
+def post_summary(state: FlowState, user: str, now: datetime) -> list[OutboxJob]:
+    """The plan complete: its summary goes to the project's channel, if it has one."""
+    if not state.project.channel_id:
+        return []
+    return [PlanSummary(project_id=state.project.id, completed_by=user, completed_at=now.isoformat())]
+
+
 # -- the flow -----------------------------------------------------------------------------------
 
 PLAN = Flow(
     name="plan",
     version=1,
     questions=("why", "what", "how", "how_long", "monitoring"),
+    on_complete=post_summary,
     steps=(
         Step("why.purpose", InputKind.TEXT, TextGiven, "plan/why.j2:purpose"),
         Step("why.drivers", InputKind.MULTIPLE_CHOICE, ChoicesGiven, "plan/why.j2:drivers", choices=fixed("drivers")),

@@ -2,7 +2,8 @@
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from flows.inputs import MAX_SHORT_TEXT, clean_text
+from flows.conversation.inputs import MAX_SHORT_TEXT, clean_text
+from flows.refusals import Refused
 from storage.models import Project, Workspace
 from storage.projects import (
     LOCAL_TEAM_ID,
@@ -16,13 +17,8 @@ from storage.projects import (
 )
 
 
-class ProjectRefused(Exception):
+class ProjectRefused(Refused):
     """A project cannot be created or found; `reason` names the explanation in prompts."""
-
-    def __init__(self, reason: str, **context) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.context = context
 
 
 async def workspace_of(db: AsyncSession, *, team_id: str, enterprise_id: str | None = None) -> Workspace:

@@ -11,12 +11,12 @@ reported meanwhile is dropped.
 import re
 from datetime import date, datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from flows.progress import MeasureStatus, one_measure_status, project_status
+from flows.outbox import Reminder, queue
+from flows.progress.status import MeasureStatus, one_measure_status, project_status
 from flows.schedules import reminder_moments
-from storage.jobs import enqueue_job
 from storage.models import Measure, Project, SlackUser, Workspace
 from storage.projects import LOCAL_TEAM_ID, list_measures
 
@@ -24,7 +24,6 @@ SLACK_USER = re.compile(r"^(?:<@|@)?(U[A-Z0-9]{2,})>?$")
 AHEAD = timedelta(days=10)  # reminders are queued this far ahead of their time
 CATCH_UP = timedelta(days=21)  # periods due longer ago than this are not reminded of any more
 DEFAULT_TZ = "Europe/London"
-REMINDER = "reminder"
 
 
 def slack_user_of(owner: str | None) -> str | None:
@@ -33,13 +32,9 @@ def slack_user_of(owner: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def reminder_key(measure_id: int, period_end: date, kind: str) -> str:
-    return f"{REMINDER}:{measure_id}:{period_end.isoformat()}:{kind}"
-
-
 async def slack_projects(db: AsyncSession) -> list[tuple[Workspace, Project]]:
     found = await db.exec(
-        select(Workspace, Project).join(Project, Project.workspace_id == Workspace.id).where(Workspace.team_id != LOCAL_TEAM_ID)
+        select(Workspace, Project).join(Project, col(Project.workspace_id) == col(Workspace.id)).where(col(Workspace.team_id) != LOCAL_TEAM_ID)
     )
     return [(w, p) for w, p in found.all()]
 
@@ -47,10 +42,10 @@ async def slack_projects(db: AsyncSession) -> list[tuple[Workspace, Project]]:
 async def owners_without_time_zone(db: AsyncSession) -> list[tuple[Workspace, str]]:
     """Slack users who own a measure and whose time zone the app has not looked up yet."""
     found = await db.exec(
-        select(Workspace, Measure.owner)
-        .join(Project, Project.workspace_id == Workspace.id)
-        .join(Measure, Measure.project_id == Project.id)
-        .where(Workspace.team_id != LOCAL_TEAM_ID, Measure.owner.is_not(None))
+        select(Workspace, col(Measure.owner))
+        .join(Project, col(Project.workspace_id) == col(Workspace.id))
+        .join(Measure, col(Measure.project_id) == col(Project.id))
+        .where(col(Workspace.team_id) != LOCAL_TEAM_ID, col(Measure.owner).is_not(None))
     )
     known = {(u.workspace_id, u.user_id) for u in (await db.exec(select(SlackUser))).all()}
     wanted = {}
@@ -94,59 +89,54 @@ async def plan_reminders(db: AsyncSession, now: datetime) -> int:
             tz = zones.get((workspace.id, owner), DEFAULT_TZ)
             for kind, period_end, at in _reminders_of(status, tz, now):
                 recipients = [owner]
-                if kind == "overdue" and slack_user_of(project.lead) not in (None, owner):
-                    recipients.append(slack_user_of(project.lead))
+                lead = slack_user_of(project.lead)
+                if kind == "overdue" and lead is not None and lead != owner:
+                    recipients.append(lead)
                 for recipient in recipients:
-                    queued += await enqueue_job(
-                        db,
-                        kind=REMINDER,
-                        dedupe_key=reminder_key(status.measure.id, period_end, kind) + ("" if recipient == owner else ":lead"),
-                        due_at=at,
-                        payload={
-                            "project_id": project.id, "measure_id": status.measure.id, "tz": tz,
-                            "period_end": period_end.isoformat(), "kind": kind, "to": recipient, "owner": owner,
-                        },
+                    reminder = Reminder(
+                        project_id=project.id, measure_id=status.measure.id, period_end=period_end.isoformat(),
+                        moment=kind, to=recipient, owner=owner, tz=tz,
                     )
+                    queued += await queue(db, reminder, due_at=at)
     return queued
 
 
-def superseded(payload: dict, now: datetime) -> bool:
+def superseded(reminder: Reminder, now: datetime) -> bool:
     """A later reminder of the same period is also due: after downtime only the latest is sent."""
-    if payload["kind"] not in ("before", "due", "overdue"):
+    if reminder.moment not in ("before", "due", "overdue"):
         return False  # a snoozed reminder was asked for
-    moments = reminder_moments(date.fromisoformat(payload["period_end"]), payload.get("tz", DEFAULT_TZ))
+    moments = reminder_moments(date.fromisoformat(reminder.period_end), reminder.tz)
     kinds = list(moments)
-    return any(moments[later] <= now for later in kinds[kinds.index(payload["kind"]) + 1 :])
+    return any(moments[later] <= now for later in kinds[kinds.index(reminder.moment) + 1 :])
 
 
-async def reminder_subject(db: AsyncSession, payload: dict, now: datetime) -> tuple[Project, MeasureStatus] | None:
+async def reminder_subject(db: AsyncSession, reminder: Reminder, now: datetime) -> tuple[Project, MeasureStatus] | None:
     """The project and measure a queued reminder is about, or None if it is no longer needed:
     the period was reported, a later reminder replaces it, or the measure is gone."""
-    if superseded(payload, now):
+    if superseded(reminder, now):
         return None
-    project = await db.get(Project, payload["project_id"])
+    project = await db.get(Project, reminder.project_id)
     if project is None:
         return None
-    status = await one_measure_status(db, project, payload["measure_id"], now.date())
-    if status is None or date.fromisoformat(payload["period_end"]) in status.reported:
+    status = await one_measure_status(db, project, reminder.measure_id, now.date())
+    if status is None or date.fromisoformat(reminder.period_end) in status.reported:
         return None
     return project, status
 
 
-async def snooze_reminder(db: AsyncSession, project: Project, *, measure_key: str, period_end: str, user: str, now: datetime) -> bool:
-    """Remind `user` of this measure's period again in a day (once per day and period)."""
+async def snooze_reminder(
+    db: AsyncSession, project: Project, *, measure_key: str, period_end: str, user: str, now: datetime
+) -> Measure | None:
+    """Remind `user` of this measure's period again in a day (once per day and period).
+    Returns the measure, or None if it is gone."""
     measure = next((m for m in await list_measures(db, project_id=project.id) if m.key == measure_key), None)
     if measure is None:
-        return False
-    zone = (await db.exec(select(SlackUser.tz).where(SlackUser.workspace_id == project.workspace_id, SlackUser.user_id == user))).first()
+        return None
+    zone = (await db.exec(select(col(SlackUser.tz)).where(col(SlackUser.workspace_id) == project.workspace_id, col(SlackUser.user_id) == user))).first()
     again = now + timedelta(days=1)
-    return await enqueue_job(
-        db,
-        kind=REMINDER,
-        dedupe_key=f"{reminder_key(measure.id, date.fromisoformat(period_end), 'snoozed')}:{user}:{again.date().isoformat()}",
-        due_at=again,
-        payload={
-            "project_id": project.id, "measure_id": measure.id, "tz": zone or DEFAULT_TZ, "period_end": period_end,
-            "kind": "snoozed", "to": user, "owner": slack_user_of(measure.owner) or user,
-        },
+    reminder = Reminder(
+        project_id=project.id, measure_id=measure.id, period_end=period_end, moment="snoozed", to=user,
+        owner=slack_user_of(measure.owner) or user, tz=zone or DEFAULT_TZ, day=again.date().isoformat(),
     )
+    await queue(db, reminder, due_at=again)
+    return measure

@@ -8,8 +8,9 @@ when it is shorter (31 Jan, 28 or 29 Feb, 31 Mar, ...).
 """
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from datetime import date, datetime, time, timedelta, timezone
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -55,7 +56,7 @@ def boundaries(cadence: str, start: date, until: date) -> list[date]:
 def periods(cadence: str, start: date, until: date) -> tuple[Period, ...]:
     """Cached: measures sharing a cadence, start and horizon share their schedule."""
     days = boundaries(cadence, start, until)
-    return tuple(Period(a, b) for a, b in zip(days, days[1:]))
+    return tuple(Period(a, b) for a, b in pairwise(days))
 
 
 def horizon_end(*, target_date: date | None, planned_completion: date | None, legacy_years: float | None) -> date | None:
@@ -79,7 +80,7 @@ def _weekday_on_or_after(day: date) -> date:
 
 def at_working_time(day: date, tz: str) -> datetime:
     """09:30 on that day where the person is, in UTC (daylight saving included)."""
-    return datetime.combine(day, WORKING_TIME, tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+    return datetime.combine(day, WORKING_TIME, tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
 def reminder_moments(due: date, tz: str) -> dict[str, datetime]:

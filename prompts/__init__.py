@@ -5,12 +5,16 @@ One environment per markup, built by one factory, all with StrictUndefined:
 - `mrkdwn` for Slack: every interpolated value is escaped (`&`, `<`, `>`) by `finalize`, so no
   user text can ping anyone or disguise a link; a template opts out with `|safe`, never in.
 Templates are never built from user data: user text is only ever a variable.
+
+Shared templates carry no surface's markup: they say `{{ em(text) }}` for emphasis, and each
+environment renders it (bold in Slack, Markdown and HTML; plain in the terminal).
 """
 
 import tomllib
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +64,19 @@ def _finalize_markdown(value: Any) -> Any:
     return escape_markdown(str(value))
 
 
+def emphasis(markup: str, value: Any) -> Markup:
+    """What a template marks as emphasis (`{{ em(...) }}`), in each surface's own markup: bold
+    in Slack, Markdown and HTML; as it is in the terminal. The text is escaped here, once."""
+    text = str(value) if isinstance(value, Markup) else None
+    if markup == MarkupKind.MRKDWN:
+        return Markup(f"*{text if text is not None else escape_mrkdwn(str(value))}*")
+    if markup == MarkupKind.MARKDOWN:
+        return Markup(f"**{text if text is not None else escape_markdown(str(value))}**")
+    if markup == MarkupKind.HTML:
+        return Markup("<strong>{}</strong>").format(value)
+    return Markup(str(value))
+
+
 def format_date(value: date | str | None) -> str:
     if value is None:
         return ""
@@ -99,7 +116,8 @@ def progress_bar(percent: float | None, width: int = 10) -> str:
 
 @cache
 def environment(markup: str) -> Environment:
-    finalize = {MarkupKind.MRKDWN: _finalize_mrkdwn, MarkupKind.MARKDOWN: _finalize_markdown}.get(markup, _finalize_text)
+    finalizers: dict[str, Callable[[Any], Any]] = {MarkupKind.MRKDWN: _finalize_mrkdwn, MarkupKind.MARKDOWN: _finalize_markdown}
+    finalize = finalizers.get(markup, _finalize_text)
     env = Environment(
         loader=FileSystemLoader(HERE),
         undefined=StrictUndefined,
@@ -114,6 +132,7 @@ def environment(markup: str) -> Environment:
     env.filters["rating"] = rating_label
     env.filters["bar"] = progress_bar
     env.filters["readable"] = readable
+    env.globals["em"] = partial(emphasis, markup)
     return env
 
 
@@ -121,10 +140,10 @@ def render(template: str, markup: str = MarkupKind.TEXT, /, **context: Any) -> s
     """Render `file.j2`, or one macro of it as `file.j2:macro`."""
     env = environment(markup)
     file, _, macro = template.partition(":")
-    template = env.get_template(file)
+    loaded = env.get_template(file)
     if not macro:
-        return template.render(**context).strip()
-    return str(getattr(template.make_module(vars=context), macro)()).strip()
+        return loaded.render(**context).strip()
+    return str(getattr(loaded.make_module(vars=context), macro)()).strip()
 
 
 def has_macro(name: str) -> bool:

@@ -3,7 +3,7 @@
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Answer
@@ -22,16 +22,20 @@ async def append_answer(
     subject: str = "",
     value: Any,
     author: str,
+    version: int | None = None,
 ) -> Answer:
-    """Store a new version; two writers on the same version collide on the unique key."""
-    latest = await session.scalar(
-        select(func.max(Answer.version)).where(
-            Answer.project_id == project_id,
-            Answer.question == question,
-            Answer.field == field,
-            Answer.subject == subject,
+    """Store a new version (`version`, when the caller read the current one in this
+    transaction); two writers on the same version collide on the unique key."""
+    if version is None:
+        latest = await session.scalar(
+            select(func.max(col(Answer.version))).where(
+                col(Answer.project_id) == project_id,
+                col(Answer.question) == question,
+                col(Answer.field) == field,
+                col(Answer.subject) == subject,
+            )
         )
-    )
+        version = (latest or 0) + 1
     answer = Answer(
         project_id=project_id,
         flow=flow,
@@ -41,7 +45,7 @@ async def append_answer(
         subject=subject,
         value=value,
         author=author,
-        version=(latest or 0) + 1,
+        version=version,
     )
     session.add(answer)
     await session.flush()
@@ -57,7 +61,7 @@ async def current_answers(session: AsyncSession, *, project_id: int) -> dict[Ans
 async def answer_history(session: AsyncSession, *, project_id: int) -> list[Answer]:
     found = await session.exec(
         select(Answer)
-        .where(Answer.project_id == project_id)
-        .order_by(Answer.question, Answer.field, Answer.subject, Answer.version)
+        .where(col(Answer.project_id) == project_id)
+        .order_by(col(Answer.question), col(Answer.field), col(Answer.subject), col(Answer.version))
     )
     return list(found.all())

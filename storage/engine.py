@@ -2,12 +2,15 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./socialvalue.db"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -20,7 +23,7 @@ def create_engine(url: str) -> AsyncEngine:
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
-    def on_connect(dbapi_connection, _record) -> None:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, emit BEGIN, so it can be BEGIN IMMEDIATE.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -31,7 +34,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
-    def on_begin(connection) -> None:
+    def on_begin(connection: Connection) -> None:
         # A read that later writes would otherwise fail with "database is locked"
         # instead of waiting for busy_timeout.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -40,14 +43,18 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 @asynccontextmanager
 async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     """One unit of work: committed when the block ends, rolled back if it raises."""
-    async with AsyncSession(engine, expire_on_commit=False) as session:
-        async with session.begin():
-            yield session
+    async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+        yield session
 
 
-async def insert_if_absent(session: AsyncSession, table, values: dict, unique: list[str]) -> bool:
+def dialect_of(session: AsyncSession) -> str:
+    """"sqlite" or "postgresql": the backend this session talks to."""
+    return session.get_bind().dialect.name
+
+
+async def insert_if_absent(session: AsyncSession, table: type[SQLModel], values: dict[str, Any], unique: list[str]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING on either backend: safe when two processes race to
     create the same row. True if this call inserted it."""
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    inserted = await session.exec(dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=unique))
-    return inserted.rowcount == 1
+    insert = postgresql.insert if dialect_of(session) == "postgresql" else sqlite.insert
+    inserted = await session.exec(insert(table).values(**values).on_conflict_do_nothing(index_elements=unique))
+    return bool(getattr(inserted, "rowcount", 0) == 1)

@@ -1,30 +1,35 @@
 """Where each user stands in each flow: read and written inside the answer's transaction."""
 
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.engine import insert_if_absent
-from storage.models import FlowSession, Project, utcnow
+from storage.models import FlowSession, Project, SessionStatus, Workspace, utcnow
 
 
 async def get_or_create_flow_session(
     session: AsyncSession, *, project_id: int, flow: str, user: str
 ) -> FlowSession:
+    """The user's session of this flow, read first and created only the first time. Locked (on
+    PostgreSQL) so that two clicks on the same question cannot both advance it."""
+    query = (
+        select(FlowSession)
+        .where(col(FlowSession.project_id) == project_id, col(FlowSession.flow) == flow, col(FlowSession.user) == user)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    found = (await session.exec(query)).first()
+    if found is not None:
+        return found
     now = utcnow()
     await insert_if_absent(
         session,
         FlowSession,
-        {"project_id": project_id, "flow": flow, "user": user, "status": "active", "started_at": now, "updated_at": now},
+        {"project_id": project_id, "flow": flow, "user": user, "status": SessionStatus.ACTIVE, "started_at": now, "updated_at": now},
         ["project_id", "flow", "user"],
     )
-    # Locked (on PostgreSQL) so that two clicks on the same question cannot both advance it.
-    found = await session.exec(
-        select(FlowSession)
-        .where(FlowSession.project_id == project_id, FlowSession.flow == flow, FlowSession.user == user)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return found.one()
+    return (await session.exec(query)).one()
 
 
 async def move_flow_session(
@@ -39,37 +44,43 @@ async def move_flow_session(
 
 async def list_flow_sessions(session: AsyncSession, *, project_id: int) -> list[FlowSession]:
     found = await session.exec(
-        select(FlowSession).where(FlowSession.project_id == project_id).order_by(FlowSession.id)
+        select(FlowSession).where(col(FlowSession.project_id) == project_id).order_by(col(FlowSession.id))
     )
     return list(found.all())
 
 
 async def latest_flow_session(
-    session: AsyncSession, *, workspace_id: int, user: str, status: str, flow: str | None = None
+    session: AsyncSession, *, team_id: str, enterprise_id: str, user: str, status: str, lock: bool = False
 ) -> tuple[Project, FlowSession] | None:
-    """The user's most recently used session with this status in this workspace (of any flow
-    unless one is named)."""
-    found = await session.exec(
+    """The user's most recently used session with this status in this workspace, of any flow,
+    found by the workspace's team (one query, even before the workspace is known); with
+    `lock`, the session row is locked (on PostgreSQL) as `get_or_create_flow_session` does."""
+    query = (
         select(Project, FlowSession)
-        .join(FlowSession, FlowSession.project_id == Project.id)
+        .join(FlowSession, col(FlowSession.project_id) == col(Project.id))
+        .join(Workspace, col(Workspace.id) == col(Project.workspace_id))
         .where(
-            Project.workspace_id == workspace_id,
-            FlowSession.user == user,
-            FlowSession.flow == flow if flow else True,
-            FlowSession.status == status,
+            col(Workspace.team_id) == team_id,
+            col(Workspace.enterprise_id) == enterprise_id,
+            col(FlowSession.user) == user,
+            col(FlowSession.status) == status,
         )
-        .order_by(FlowSession.updated_at.desc(), FlowSession.id.desc())
+        .order_by(col(FlowSession.updated_at).desc(), col(FlowSession.id).desc())
         .limit(1)
     )
-    row = found.first()
+    if lock:
+        query = query.with_for_update(of=FlowSession).execution_options(populate_existing=True)
+    row = (await session.exec(query)).first()
     return None if row is None else (row[0], row[1])
 
 
 async def place_flow_session(
-    session: AsyncSession, flow_session: FlowSession, *, channel: str, thread_ts: str | None, question_ts: str | None
+    session: AsyncSession, *, flow_session_id: int, channel: str, thread_ts: str | None, question_ts: str | None
 ) -> None:
-    flow_session.channel = channel
-    flow_session.thread_ts = thread_ts
-    flow_session.question_ts = question_ts
-    session.add(flow_session)
-    await session.flush()
+    """Where a transport holds the conversation now (a Slack DM or thread, and the message
+    asking the current question): one UPDATE, without reading the row again."""
+    await session.exec(
+        update(FlowSession)
+        .where(col(FlowSession.id) == flow_session_id)
+        .values(channel=channel, thread_ts=thread_ts, question_ts=question_ts)
+    )

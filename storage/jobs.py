@@ -9,11 +9,11 @@ from any number of processes, leaves one row.
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
-from sqlmodel import select
+from sqlalchemy import ColumnElement, and_, or_, update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.engine import insert_if_absent
+from storage.engine import dialect_of, insert_if_absent
 from storage.models import Job, JobStatus, WorkerLease, utcnow
 
 
@@ -32,22 +32,22 @@ async def enqueue_job(
     )
 
 
-def _claimable(now: datetime):
+def _claimable(now: datetime) -> ColumnElement[bool]:
     return or_(
-        and_(Job.status == JobStatus.PENDING, Job.due_at <= now),
-        and_(Job.status == JobStatus.CLAIMED, Job.lease_until <= now),
+        and_(col(Job.status) == JobStatus.PENDING, col(Job.due_at) <= now),
+        and_(col(Job.status) == JobStatus.CLAIMED, col(Job.lease_until) <= now),
     )
 
 
 async def claim_due_jobs(session: AsyncSession, *, now: datetime, limit: int, lease: timedelta) -> list[Job]:
     """Take up to `limit` due jobs (and jobs whose lease ran out) for this worker."""
-    due = select(Job.id).where(_claimable(now)).order_by(Job.due_at).limit(limit)
-    if session.bind.dialect.name == "postgresql":
+    due = select(col(Job.id)).where(_claimable(now)).order_by(col(Job.due_at)).limit(limit)
+    if dialect_of(session) == "postgresql":
         due = due.with_for_update(skip_locked=True)
     claimed = await session.exec(
         update(Job)
-        .where(Job.id.in_(due.scalar_subquery()), _claimable(now))
-        .values(status=JobStatus.CLAIMED, lease_until=now + lease, attempts=Job.attempts + 1)
+        .where(col(Job.id).in_(due.scalar_subquery()), _claimable(now))
+        .values(status=JobStatus.CLAIMED, lease_until=now + lease, attempts=col(Job.attempts) + 1)
         .returning(Job)
         .execution_options(synchronize_session=False)
     )
@@ -64,13 +64,13 @@ async def finish_job(
         values["sent_at"] = now
     if retry_at is not None:
         values["due_at"] = retry_at
-    await session.exec(update(Job).where(Job.id == job.id).values(**values))
+    await session.exec(update(Job).where(col(Job.id) == job.id).values(**values))
 
 
 async def list_jobs(session: AsyncSession, *, kind: str | None = None) -> list[Job]:
-    query = select(Job).order_by(Job.due_at, Job.id)
+    query = select(Job).order_by(col(Job.due_at), col(Job.id))
     if kind:
-        query = query.where(Job.kind == kind)
+        query = query.where(col(Job.kind) == kind)
     return list((await session.exec(query)).all())
 
 
@@ -79,7 +79,7 @@ async def take_worker_lease(session: AsyncSession, *, holder: str, now: datetime
     await insert_if_absent(session, WorkerLease, {"name": "worker", "holder": holder, "expires_at": now + ttl}, ["name"])
     taken = await session.exec(
         update(WorkerLease)
-        .where(WorkerLease.name == "worker", or_(WorkerLease.holder == holder, WorkerLease.expires_at <= now))
+        .where(col(WorkerLease.name) == "worker", or_(col(WorkerLease.holder) == holder, col(WorkerLease.expires_at) <= now))
         .values(holder=holder, expires_at=now + ttl)
     )
     return taken.rowcount == 1
@@ -87,5 +87,5 @@ async def take_worker_lease(session: AsyncSession, *, holder: str, now: datetime
 
 async def release_worker_lease(session: AsyncSession, *, holder: str, now: datetime) -> None:
     await session.exec(
-        update(WorkerLease).where(WorkerLease.name == "worker", WorkerLease.holder == holder).values(expires_at=now)
+        update(WorkerLease).where(col(WorkerLease.name) == "worker", col(WorkerLease.holder) == holder).values(expires_at=now)
     )

@@ -5,35 +5,36 @@ columns hold the current value of what the plan flow stored, so later readers (r
 digests) need no replay of the history.
 """
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Dialect, Index, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC timestamps on every backend (SQLite keeps no offset)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given where UTC is expected")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def timestamp() -> Any:
@@ -45,7 +46,7 @@ class Workspace(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("enterprise_id", "team_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     enterprise_id: str = Field(default="", max_length=32)
     team_id: str = Field(max_length=32)
     name: str = Field(default="", max_length=200)
@@ -55,7 +56,7 @@ class Workspace(SQLModel, table=True):
 class Project(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("workspace_id", "name"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     name: str = Field(max_length=200)
     channel_id: str | None = Field(default=None, max_length=32)
@@ -74,7 +75,7 @@ class Community(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("project_id", "key"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     project_id: int = Field(foreign_key="project.id", index=True)
     key: str = Field(max_length=16)  # stable within the project: c1, c2, ...
     name: str
@@ -88,7 +89,7 @@ class Community(SQLModel, table=True):
 class Measure(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("project_id", "key"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     project_id: int = Field(foreign_key="project.id", index=True)
     key: str = Field(max_length=16)  # stable within the project: m1, m2, ...
     name: str
@@ -117,7 +118,7 @@ class Answer(SQLModel, table=True):
     # Also the index that finds an answer's current version.
     __table_args__ = (UniqueConstraint("project_id", "question", "field", "subject", "version"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     project_id: int = Field(foreign_key="project.id")
     flow: str = Field(max_length=32)
     flow_version: int
@@ -130,17 +131,23 @@ class Answer(SQLModel, table=True):
     version: int
 
 
+class SessionStatus(StrEnum):
+    ACTIVE = "active"  # the user is answering: their next message is the answer to `position`
+    PAUSED = "paused"  # stopped by the user; resumed by the plan command
+    COMPLETE = "complete"  # every step answered or skipped
+
+
 class FlowSession(SQLModel, table=True):
     """Where one user stands in one flow of one project; survives any process."""
 
     __table_args__ = (UniqueConstraint("project_id", "flow", "user"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     project_id: int = Field(foreign_key="project.id")
     flow: str = Field(max_length=32)
     user: str = Field(max_length=200)
     position: str | None = Field(default=None, max_length=128)  # step key, and :subject
-    status: str = Field(default="active", max_length=16)
+    status: str = Field(default=SessionStatus.ACTIVE, max_length=16)
     # Where the conversation is held, for transports that have places (a Slack DM or thread).
     channel: str | None = Field(default=None, max_length=32)
     thread_ts: str | None = Field(default=None, max_length=32)
@@ -156,12 +163,18 @@ class SlackEvent(SQLModel, table=True):
     received_at: datetime = timestamp()
 
 
+class Review(StrEnum):
+    SUBMITTED = "submitted"  # waiting for the project lead
+    APPROVED = "approved"
+    RETURNED = "returned"  # sent back to its author with a comment
+
+
 class ProgressUpdate(SQLModel, table=True):
     """One version of a measure's report for one reporting period. A correction is a new version."""
 
     __table_args__ = (UniqueConstraint("measure_id", "period_end", "version"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     measure_id: int = Field(foreign_key="measure.id")
     period_start: date
     period_end: date  # the due date of the period
@@ -172,13 +185,13 @@ class ProgressUpdate(SQLModel, table=True):
     author: str = Field(max_length=200)
     created_at: datetime = timestamp()
     version: int
-    review: str = Field(default="submitted", max_length=16)  # submitted, approved, returned
+    review: str = Field(default=Review.SUBMITTED, max_length=16)
     reviewed_by: str | None = Field(default=None, max_length=200)
     reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     review_comment: str | None = None
 
 
-class JobStatus:
+class JobStatus(StrEnum):
     PENDING = "pending"  # waiting for its due time
     CLAIMED = "claimed"  # a worker holds it until lease_until; then it is pending again
     SENT = "sent"  # Slack answered ok
@@ -191,7 +204,7 @@ class Job(SQLModel, table=True):
 
     __table_args__ = (Index("ix_job_due", "status", "due_at"), Index("ix_job_lease", "status", "lease_until"))
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     kind: str = Field(max_length=32)  # reminder, summary, digest
     dedupe_key: str = Field(max_length=200, unique=True)
     due_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
@@ -209,7 +222,7 @@ class SlackUser(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("workspace_id", "user_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     workspace_id: int = Field(foreign_key="workspace.id")
     user_id: str = Field(max_length=32)
     tz: str = Field(default="Europe/London", max_length=64)
@@ -227,7 +240,7 @@ class WorkerLease(SQLModel, table=True):
 class DigestConfig(SQLModel, table=True):
     """Where and when a workspace's steering group gets its weekly digest."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     workspace_id: int = Field(foreign_key="workspace.id", unique=True)
     channel_id: str | None = Field(default=None, max_length=32)
     weekday: int = 0  # Monday
@@ -243,7 +256,7 @@ class Digest(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("workspace_id", "week"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     workspace_id: int = Field(foreign_key="workspace.id")
     week: str = Field(max_length=8)  # ISO week, e.g. 2026-W48
     numbers: Any = Field(sa_column=Column(JSON, nullable=False))

@@ -6,6 +6,7 @@ their keys), so a document restores into any database and exports again identica
 
 from typing import Any
 
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.answers import answer_history
@@ -28,12 +29,12 @@ class ImportRefused(Exception):
         self.context = context
 
 
-def _row(model, *, exclude: set[str]) -> dict[str, Any]:
-    return model.model_dump(mode="json", exclude={"id", *exclude})
+def _row(model: SQLModel, *, exclude: set[str]) -> dict[str, Any]:
+    return dict(model.model_dump(mode="json", exclude={"id", *exclude}))
 
 
 async def export_project(session: AsyncSession, project: Project) -> dict[str, Any]:
-    workspace = await session.get(Workspace, project.workspace_id)
+    workspace = await session.get_one(Workspace, project.workspace_id)
     communities = await list_communities(session, project_id=project.id)
     keys = {c.id: c.key for c in communities}
     measures = await list_measures(session, project_id=project.id)
@@ -45,7 +46,7 @@ async def export_project(session: AsyncSession, project: Project) -> dict[str, A
         "project": _row(project, exclude={"workspace_id"}),
         "communities": [_row(c, exclude={"project_id"}) for c in communities],
         "measures": [
-            {**_row(m, exclude={"project_id", "community_id"}), "community": keys.get(m.community_id)}
+            {**_row(m, exclude={"project_id", "community_id"}), "community": keys.get(m.community_id) if m.community_id else None}
             for m in measures
         ],
         "answers": [_row(a, exclude={"project_id"}) for a in await answer_history(session, project_id=project.id)],

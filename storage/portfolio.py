@@ -4,8 +4,9 @@ the digest reads it at once instead of project by project."""
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func
-from sqlmodel import select
+import sqlalchemy
+from sqlalchemy import Subquery, func
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Answer, Community, Digest, DigestConfig, Measure, ProgressUpdate, Project
@@ -33,20 +34,20 @@ class Portfolio:
     facts: dict[int, MeasureFacts] = field(default_factory=dict)
 
 
-def _current_updates(project_ids):
+def _current_updates(project_ids: list[int]) -> Subquery:
     """Each period's current version (subquery)."""
     ranked = (
-        select(
-            ProgressUpdate.measure_id,
-            ProgressUpdate.period_end,
-            ProgressUpdate.value,
-            ProgressUpdate.recovery_action,
+        sqlalchemy.select(  # more columns than sqlmodel's select is typed for
+            col(ProgressUpdate.measure_id),
+            col(ProgressUpdate.period_end),
+            col(ProgressUpdate.value),
+            col(ProgressUpdate.recovery_action),
             func.row_number()
-            .over(partition_by=(ProgressUpdate.measure_id, ProgressUpdate.period_end), order_by=ProgressUpdate.version.desc())
+            .over(partition_by=(col(ProgressUpdate.measure_id), col(ProgressUpdate.period_end)), order_by=col(ProgressUpdate.version).desc())
             .label("rank"),
         )
-        .join(Measure, Measure.id == ProgressUpdate.measure_id)
-        .where(Measure.project_id.in_(project_ids))
+        .join(Measure, col(Measure.id) == col(ProgressUpdate.measure_id))
+        .where(col(Measure.project_id).in_(project_ids))
         .subquery()
     )
     return ranked
@@ -56,12 +57,12 @@ async def load_plans(session: AsyncSession, projects: list[Project], *, since: d
     """The plans of these projects (communities, measures, current answers) in three queries."""
     portfolio = Portfolio(projects)
     ids = [p.id for p in projects]
-    for community in (await session.exec(select(Community).where(Community.project_id.in_(ids)).order_by(Community.id))).all():
+    for community in (await session.exec(select(Community).where(col(Community.project_id).in_(ids)).order_by(col(Community.id)))).all():
         portfolio.communities.setdefault(community.project_id, []).append(community)
-    for measure in (await session.exec(select(Measure).where(Measure.project_id.in_(ids)).order_by(Measure.id))).all():
+    for measure in (await session.exec(select(Measure).where(col(Measure.project_id).in_(ids)).order_by(col(Measure.id)))).all():
         portfolio.measures.setdefault(measure.project_id, []).append(measure)
     answers = await session.exec(
-        select(Answer).where(Answer.project_id.in_(ids)).order_by(Answer.project_id, Answer.question, Answer.field, Answer.subject, Answer.version)
+        select(Answer).where(col(Answer.project_id).in_(ids)).order_by(col(Answer.project_id), col(Answer.question), col(Answer.field), col(Answer.subject), col(Answer.version))
     )
     for answer in answers.all():
         portfolio.answers.setdefault(answer.project_id, {})[(answer.question, answer.field, answer.subject)] = answer
@@ -74,7 +75,7 @@ async def load_plans(session: AsyncSession, projects: list[Project], *, since: d
 
 async def load_portfolio(session: AsyncSession, *, workspace_id: int, since: datetime) -> Portfolio:
     """Everything the digest needs; `since` bounds "what changed this week"."""
-    projects = list((await session.exec(select(Project).where(Project.workspace_id == workspace_id).order_by(Project.name))).all())
+    projects = list((await session.exec(select(Project).where(col(Project.workspace_id) == workspace_id).order_by(col(Project.name)))).all())
     portfolio = await load_plans(session, projects, since=since)
     ids = [p.id for p in projects]
 
@@ -87,7 +88,7 @@ async def load_portfolio(session: AsyncSession, *, workspace_id: int, since: dat
     for measure_id, reported_to, total in totals.all():
         portfolio.facts[measure_id] = MeasureFacts(reported=frozenset([reported_to]), total=total)
 
-    valued = select(
+    valued = sqlalchemy.select(
         current.c.measure_id, current.c.period_end, current.c.value, current.c.recovery_action,
         func.row_number().over(partition_by=current.c.measure_id, order_by=current.c.period_end.desc()).label("latest"),
     ).where(current.c.rank == 1, current.c.value.is_not(None)).subquery()
@@ -99,25 +100,25 @@ async def load_portfolio(session: AsyncSession, *, workspace_id: int, since: dat
         facts.recovery_action = recovery
 
     changed = await session.exec(
-        select(Measure.project_id, func.count())
-        .join(ProgressUpdate, ProgressUpdate.measure_id == Measure.id)
-        .where(Measure.project_id.in_(ids), ProgressUpdate.created_at >= since)
-        .group_by(Measure.project_id)
+        select(col(Measure.project_id), func.count())
+        .join(ProgressUpdate, col(ProgressUpdate.measure_id) == col(Measure.id))
+        .where(col(Measure.project_id).in_(ids), col(ProgressUpdate.created_at) >= since)
+        .group_by(col(Measure.project_id))
     )
     portfolio.updates_since = dict(changed.all())
     return portfolio
 
 
 async def get_digest_config(session: AsyncSession, *, workspace_id: int) -> DigestConfig | None:
-    return (await session.exec(select(DigestConfig).where(DigestConfig.workspace_id == workspace_id))).first()
+    return (await session.exec(select(DigestConfig).where(col(DigestConfig.workspace_id) == workspace_id))).first()
 
 
 async def list_digest_configs(session: AsyncSession) -> list[DigestConfig]:
-    return list((await session.exec(select(DigestConfig).where(DigestConfig.enabled, DigestConfig.channel_id.is_not(None)))).all())
+    return list((await session.exec(select(DigestConfig).where(col(DigestConfig.enabled), col(DigestConfig.channel_id).is_not(None)))).all())
 
 
 async def latest_digest(session: AsyncSession, *, workspace_id: int, before_week: str) -> Digest | None:
     found = await session.exec(
-        select(Digest).where(Digest.workspace_id == workspace_id, Digest.week < before_week).order_by(Digest.week.desc()).limit(1)
+        select(Digest).where(col(Digest.workspace_id) == workspace_id, col(Digest.week) < before_week).order_by(col(Digest.week).desc()).limit(1)
     )
     return found.first()

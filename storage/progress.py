@@ -1,18 +1,19 @@
 """Progress updates: appended per measure and period; the current one is the latest version."""
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Measure, ProgressUpdate
 
 
-async def append_update(session: AsyncSession, **fields) -> ProgressUpdate:
+async def append_update(session: AsyncSession, **fields: Any) -> ProgressUpdate:
     latest = await session.scalar(
-        select(func.max(ProgressUpdate.version)).where(
-            ProgressUpdate.measure_id == fields["measure_id"], ProgressUpdate.period_end == fields["period_end"]
+        select(func.max(col(ProgressUpdate.version))).where(
+            col(ProgressUpdate.measure_id) == fields["measure_id"], col(ProgressUpdate.period_end) == fields["period_end"]
         )
     )
     update = ProgressUpdate(**fields, version=(latest or 0) + 1)
@@ -27,12 +28,12 @@ async def current_updates(
     """Each measure's current update per period, oldest period first, in one query."""
     query = (
         select(ProgressUpdate)
-        .join(Measure, Measure.id == ProgressUpdate.measure_id)
-        .where(Measure.project_id == project_id)
-        .order_by(ProgressUpdate.measure_id, ProgressUpdate.period_end, ProgressUpdate.version)
+        .join(Measure, col(Measure.id) == col(ProgressUpdate.measure_id))
+        .where(col(Measure.project_id) == project_id)
+        .order_by(col(ProgressUpdate.measure_id), col(ProgressUpdate.period_end), col(ProgressUpdate.version))
     )
     if measure_id is not None:
-        query = query.where(ProgressUpdate.measure_id == measure_id)
+        query = query.where(col(ProgressUpdate.measure_id) == measure_id)
     found = await session.exec(query)
     latest: dict[tuple[int, object], ProgressUpdate] = {}
     for update in found.all():
@@ -59,8 +60,8 @@ async def update_history(session: AsyncSession, *, project_id: int) -> list[Prog
     """Every version of every update of the project's measures, in a stable order."""
     found = await session.exec(
         select(ProgressUpdate)
-        .join(Measure, Measure.id == ProgressUpdate.measure_id)
-        .where(Measure.project_id == project_id)
-        .order_by(ProgressUpdate.measure_id, ProgressUpdate.period_end, ProgressUpdate.version)
+        .join(Measure, col(Measure.id) == col(ProgressUpdate.measure_id))
+        .where(col(Measure.project_id) == project_id)
+        .order_by(col(ProgressUpdate.measure_id), col(ProgressUpdate.period_end), col(ProgressUpdate.version))
     )
     return list(found.all())

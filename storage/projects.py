@@ -1,7 +1,9 @@
 """Queries on workspaces, projects, their communities and measures. The caller commits."""
 
+from typing import Any
+
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.engine import insert_if_absent
@@ -13,33 +15,36 @@ LOCAL_TEAM_ID = "local"  # the terminal's workspace
 async def get_or_create_workspace(
     session: AsyncSession, *, team_id: str, enterprise_id: str = "", name: str = ""
 ) -> Workspace:
+    """The workspace, read first (every request asks); inserted only the first time, safely
+    when two processes race to create it."""
+    query = select(Workspace).where(col(Workspace.team_id) == team_id, col(Workspace.enterprise_id) == enterprise_id)
+    found = (await session.exec(query)).first()
+    if found is not None:
+        return found
     await insert_if_absent(
         session,
         Workspace,
         {"team_id": team_id, "enterprise_id": enterprise_id, "name": name, "created_at": utcnow()},
         ["enterprise_id", "team_id"],
     )
-    found = await session.exec(
-        select(Workspace).where(Workspace.team_id == team_id, Workspace.enterprise_id == enterprise_id)
-    )
-    return found.one()
+    return (await session.exec(query)).one()
 
 
 async def get_project(session: AsyncSession, *, workspace_id: int, name: str) -> Project | None:
     found = await session.exec(
-        select(Project).where(Project.workspace_id == workspace_id, Project.name == name)
+        select(Project).where(col(Project.workspace_id) == workspace_id, col(Project.name) == name)
     )
     return found.first()
 
 
 async def get_project_by_id(session: AsyncSession, *, workspace_id: int, project_id: int) -> Project | None:
     found = await session.exec(
-        select(Project).where(Project.workspace_id == workspace_id, Project.id == project_id)
+        select(Project).where(col(Project.workspace_id) == workspace_id, col(Project.id) == project_id)
     )
     return found.first()
 
 
-async def create_project(session: AsyncSession, *, workspace_id: int, name: str, **fields) -> Project:
+async def create_project(session: AsyncSession, *, workspace_id: int, name: str, **fields: Any) -> Project:
     project = Project(workspace_id=workspace_id, name=name, **fields)
     session.add(project)
     await session.flush()
@@ -48,7 +53,7 @@ async def create_project(session: AsyncSession, *, workspace_id: int, name: str,
 
 async def list_projects(session: AsyncSession, *, workspace_id: int) -> list[Project]:
     found = await session.exec(
-        select(Project).where(Project.workspace_id == workspace_id).order_by(Project.name)
+        select(Project).where(col(Project.workspace_id) == workspace_id).order_by(col(Project.name))
     )
     return list(found.all())
 
@@ -56,43 +61,43 @@ async def list_projects(session: AsyncSession, *, workspace_id: int) -> list[Pro
 async def list_channel_projects(session: AsyncSession, *, workspace_id: int, channel_id: str) -> list[Project]:
     found = await session.exec(
         select(Project)
-        .where(Project.workspace_id == workspace_id, Project.channel_id == channel_id)
-        .order_by(Project.name)
+        .where(col(Project.workspace_id) == workspace_id, col(Project.channel_id) == channel_id)
+        .order_by(col(Project.name))
     )
     return list(found.all())
 
 
 async def list_user_projects(session: AsyncSession, *, workspace_id: int, user: str) -> list[Project]:
     """Projects the user leads or has answered questions of."""
-    answering = select(FlowSession.project_id).where(FlowSession.user == user)
+    answering = select(col(FlowSession.project_id)).where(col(FlowSession.user) == user)
     found = await session.exec(
         select(Project)
-        .where(Project.workspace_id == workspace_id, (Project.lead == user) | Project.id.in_(answering))
-        .order_by(Project.name)
+        .where(col(Project.workspace_id) == workspace_id, (col(Project.lead) == user) | col(Project.id).in_(answering))
+        .order_by(col(Project.name))
     )
     return list(found.all())
 
 
 async def list_communities(session: AsyncSession, *, project_id: int) -> list[Community]:
     found = await session.exec(
-        select(Community).where(Community.project_id == project_id).order_by(Community.id)
+        select(Community).where(col(Community.project_id) == project_id).order_by(col(Community.id))
     )
     return list(found.all())
 
 
 async def list_measures(session: AsyncSession, *, project_id: int) -> list[Measure]:
     found = await session.exec(
-        select(Measure).where(Measure.project_id == project_id).order_by(Measure.id)
+        select(Measure).where(col(Measure.project_id) == project_id).order_by(col(Measure.id))
     )
     return list(found.all())
 
 
-async def _next_key(session: AsyncSession, table, prefix: str, project_id: int) -> str:
-    count = await session.scalar(select(func.count()).select_from(table).where(table.project_id == project_id))
-    return f"{prefix}{count + 1}"
+async def _next_key(session: AsyncSession, table: type[Community] | type[Measure], prefix: str, project_id: int) -> str:
+    count = await session.scalar(select(func.count()).select_from(table).where(col(table.project_id) == project_id))
+    return f"{prefix}{(count or 0) + 1}"
 
 
-async def add_community(session: AsyncSession, *, project_id: int, **fields) -> Community:
+async def add_community(session: AsyncSession, *, project_id: int, **fields: Any) -> Community:
     key = await _next_key(session, Community, "c", project_id)
     community = Community(project_id=project_id, key=key, **fields)
     session.add(community)
@@ -100,7 +105,7 @@ async def add_community(session: AsyncSession, *, project_id: int, **fields) -> 
     return community
 
 
-async def add_measure(session: AsyncSession, *, project_id: int, **fields) -> Measure:
+async def add_measure(session: AsyncSession, *, project_id: int, **fields: Any) -> Measure:
     key = await _next_key(session, Measure, "m", project_id)
     measure = Measure(project_id=project_id, key=key, **fields)
     session.add(measure)

@@ -1,6 +1,6 @@
 """A clock tests move by hand; sleeping on it moves it."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 class FakeClock:
@@ -19,5 +19,5 @@ class FakeClock:
         self.current += timedelta(seconds=seconds)
 
     def at(self, iso: str) -> "FakeClock":
-        self.current = datetime.fromisoformat(iso).replace(tzinfo=timezone.utc)
+        self.current = datetime.fromisoformat(iso).replace(tzinfo=UTC)
         return self

@@ -5,6 +5,7 @@ would refuse (too many blocks, too long a section), so a test fails where Slack 
 """
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -52,10 +53,8 @@ class FakeSlack:
             if remaining <= 0:
                 raise AssertionError(f"{method} called {len(self.of(method))} times, expected {count}: {[c.method for c in self.calls]}")
             self._changed.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), remaining)
-            except TimeoutError:
-                pass
         return self.of(method)
 
     async def settle(self, quiet: float = 0.3) -> None:

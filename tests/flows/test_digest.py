@@ -1,18 +1,18 @@
 """The weekly digest from a seeded portfolio: exact counts and lists."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
+from flows.conversation.runner import answer_flow, open_flow
 from flows.digest import build_digest, digest_text, iso_week
 from flows.plan import PLAN
-from flows.progress import record_update
+from flows.progress.updates import record_update
 from flows.projects import new_project, workspace_of
-from flows.runner import answer_flow, open_flow
 from prompts import MarkupKind
 from storage.engine import transaction
 from storage.models import Digest
-from tests.flows.test_plan import WHOLE_PLAN
+from tests.factories import WHOLE_PLAN
 
-AS_OF = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)  # Monday of 2026-W49
+AS_OF = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # Monday of 2026-W49
 TEAM = "T0001"
 
 
@@ -59,7 +59,7 @@ async def test_a_week_with_no_change_says_so(engine):
     async with transaction(engine) as db:
         workspace = await workspace_of(db, team_id=TEAM)
         db.add(Digest(workspace_id=workspace.id, week=first.week, numbers=first.numbers, sent_at=AS_OF))
-    later = datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc)
+    later = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
     again = await digest(engine, later)
     assert again.previous == first.numbers
     text = digest_text(again, MarkupKind.MRKDWN)
@@ -73,5 +73,5 @@ async def test_changes_since_last_week_are_counted(engine):
         workspace = await workspace_of(db, team_id=TEAM)
         db.add(Digest(workspace_id=workspace.id, week=first.week, numbers=first.numbers, sent_at=AS_OF))
         await new_project(db, workspace, name="A52 Nottingham", channel="C0004", lead="ULEAD")
-    text = digest_text(await digest(engine, datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc)), MarkupKind.MRKDWN)
+    text = digest_text(await digest(engine, datetime(2026, 12, 7, 9, 0, tzinfo=UTC)), MarkupKind.MRKDWN)
     assert "4 projects (+1)" in text and "2 not started (+1)" in text

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.diagram import mermaid
-from flows.engine import Flow, FlowDefinitionError, FlowState, Step
-from flows.inputs import ChoiceGiven, InputKind, ItemsGiven, TextGiven, YesNoGiven
+from flows.conversation.diagram import mermaid
+from flows.conversation.engine import Flow, FlowDefinitionError, FlowState, Step
+from flows.conversation.inputs import ChoiceGiven, InputKind, ItemsGiven, TextGiven, YesNoGiven
 from flows.plan import PLAN
 from storage.models import Measure, Project
 
@@ -62,4 +62,4 @@ def test_a_broken_definition_fails_when_the_flow_is_built(steps, problem):
 
 def test_the_committed_diagram_matches_the_plan_flow():
     committed = (Path(__file__).parents[2] / "docs" / "plan-flow.md").read_text()
-    assert committed == mermaid(PLAN), "run: python -m flows.diagram > docs/plan-flow.md"
+    assert committed == mermaid(PLAN), "run: python -m flows.conversation.diagram > docs/plan-flow.md"

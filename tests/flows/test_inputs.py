@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from flows.inputs import (
+from flows.conversation.inputs import (
     Choice,
     ChoiceGiven,
     ChoicesGiven,
@@ -128,7 +128,7 @@ def test_thresholds_are_three_descending_percentages():
 
 
 def test_a_cadence_is_a_choice_or_an_unbounded_rrule():
-    from flows.inputs import CadenceGiven
+    from flows.conversation.inputs import CadenceGiven
 
     cadences = [Choice("weekly", "Weekly"), Choice("monthly", "Monthly")]
     assert CadenceGiven.check("2", {"choices": cadences}) == "monthly"

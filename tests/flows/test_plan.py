@@ -8,46 +8,7 @@ from flows.projects import local_project
 from storage.answers import answer_history, current_answers
 from storage.engine import transaction
 from storage.projects import list_communities, list_measures
-from tests.factories import say, say_all, start_plan
-
-PROJECT = "A38 Derby Junctions"
-
-WHY = [
-    "To leave lasting jobs & skills in Derby",
-    "1, 2",
-    "National Highways",
-    "Chaddesden residents | Derby DE21 | 12,000 households | safe crossings | Ward profile 2024\nSpondon | Derby | commuters",
-    "done",
-]
-WHAT = [
-    "2",  # Skills for growth
-    "1",  # Apprenticeships on the contract
-    "Local labour | FTE | NH-SV-03 | National Highways Social Value Plan",
-    "done",
-    "1",  # apprenticeships -> Chaddesden residents
-    "2",  # local labour -> Spondon
-]
-HOW = [
-    "Weeks of apprenticeship on site, from the apprenticeship register",
-    "Contractor's HR system",
-    "0",
-    "01/04/2026",
-    "520",
-    "31/03/2028",
-    "Apprenticeship agreements",
-    "Priya Shah",
-    "Headcount with home postcode within 10 miles",
-    "Monthly payroll returns",
-    "12 FTE",
-    "2026-04-01",
-    "40",
-    "31/03/2027",
-    "Payroll extracts",
-    "Tom Evans",
-]
-HOW_LONG = ["1, 2, 3, 4", "2", "30/09/2027", "31/10/2027", "3", "National Highways East Midlands operations", "The local labour target to 2030"]
-MONITORING = ["monthly", "3", "1, 2", "#a38-social-value", "no", "100, 85, 60", "Quarterly at the steering group"]
-WHOLE_PLAN = WHY + WHAT + HOW + HOW_LONG + MONITORING
+from tests.factories import BAD_INPUT, PROJECT, WHOLE_PLAN, WHY, say, say_all, start_plan
 
 
 async def stored(engine):
@@ -115,23 +76,6 @@ async def test_an_edit_is_a_new_version_and_the_old_one_is_kept(engine):
         project = await local_project(db, name=PROJECT, lead="alice")
         current = await current_answers(db, project_id=project.id)
     assert current[("why", "purpose", "")].value == "Better purpose"
-
-
-BAD_INPUT = [
-    ([], "", "why.purpose", "empty"),
-    ([], "x" * 10_000, "why.purpose", "10000 characters long"),
-    (["Purpose"], "9", "why.drivers", '"9" is not one of the choices'),
-    (WHY[:3], "| Derby", "why.communities", "lacks a required part"),
-    (WHY + WHAT[:2], "Local labour", "what.own_measures", "lacks a required part"),
-    (WHY + WHAT[:4], "Nowhere", "what.community:m1", "not one of the choices"),
-    (WHY + WHAT + HOW[:2], "ten", "how.baseline_value:m1", "Please give a number in apprenticeship weeks"),
-    (WHY + WHAT + HOW[:2], "🚧", "how.baseline_value:m1", "Please give a number"),
-    (WHY + WHAT + HOW[:3], "31/02/2027", "how.baseline_date:m1", "not a date in the calendar"),
-    (WHY + WHAT + HOW[:5], "01/01/2026", "how.target_date:m1", "before 1 Apr 2026"),
-    (WHY + WHAT + HOW + HOW_LONG[:4], "300", "how_long.legacy_years", "no larger than 50 years"),
-    (WHY + WHAT + HOW + HOW_LONG + MONITORING[:4], "maybe", "monitoring.default_thresholds", "yes or no"),
-    (WHY + WHAT + HOW + HOW_LONG + MONITORING[:5], "60, 85, 100", "monitoring.thresholds", "highest first"),
-]
 
 
 @pytest.mark.parametrize("before, bad, step, explanation", BAD_INPUT, ids=[b[2] + ":" + b[1][:12] for b in BAD_INPUT])

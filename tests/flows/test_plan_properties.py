@@ -7,12 +7,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows.engine import load_state
+from flows.conversation.engine import load_state
 from flows.plan import PLAN
 from flows.projects import local_project
 from storage.engine import create_engine, transaction
-from tests.factories import say, start_plan
-from tests.flows.test_plan import WHOLE_PLAN
+from tests.factories import WHOLE_PLAN, say, start_plan
 
 MESSAGES = st.one_of(
     st.text(max_size=40),

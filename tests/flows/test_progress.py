@@ -4,13 +4,13 @@ from datetime import date
 
 import pytest
 
-from flows.progress import UpdateRefused, project_status, record_update
+from flows.progress.status import project_status
+from flows.progress.updates import UpdateRefused, record_update
 from flows.projects import local_project
 from flows.ratings import Rating
 from storage.engine import transaction
 from storage.progress import current_updates
-from tests.factories import say_all, start_plan
-from tests.flows.test_plan import WHOLE_PLAN
+from tests.factories import WHOLE_PLAN, say_all, start_plan
 
 TODAY = date(2026, 11, 28)
 PROJECT = "A38 Derby Junctions"

@@ -1,6 +1,6 @@
 """Due dates across month ends, leap days and daylight saving; ratings either side of each threshold."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -37,9 +37,9 @@ def test_the_horizon_adds_the_legacy_years():
 def test_reminders_are_at_half_past_nine_local_across_a_dst_change():
     before = reminder_moments(date(2027, 3, 26), "Europe/London")  # a Friday, before the clocks go forward
     after = reminder_moments(date(2027, 4, 2), "Europe/London")  # a Friday, after
-    assert before["due"] == datetime(2027, 3, 26, 9, 30, tzinfo=timezone.utc)
-    assert after["due"] == datetime(2027, 4, 2, 8, 30, tzinfo=timezone.utc)
-    assert after["before"] == datetime(2027, 3, 26, 9, 30, tzinfo=timezone.utc)
+    assert before["due"] == datetime(2027, 3, 26, 9, 30, tzinfo=UTC)
+    assert after["due"] == datetime(2027, 4, 2, 8, 30, tzinfo=UTC)
+    assert after["before"] == datetime(2027, 3, 26, 9, 30, tzinfo=UTC)
 
 
 def test_reminders_fall_on_weekdays_only_and_never_two_a_day():

@@ -3,9 +3,9 @@
 import pytest
 from jinja2 import UndefinedError
 
+from flows.conversation.runner import answer_flow, open_flow
 from flows.plan import PLAN
 from flows.projects import local_project
-from flows.runner import answer_flow, open_flow
 from prompts import MarkupKind, escape_mrkdwn, render
 from storage.engine import transaction
 from storage.models import Measure, Project
@@ -52,3 +52,26 @@ async def test_hostile_answers_reach_slack_markup_as_text(engine):
         assert live not in reply.text
     assert "Purpose: &lt;!channel&gt; &lt;@U123&gt; &lt;https://evil.example|your bank&gt; &amp; {{ 7*7 }}" in reply.text
     assert "49" not in reply.text
+
+
+@pytest.mark.parametrize(
+    "markup, shown",
+    [
+        (MarkupKind.MRKDWN, "*Social value plan: A38 &lt;!here&gt; &amp; co*"),
+        (MarkupKind.TEXT, "Social value plan: A38 <!here> & co"),
+        (MarkupKind.MARKDOWN, r"**Social value plan: A38 \<!here\> \& co**"),
+        (MarkupKind.HTML, "<strong>Social value plan: A38 &lt;!here&gt; &amp; co</strong>"),
+    ],
+)
+def test_emphasis_is_each_surfaces_own_and_escapes_once(markup, shown):
+    assert render("plan/summary.j2", markup, project=Project(workspace_id=1, name="A38 <!here> & co"), sections={},
+                  unanswered=[], communities=[], measures=[]).splitlines()[0] == shown
+
+
+async def test_the_terminal_shows_no_slack_markup_and_slack_keeps_its_bold(engine):
+    async with transaction(engine) as db:
+        project = await local_project(db, name="A38", lead="alice")
+        terminal = await open_flow(db, PLAN, project=project, user="alice")
+        slack = await open_flow(db, PLAN, project=project, user="alice", markup=MarkupKind.MRKDWN)
+    assert "*" not in terminal.text and "*" not in render("flow.j2:items_added", MarkupKind.TEXT, count=1, names=["x"])
+    assert slack.text.startswith("*Why are we measuring social value on A38?*")

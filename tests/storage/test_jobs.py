@@ -1,7 +1,7 @@
 """The job table: one row per key, claims that never overlap, leases that expire."""
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from storage.engine import transaction
 from storage.jobs import (
@@ -13,7 +13,7 @@ from storage.jobs import (
 )
 from storage.models import JobStatus
 
-T0 = datetime(2026, 11, 30, 9, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
 
 

@@ -1,0 +1,36 @@
+"""The one Settings object: environment variables and `.env`. Secrets are `SecretStr`, so
+they never show in a log line or a traceback's locals."""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.engine import DEFAULT_DATABASE_URL
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    slack_bot_token: SecretStr = SecretStr("")  # xoxb-…
+    slack_signing_secret: SecretStr = SecretStr("")
+    slack_app_token: SecretStr = SecretStr("")  # xapp-…, for Socket Mode only
+    slack_api_url: str = "https://slack.com/api/"
+    port: int = 3000
+    socialvalue_admins: str = ""  # Slack user ids who may configure the app, besides workspace admins
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    def admins(self) -> frozenset[str]:
+        return frozenset(user.strip() for user in self.socialvalue_admins.replace(";", ",").split(",") if user.strip())
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,40 @@
+"""App Home: each user's projects and how far their plans are."""
+
+from dataclasses import dataclass
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.views import View
+
+from bot.slack.blocks.text import SECTION_TEXT_LIMIT, VIEW_BLOCK_LIMIT, mrkdwn, plain, shorten, text_sections
+from bot.slack.ids import HOME_CONTINUE, HOME_SUMMARY, ProjectRef
+
+
+@dataclass(frozen=True)
+class HomeProject:
+    id: int
+    name: str
+    channel: str | None
+    answered: int
+    total: int
+
+
+def home_view(projects: list[HomeProject]) -> View:
+    blocks: list[Block] = [HeaderBlock(text=plain("home_header"))]
+    if not projects:
+        blocks += text_sections(mrkdwn("home_empty"))
+    per_project = 3
+    shown = projects[: (VIEW_BLOCK_LIMIT - 3) // per_project]
+    for project in shown:
+        blocks += [
+            DividerBlock(),
+            SectionBlock(text=MarkdownTextObject(text=shorten(mrkdwn("home_project", name=project.name, channel=project.channel, answered=project.answered, total=project.total), SECTION_TEXT_LIMIT))),
+            ActionsBlock(
+                elements=[
+                    ButtonElement(text=plain("continue"), action_id=HOME_CONTINUE, value=ProjectRef(project=project.id).encode(), style="primary"),
+                    ButtonElement(text=plain("summary"), action_id=HOME_SUMMARY, value=ProjectRef(project=project.id).encode()),
+                ]
+            ),
+        ]
+    if len(projects) > len(shown):
+        blocks += text_sections(mrkdwn("home_more", count=len(projects) - len(shown)))[:1]
+    return View(type="home", blocks=blocks)

@@ -1,0 +1,85 @@
+"""One question of a conversation as a message: its text, the ways to answer it, and
+Skip / Back / Pause."""
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DatePickerElement,
+    MarkdownTextObject,
+    StaticMultiSelectElement,
+    StaticSelectElement,
+)
+
+from bot.slack.blocks.text import OPTION_TEXT_LIMIT, SECTION_TEXT_LIMIT, mrkdwn, option, plain, shorten, text_sections
+from bot.slack.ids import (
+    ANSWER_CHOICE,
+    ANSWER_DATE,
+    ANSWER_MULTI,
+    ANSWER_MULTI_SAVE,
+    ANSWER_SELECT,
+    CONTROL_BACK,
+    CONTROL_PAUSE,
+    CONTROL_SKIP,
+    StepRef,
+)
+from flows.conversation.inputs import InputKind
+from flows.conversation.runner import Reply
+from prompts import MarkupKind, render
+
+BUTTONS_FOR_CHOICES = 5  # more choices than this get a menu
+
+
+def _answer_elements(reply: Reply) -> list[ButtonElement | StaticSelectElement | StaticMultiSelectElement | DatePickerElement]:
+    if reply.kind == InputKind.YES_NO:
+        return [
+            ButtonElement(text=plain("yes"), action_id=f"{ANSWER_CHOICE}:yes", value="yes"),
+            ButtonElement(text=plain("no"), action_id=f"{ANSWER_CHOICE}:no", value="no"),
+        ]
+    if reply.kind == InputKind.SINGLE_CHOICE and len(reply.choices) <= BUTTONS_FOR_CHOICES:
+        return [
+            ButtonElement(text=shorten(c.label, OPTION_TEXT_LIMIT), action_id=f"{ANSWER_CHOICE}:{n}", value=c.value)
+            for n, c in enumerate(reply.choices)
+        ]
+    if reply.kind == InputKind.SINGLE_CHOICE:
+        return [StaticSelectElement(action_id=ANSWER_SELECT, placeholder=plain("pick"), options=[option(c) for c in reply.choices[:100]])]
+    if reply.kind == InputKind.MULTIPLE_CHOICE and reply.choices:
+        return [
+            StaticMultiSelectElement(action_id=ANSWER_MULTI, placeholder=plain("pick"), options=[option(c) for c in reply.choices[:100]]),
+            ButtonElement(text=plain("save"), action_id=ANSWER_MULTI_SAVE, value="save", style="primary"),
+        ]
+    if reply.kind == InputKind.DATE:
+        return [DatePickerElement(action_id=ANSWER_DATE, placeholder=plain("pick_date"))]
+    return []
+
+
+def question_blocks(reply: Reply, project_id: int) -> list[Block]:
+    """One question: its text, the ways to answer it, and Skip / Back / Pause."""
+    blocks: list[Block] = []
+    if reply.notice and not reply.error:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=shorten(reply.notice, SECTION_TEXT_LIMIT))]))
+    blocks += text_sections(reply.text)
+    if reply.kind in (InputKind.SINGLE_CHOICE, InputKind.MULTIPLE_CHOICE) and reply.choices:
+        listed = "\n".join(f"{n}. {c.label}" for n, c in enumerate(reply.choices, 1))
+        blocks += text_sections(render("flow.j2:choices", MarkupKind.MRKDWN, listed=listed))
+    if reply.show_help and reply.help:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=shorten(reply.help, SECTION_TEXT_LIMIT))]))
+    elements = _answer_elements(reply)
+    asked = StepRef(project=project_id, step=reply.step or "")
+    if elements:
+        blocks.append(ActionsBlock(block_id=asked.encode(), elements=elements))
+    if reply.progress:
+        progress = mrkdwn("progress", index=reply.progress.index, total=reply.progress.total)
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=progress)]))
+    blocks.append(
+        ActionsBlock(
+            block_id=asked.encode("controls"),
+            elements=[
+                ButtonElement(text=plain("skip"), action_id=CONTROL_SKIP, value=reply.step),
+                ButtonElement(text=plain("back"), action_id=CONTROL_BACK, value=reply.step),
+                ButtonElement(text=plain("pause"), action_id=CONTROL_PAUSE, value=reply.step),
+            ],
+        )
+    )
+    return blocks

@@ -1,0 +1,110 @@
+"""Summaries and edit forms: the Edit buttons under a summary, the summary as a modal, and
+the form that edits one guiding question's answers."""
+
+from collections.abc import Iterable
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DatePickerElement,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    RadioButtonsElement,
+    StaticMultiSelectElement,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.slack.blocks.text import (
+    ACTIONS_ELEMENT_LIMIT,
+    OPTION_TEXT_LIMIT,
+    VIEW_BLOCK_LIMIT,
+    mrkdwn,
+    option,
+    plain,
+    shorten,
+    text_sections,
+)
+from bot.slack.ids import EDIT_CALLBACK, EDIT_OPEN, FIELD_ACTION, EditForm, EditRef
+from flows.conversation.editing import FORM_TEXT_LIMIT, FormField
+from flows.conversation.inputs import InputKind
+from flows.conversation.presenting import EditTarget
+
+
+def edit_buttons(project_id: int, targets: Iterable[EditTarget]) -> list[Block]:
+    buttons = [
+        ButtonElement(
+            text=shorten(plain("edit", question=plain(f"question_{t.question}"), measure=t.measure), OPTION_TEXT_LIMIT),
+            action_id=f"{EDIT_OPEN}:{n}",
+            value=EditRef(project=project_id, question=t.question, subject=t.subject).encode(),
+        )
+        for n, t in enumerate(targets)
+    ]
+    return [
+        ActionsBlock(elements=buttons[i : i + ACTIONS_ELEMENT_LIMIT])
+        for i in range(0, len(buttons), ACTIONS_ELEMENT_LIMIT)
+    ]
+
+
+
+def summary_view(summary: str, project_name: str, extra: list[Block]) -> View:
+    room = VIEW_BLOCK_LIMIT - len(extra) - 1
+    sections = text_sections(summary)
+    if len(sections) > room:
+        sections = sections[:room] + text_sections(mrkdwn("summary_truncated", name=project_name))[:1]
+    return View(
+        type="modal",
+        title=plain("summary_title"),
+        close=plain("close"),
+        blocks=sections + list(extra),
+    )
+
+
+
+def _form_element(
+    field: FormField,
+) -> StaticSelectElement | StaticMultiSelectElement | RadioButtonsElement | DatePickerElement | PlainTextInputElement:
+    if field.kind == InputKind.SINGLE_CHOICE:
+        options = [option(c) for c in field.choices[:100]]
+        initial = next((o for o in options if o.value == field.value), None)
+        return StaticSelectElement(action_id=FIELD_ACTION, options=options, initial_option=initial, placeholder=plain("pick"))
+    if field.kind == InputKind.MULTIPLE_CHOICE:
+        options = [option(c) for c in field.choices[:100]]
+        picked = [o for o in options if o.value in (field.value or [])] or None
+        return StaticMultiSelectElement(action_id=FIELD_ACTION, options=options, initial_options=picked, placeholder=plain("pick"))
+    if field.kind == InputKind.YES_NO:
+        options = [Option(value="yes", text=PlainTextObject(text=plain("yes"))), Option(value="no", text=PlainTextObject(text=plain("no")))]
+        initial = None if field.value is None else options[0 if field.value else 1]
+        return RadioButtonsElement(action_id=FIELD_ACTION, options=options, initial_option=initial)
+    if field.kind == InputKind.DATE:
+        return DatePickerElement(action_id=FIELD_ACTION, initial_date=field.value, placeholder=plain("pick_date"))
+    return PlainTextInputElement(
+        action_id=FIELD_ACTION,
+        initial_value=field.text or None,
+        multiline=field.kind == InputKind.TEXT,
+        max_length=FORM_TEXT_LIMIT,
+    )
+
+
+def edit_view(fields: list[FormField], *, metadata: EditForm, title_hint: str) -> View:
+    blocks: list[Block] = [ContextBlock(elements=[PlainTextObject(text=shorten(title_hint, 150))])]
+    for field in fields[: VIEW_BLOCK_LIMIT - 1]:
+        if not field.editable:
+            blocks += text_sections(mrkdwn("too_long_for_form", label=field.label))[:1]
+            continue
+        blocks.append(
+            InputBlock(block_id=field.id, label=shorten(field.label, 2000), element=_form_element(field), optional=True)
+        )
+    return View(
+        type="modal",
+        callback_id=EDIT_CALLBACK,
+        title=plain("edit_title"),
+        submit=plain("save"),
+        close=plain("cancel"),
+        private_metadata=metadata.encode(),
+        blocks=blocks,
+    )

@@ -1,0 +1,13 @@
+"""Every Slack listener, registered by surface."""
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.slack.listeners import actions, assistant, commands, events, views
+
+
+def register_listeners(app: AsyncApp) -> None:
+    commands.register(app)
+    events.register(app)
+    actions.register(app)
+    views.register(app)
+    assistant.register(app)

@@ -1,0 +1,118 @@
+"""Buttons and menus: answers to the current question, Skip / Back / Pause, App Home, Edit,
+a reminder's buttons, and Approve / Return of a posted update."""
+
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.slack.handler import handler
+from bot.slack.ids import (
+    ANSWER_CHOICE,
+    ANSWER_DATE,
+    ANSWER_MULTI,
+    ANSWER_MULTI_SAVE,
+    ANSWER_SELECT,
+    CONTROL_WORDS,
+    EDIT_OPEN,
+    HOME_CONTINUE,
+    HOME_SUMMARY,
+    REMINDER_ADD_UPDATE,
+    REMINDER_NOTHING,
+    REMINDER_SNOOZE,
+    UPDATE_APPROVE,
+    UPDATE_RETURN,
+    EditRef,
+    MeasureRef,
+    ProjectRef,
+    StepRef,
+    UpdateRef,
+)
+from bot.slack.scope import Answer, Request
+from bot.slack.services import plan
+from bot.slack.services.edits import open_edit_form, open_summary
+from bot.slack.services.progress import approve, nothing_to_report, open_return_form, open_update_form, snooze
+from prompts import vocabulary
+
+
+def register(app: AsyncApp) -> None:
+    answer = handler(handle_answer, what="answer by click")
+    app.action(re.compile(f"^{ANSWER_CHOICE}:"))(answer)
+    for action_id in (ANSWER_SELECT, ANSWER_DATE, ANSWER_MULTI_SAVE):
+        app.action(action_id)(answer)
+    app.action(ANSWER_MULTI)(handle_selection_change)
+    for action_id in CONTROL_WORDS:
+        app.action(action_id)(handler(handle_control, what="skip, back or pause"))
+    app.action(HOME_CONTINUE)(handler(handle_continue, what="continue from App Home"))
+    app.action(HOME_SUMMARY)(handler(handle_summary, what="summary from App Home"))
+    app.action(re.compile(f"^{EDIT_OPEN}:"))(handler(handle_edit_open, what="edit form"))
+    app.action(REMINDER_ADD_UPDATE)(handler(handle_add_update, what="update form from a reminder"))
+    app.action(REMINDER_SNOOZE)(handler(handle_snooze, what="snooze"))
+    app.action(REMINDER_NOTHING)(handler(handle_nothing_to_report, what="nothing to report"))
+    app.action(UPDATE_APPROVE)(handler(handle_approve, what="approve"))
+    app.action(UPDATE_RETURN)(handler(handle_return, what="return form"))
+
+
+def action_of(request: Request) -> dict[str, Any]:
+    return dict(request.body["actions"][0])
+
+
+def typed_answer(action: dict[str, Any], body: dict[str, Any]) -> str:
+    """What the click means, as the user could have typed it."""
+    if action["action_id"] == ANSWER_MULTI_SAVE:
+        menu = body.get("state", {}).get("values", {}).get(action["block_id"], {}).get(ANSWER_MULTI, {})
+        return ", ".join(option["value"] for option in menu.get("selected_options") or [])
+    if action["type"] == "static_select":
+        return str(action["selected_option"]["value"])
+    if action["type"] == "datepicker":
+        return str(action["selected_date"])
+    return str(action["value"])
+
+
+async def handle_answer(request: Request) -> None:
+    action = action_of(request)
+    await plan.click(request, StepRef.decode(action["block_id"]), typed_answer(action, request.body))
+
+
+async def handle_control(request: Request) -> None:
+    action = action_of(request)
+    word = vocabulary()["commands"][CONTROL_WORDS[action["action_id"]]][0]
+    await plan.click(request, StepRef.decode(action["block_id"]), word)
+
+
+async def handle_selection_change(ack: Any) -> None:
+    """Picking in a multiple-choice menu stores nothing until Save is clicked."""
+    await ack()
+
+
+async def handle_continue(request: Request) -> Answer | None:
+    ref = ProjectRef.decode(action_of(request)["value"])
+    return await plan.plan(request, "", project_id=ref.project)
+
+
+async def handle_summary(request: Request) -> None:
+    await open_summary(request, ProjectRef.decode(action_of(request)["value"]))
+
+
+async def handle_edit_open(request: Request) -> None:
+    await open_edit_form(request, EditRef.decode(action_of(request)["value"]))
+
+
+async def handle_add_update(request: Request) -> Answer | None:
+    return await open_update_form(request, ref=MeasureRef.decode(action_of(request)["value"]))
+
+
+async def handle_snooze(request: Request) -> Answer | None:
+    return await snooze(request, MeasureRef.decode(action_of(request)["value"]))
+
+
+async def handle_nothing_to_report(request: Request) -> None:
+    await nothing_to_report(request, MeasureRef.decode(action_of(request)["value"]))
+
+
+async def handle_approve(request: Request) -> Answer | None:
+    return await approve(request, UpdateRef.decode(action_of(request)["value"]))
+
+
+async def handle_return(request: Request) -> None:
+    await open_return_form(request, UpdateRef.decode(action_of(request)["value"]))

@@ -1,0 +1,41 @@
+"""The `/socialvalue` slash command: acked at once, then the subcommand is handed on."""
+
+from collections.abc import Awaitable, Callable
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.slack.handler import handler
+from bot.slack.message_text import text_from_message
+from bot.slack.scope import Answer, Request
+from bot.slack.services import plan
+from bot.slack.services.digest import digest_command
+from bot.slack.services.handover import handover
+from bot.slack.services.progress import open_update_form
+
+Subcommand = Callable[[Request, str], Awaitable[Answer | None]]
+
+
+def _raw_argument(request: Request, _rest: str) -> str:
+    """The text after the subcommand, with Slack's channel tokens kept."""
+    return str(request.body.get("text", "")).strip().partition(" ")[2]
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "new": plan.create,
+    "plan": plan.plan,
+    "status": plan.status,
+    "projects": lambda request, _rest: plan.projects(request),
+    "digest": lambda request, rest: digest_command(request, rest, _raw_argument(request, rest)),
+    "handover": handover,
+    "update": lambda request, rest: open_update_form(request, name=rest),
+}
+
+
+def register(app: AsyncApp) -> None:
+    app.command("/socialvalue")(handler(handle_socialvalue, what="slash command"))
+
+
+async def handle_socialvalue(request: Request) -> Answer | None:
+    verb, rest = plan.split_verb(text_from_message(str(request.body.get("text", ""))))
+    run = SUBCOMMANDS.get(verb)
+    return await run(request, rest) if run else plan.help_answer()

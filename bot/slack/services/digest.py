@@ -1,0 +1,61 @@
+"""`/socialvalue digest ...`: where and when the steering group's digest goes, and a preview."""
+
+import re
+
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.blocks.text import mrkdwn, summary_messages
+from bot.slack.scope import Answer, Request, workspace_scope
+from flows.digest import DAYS, DigestRefused, configure_digest, digest_settings, digest_text, parse_schedule, preview_digest
+from prompts import MarkupKind, render
+from storage.engine import transaction
+
+CHANNEL_TOKEN = re.compile(r"<#(C[A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+async def is_admin(request: Request) -> bool:
+    """Listed in SOCIALVALUE_ADMINS, or an admin or owner of the workspace."""
+    user = request.caller.user
+    if user in request.admins:
+        return True
+    try:
+        found = (await request.client.users_info(user=user))["user"]
+    except SlackApiError:
+        return False
+    return bool(found.get("is_admin") or found.get("is_owner"))
+
+
+async def digest_command(request: Request, rest: str, raw: str) -> Answer:
+    caller, now = request.caller, request.now()
+    sub, _, argument = rest.partition(" ")
+    sub = sub.casefold()
+    async with transaction(request.engine) as db:
+        workspace = await workspace_scope(db, caller)
+        if sub == "preview":
+            digest = await preview_digest(db, workspace, now=now)
+            text = digest_text(digest, MarkupKind.MRKDWN)
+            return Answer(text, tuple(summary_messages(text)))
+        if sub not in ("channel", "schedule", "off", "on"):
+            config = await digest_settings(db, workspace)
+            return Answer(mrkdwn("digest_settings", config=config, day=DAYS[config.weekday].capitalize() if config else None))
+    if not await is_admin(request):
+        return Answer(mrkdwn("digest_admins_only"))
+    changes: dict[str, object] = {}
+    if sub == "channel":
+        token = CHANNEL_TOKEN.search(raw)
+        channel = token.group(1) if token else caller.channel if argument.strip().casefold() == "here" else None
+        if channel is None:
+            return Answer(mrkdwn("digest_channel_missing"))
+        changes = {"channel_id": channel, "enabled": True}
+    elif sub == "schedule":
+        try:
+            weekday, at, tz = parse_schedule(argument)
+        except DigestRefused as refused:
+            return Answer(render(f"errors.j2:{refused.reason}", MarkupKind.MRKDWN, **refused.context))
+        changes = {"weekday": weekday, "time": at, "tz": tz}
+    else:
+        changes = {"enabled": sub == "on"}
+    async with transaction(request.engine) as db:
+        workspace = await workspace_scope(db, caller)
+        config = await configure_digest(db, workspace, user=caller.user, now=now, **changes)
+    return Answer(mrkdwn("digest_settings", config=config, day=DAYS[config.weekday].capitalize()), public=sub == "channel")

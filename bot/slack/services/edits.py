@@ -1,0 +1,87 @@
+"""Modals: the plan summary, and editing one guiding question's answers."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.slack.blocks.summaries import edit_buttons, edit_view, summary_view
+from bot.slack.blocks.text import mrkdwn, plain
+from bot.slack.handler import FormResult
+from bot.slack.ids import FIELD_ACTION, EditForm, EditRef, ProjectRef
+from bot.slack.scope import Request, project_scope
+from bot.slack.services.home import publish_home
+from flows.conversation.editing import EditRefused, edit_form, save_edits
+from flows.conversation.engine import load_state
+from flows.conversation.presenting import overview
+from flows.conversation.registry import flow_of_question
+from flows.plan import PLAN
+from flows.projects import ProjectRefused
+from prompts import MarkupKind
+from storage.engine import transaction
+
+
+async def open_summary(request: Request, ref: ProjectRef) -> None:
+    async with transaction(request.engine) as db:
+        project = (await project_scope(db, request.caller, project_id=ref.project)).project
+        plan = overview(PLAN, await load_state(db, project), MarkupKind.MRKDWN)
+    view = summary_view(plan.summary, project.name, edit_buttons(ref.project, plan.edit_targets))
+    await request.client.views_open(trigger_id=request.body["trigger_id"], view=view)
+
+
+async def open_edit_form(request: Request, target: EditRef) -> None:
+    async with transaction(request.engine) as db:
+        project = (await project_scope(db, request.caller, project_id=target.project)).project
+        flow = flow_of_question(target.question)
+        fields = edit_form(flow, await load_state(db, project), target.question, target.subject)
+    metadata = EditForm(
+        project=target.project, question=target.question, subject=target.subject,
+        versions={field.id: field.version for field in fields},
+    )
+    view = edit_view(fields, metadata=metadata, title_hint=f"{project.name} · {plain('edit_hint')}")
+    if "view" in request.body:  # opened from a modal: stacked on it
+        await request.client.views_push(trigger_id=request.body["trigger_id"], view=view)
+    else:
+        await request.client.views_open(trigger_id=request.body["trigger_id"], view=view)
+
+
+def submitted_values(view: dict[str, Any]) -> dict[str, str | None]:
+    """Each field's value as the user could have typed it."""
+    values: dict[str, str | None] = {}
+    for block_id, actions in view["state"]["values"].items():
+        element = actions.get(FIELD_ACTION) or {}
+        kind = element.get("type")
+        if kind in ("static_select", "radio_buttons"):
+            values[block_id] = (element.get("selected_option") or {}).get("value")
+        elif kind == "multi_static_select":
+            values[block_id] = ", ".join(o["value"] for o in element.get("selected_options") or []) or None
+        elif kind == "datepicker":
+            values[block_id] = element.get("selected_date")
+        else:
+            values[block_id] = element.get("value")
+    return values
+
+
+async def save_edit_form(request: Request) -> tuple[FormResult, Callable[[], Awaitable[None]] | None]:
+    """Store a submitted form (errors show in it), then confirm in the DM and refresh App Home."""
+    view = request.body["view"]
+    metadata = EditForm.decode(view.get("private_metadata"))
+    caller = request.caller
+    try:
+        async with transaction(request.engine) as db:
+            project = (await project_scope(db, caller, project_id=metadata.project)).project
+            changed = await save_edits(
+                db, flow_of_question(metadata.question), project=project, user=caller.user, question=metadata.question,
+                subject=metadata.subject, submitted=submitted_values(view), seen_versions=metadata.versions,
+            )
+    except EditRefused as refused:
+        return {"response_action": "errors", "errors": refused.errors}, None
+    except ProjectRefused as refused:
+        first = next(iter(view["state"]["values"]), "")
+        return {"response_action": "errors", "errors": {first: mrkdwn(refused.reason, **refused.context)}}, None
+    if not changed:
+        return None, None
+
+    async def confirm() -> None:
+        await request.client.chat_postMessage(channel=caller.user, text=mrkdwn("edits_saved", count=changed, name=project.name))
+        await publish_home(request)
+
+    return None, confirm

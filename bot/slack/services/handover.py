@@ -1,0 +1,29 @@
+"""`/socialvalue handover [NAME]`: the handover conversation the first time, then the pack,
+built and uploaded to the project's channel by the worker."""
+
+from bot.slack.blocks.text import mrkdwn
+from bot.slack.scope import Answer, Request, project_scope
+from bot.slack.services.conversation import deliver, open_dm
+from bot.slack.services.digest import is_admin
+from flows.conversation.runner import open_flow
+from flows.handover import HANDOVER
+from flows.handover_pack import handover_started
+from flows.outbox import HandoverPack, queue
+from prompts import MarkupKind
+from storage.engine import transaction
+
+
+async def handover(request: Request, name: str) -> Answer:
+    caller = request.caller
+    async with transaction(request.engine) as db:
+        project = (await project_scope(db, caller, name=name)).project
+    if caller.user != project.lead and not await is_admin(request):
+        return Answer(mrkdwn("handover_refused", lead=project.lead, name=project.name))
+    async with transaction(request.engine) as db:
+        if await handover_started(db, project):
+            await queue(db, HandoverPack(project_id=project.id, requested_by=caller.user), due_at=request.now())
+            return Answer(mrkdwn("pack_coming", name=project.name))
+        reply = await open_flow(db, HANDOVER, project=project, user=caller.user, markup=MarkupKind.MRKDWN)
+    channel = await open_dm(request.client, caller.user)
+    await deliver(request.client, request.engine, project=project, reply=reply, channel=channel, thread_ts=None, flow=HANDOVER)
+    return Answer(mrkdwn("handover_questions_sent", name=project.name))

@@ -1,0 +1,18 @@
+"""App Home: each user's projects and how far their plans are."""
+
+from bot.slack.blocks.home import HomeProject, home_view
+from bot.slack.scope import Request, workspace_scope
+from flows.conversation.presenting import plan_completions
+from flows.plan import PLAN
+from flows.projects import user_projects
+from storage.engine import transaction
+
+
+async def publish_home(request: Request) -> None:
+    user = request.caller.user
+    async with transaction(request.engine) as db:
+        workspace = await workspace_scope(db, request.caller)
+        projects = await user_projects(db, workspace, user)
+        done = await plan_completions(db, PLAN, projects)
+    shown = [HomeProject(p.id, p.name, p.channel_id, *done[p.id]) for p in projects]
+    await request.client.views_publish(user_id=user, view=home_view(shown))

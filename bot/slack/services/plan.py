@@ -1,0 +1,117 @@
+"""What users ask of the app about plans, by slash command or in a direct message: new, plan,
+status, projects, help; and the answers to a plan's questions, typed or clicked. Each returns
+what to show the caller (the handler shows it) or shows the conversation itself."""
+
+from bot.slack.blocks.summaries import edit_buttons
+from bot.slack.blocks.text import mrkdwn, summary_messages
+from bot.slack.ids import StepRef
+from bot.slack.message_text import text_from_message
+from bot.slack.scope import Answer, Request, project_scope, workspace_scope
+from bot.slack.services.conversation import deliver, open_dm
+from flows.conversation.engine import load_state
+from flows.conversation.presenting import overview, plan_completions
+from flows.conversation.registry import FLOWS, flow_of_step
+from flows.conversation.runner import active_conversation, answer_flow, open_flow
+from flows.plan import PLAN
+from flows.progress.status import project_status
+from flows.projects import new_project, workspace_projects
+from prompts import MarkupKind
+from storage.engine import transaction
+from storage.slack_events import claim_event
+
+
+def split_verb(text: str) -> tuple[str, str]:
+    verb, _, rest = text.strip().partition(" ")
+    return verb.casefold(), rest.strip()
+
+
+async def create(request: Request, name: str) -> Answer:
+    caller = request.caller
+    async with transaction(request.engine) as db:
+        workspace = await workspace_scope(db, caller)
+        project = await new_project(db, workspace, name=name, channel=caller.channel, lead=caller.user)
+    return Answer(mrkdwn("project_created", name=project.name, lead=caller.user), public=True)
+
+
+async def plan(request: Request, name: str, *, in_place: bool = False, project_id: int | None = None) -> Answer | None:
+    """Start or resume the plan: in the caller's DM, or where they are (`in_place`)."""
+    caller = request.caller
+    async with transaction(request.engine) as db:
+        project = (await project_scope(db, caller, project_id=project_id, name=name)).project
+        reply = await open_flow(db, PLAN, project=project, user=caller.user, markup=MarkupKind.MRKDWN)
+    channel = caller.channel if in_place else await open_dm(request.client, caller.user)
+    thread_ts = request.thread_ts if in_place else None
+    await deliver(request.client, request.engine, project=project, reply=reply, channel=channel, thread_ts=thread_ts, flow=PLAN)
+    return None if in_place else Answer(mrkdwn("plan_sent", name=project.name))
+
+
+async def status(request: Request, name: str) -> Answer:
+    """Each measure's rating and progress, then the plan summary with its Edit buttons."""
+    async with transaction(request.engine) as db:
+        project = (await project_scope(db, request.caller, name=name)).project
+        state = await load_state(db, project)
+        summary = overview(PLAN, state, MarkupKind.MRKDWN)
+        statuses = await project_status(db, project, request.now().date(), state=state)
+    text = (mrkdwn("measures_status", statuses=statuses) + "\n\n" if statuses else "") + summary.summary
+    groups = summary_messages(text, edit_buttons(project.id, summary.edit_targets))
+    return Answer(summary.summary, tuple(groups))
+
+
+async def projects(request: Request) -> Answer:
+    async with transaction(request.engine) as db:
+        workspace = await workspace_scope(db, request.caller)
+        found = await workspace_projects(db, workspace)
+        done = await plan_completions(db, PLAN, found)
+    listed = [{"name": p.name, "channel": p.channel_id, "answered": done[p.id][0], "total": done[p.id][1]} for p in found]
+    return Answer(mrkdwn("project_list", projects=listed))
+
+
+def help_answer() -> Answer:
+    return Answer(mrkdwn("help"))
+
+
+async def converse(request: Request, text: str) -> Answer | None:
+    """A message in the app's DM or assistant thread: an answer to the user's open
+    conversation, or, with none open, one of the verbs. A delivery Slack retries is handled
+    once: the event is claimed in the transaction that stores the answer."""
+    caller, event_id = request.caller, request.body.get("event_id")
+    text = text_from_message(text)
+    async with transaction(request.engine) as db:
+        if event_id and not await claim_event(db, event_id):
+            return None
+        conversation = await active_conversation(db, team_id=caller.team_id, enterprise_id=caller.enterprise_id, user=caller.user)
+        if conversation is not None:
+            project, session = conversation
+            flow = FLOWS[session.flow]
+            reply = await answer_flow(
+                db, flow, project=project, user=caller.user, text=text, markup=MarkupKind.MRKDWN,
+                flow_session=session, queue_effects=True, now=request.now(),
+            )
+    if conversation is not None:
+        await deliver(request.client, request.engine, project=project, reply=reply, channel=caller.channel, thread_ts=request.thread_ts, flow=flow)
+        return None
+    verb, rest = split_verb(text)
+    if verb == "plan":
+        return await plan(request, rest, in_place=True)
+    if verb == "status":
+        return await status(request, rest)
+    if verb == "projects":
+        return await projects(request)
+    if verb == "help":
+        return help_answer()
+    return Answer(mrkdwn("not_in_a_plan"))
+
+
+async def click(request: Request, asked: StepRef, text: str) -> None:
+    """A button or menu of a question message: the answer to that step, if it is still current."""
+    caller = request.caller
+    flow = flow_of_step(asked.step)
+    async with transaction(request.engine) as db:
+        project = (await project_scope(db, caller, project_id=asked.project)).project
+        reply = await answer_flow(
+            db, flow, project=project, user=caller.user, text=text, markup=MarkupKind.MRKDWN, expected_step=asked.step,
+            queue_effects=True, now=request.now(),
+        )
+    await deliver(request.client, request.engine, project=project, reply=reply, channel=caller.channel, thread_ts=request.thread_ts, flow=flow)
+
+

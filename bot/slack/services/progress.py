@@ -1,0 +1,228 @@
+"""Progress in Slack: the update form (from a reminder or /socialvalue update), Snooze,
+Nothing to report, and Approve / Return of an update posted to the project's channel."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.slack.blocks.progress import posted_update_blocks, return_view, update_view
+from bot.slack.blocks.text import fallback, mrkdwn
+from bot.slack.handler import FormResult
+from bot.slack.ids import (
+    FIELD_ACTION,
+    RETURN_COMMENT,
+    UPDATE_EVIDENCE,
+    UPDATE_MEASURE,
+    UPDATE_NOTE,
+    UPDATE_RECOVERY,
+    UPDATE_VALUE,
+    MeasureRef,
+    ReturnForm,
+    UpdateForm,
+    UpdateRef,
+)
+from bot.slack.scope import Answer, Request, project_scope
+from bot.worker.kinds import Message
+from flows.conversation.inputs import Choice
+from flows.outbox import queue
+from flows.progress.review import ReviewRefused, review
+from flows.progress.status import MeasureStatus, project_status
+from flows.progress.updates import UpdateRefused, posted_to_channel, record_update
+from flows.projects import ProjectRefused
+from flows.reminders import slack_user_of, snooze_reminder
+from prompts import MarkupKind, format_number
+from storage.engine import transaction
+from storage.models import ProgressUpdate, Project, Review
+
+FIELD_BLOCKS = {"measure": UPDATE_MEASURE, "period": UPDATE_VALUE, "value": UPDATE_VALUE, "note": UPDATE_NOTE,
+                "evidence": UPDATE_EVIDENCE, "recovery_action": UPDATE_RECOVERY}
+
+
+def _mine(statuses: list[MeasureStatus], user: str) -> list[MeasureStatus]:
+    return [s for s in statuses if slack_user_of(s.measure.owner) == user and s.plan.schedule]
+
+
+async def open_update_form(request: Request, *, ref: MeasureRef | None = None, name: str = "") -> Answer | None:
+    """The update form for one measure (from a reminder), or for any of the caller's measures."""
+    async with transaction(request.engine) as db:
+        project = (await project_scope(db, request.caller, project_id=ref.project if ref else None, name=name)).project
+        statuses = await project_status(db, project, request.now().date())
+    project_id = project.id
+    if ref:
+        status = next((s for s in statuses if s.measure.key == ref.measure), None)
+        if status is None:
+            return Answer(mrkdwn("stale_button"))
+        metadata = UpdateForm(project=project_id, measure=ref.measure, period=ref.period, name=status.measure.name[:200])
+        view = update_view(metadata=metadata, measure_name=status.measure.name, unit=status.measure.unit, due=ref.period or "")
+    else:
+        mine = _mine(statuses, request.caller.user)
+        if not mine:
+            return Answer(mrkdwn("no_measures_of_yours", name=project.name))
+        choices = [Choice(s.measure.key, s.measure.name) for s in mine]
+        view = update_view(metadata=UpdateForm(project=project_id), measure_name="", unit="", due="", choices=choices)
+    await request.client.views_open(trigger_id=request.body["trigger_id"], view=view)
+    return None
+
+
+def _field(values: dict[str, Any], block: str) -> str | None:
+    element = values.get(block, {}).get(FIELD_ACTION) or {}
+    if element.get("type") == "static_select":
+        return (element.get("selected_option") or {}).get("value")
+    return element.get("value")
+
+
+async def save_update_form(request: Request) -> tuple[FormResult, Callable[[], Awaitable[None]] | None]:
+    """Store a submitted update and queue its post to the channel, before the ack: errors show
+    in the form. The confirmation DM is sent after the ack."""
+    view, caller, now = request.body["view"], request.caller, request.now()
+    metadata = UpdateForm.decode(view.get("private_metadata"))
+    values = view["state"]["values"]
+    measure_key = metadata.measure or _field(values, UPDATE_MEASURE)
+    value = _field(values, UPDATE_VALUE)
+    confirmed = metadata.confirm is not None and metadata.confirm == value
+    try:
+        async with transaction(request.engine) as db:
+            project = (await project_scope(db, caller, project_id=metadata.project)).project
+            update, status = await record_update(
+                db, project, measure_key=measure_key or "", author=caller.user, today=now.date(),
+                value=value, note=_field(values, UPDATE_NOTE), evidence=_field(values, UPDATE_EVIDENCE),
+                recovery_action=_field(values, UPDATE_RECOVERY), period=metadata.period, confirmed=confirmed,
+                markup=MarkupKind.TEXT,
+            )
+            if await posted_to_channel(db, project):
+                await queue_update_post(db, project, update, status, caller.user, now)
+    except UpdateRefused as refused:
+        if refused.confirm and measure_key:
+            # Shown again with what was typed; the same value sent again is confirmed.
+            again = update_view(
+                metadata=metadata.model_copy(update={"measure": measure_key, "confirm": (value or "")[:200]}),
+                measure_name=metadata.name or measure_key_name(view, measure_key), unit="", due=metadata.period or "",
+                initial={block: _field(values, block) for block in (UPDATE_VALUE, UPDATE_NOTE, UPDATE_EVIDENCE, UPDATE_RECOVERY)},
+                notice=mrkdwn("confirm_value", message=refused.errors["value"]),
+            )
+            return {"response_action": "update", "view": again}, None
+        errors: dict[str, str] = {}
+        for field, message in refused.errors.items():
+            block = FIELD_BLOCKS[field] if (field != "measure" or not metadata.measure) else UPDATE_VALUE
+            errors[block] = f"{errors[block]} {message}" if block in errors else message
+        return {"response_action": "errors", "errors": errors}, None
+    except ProjectRefused as refused:
+        return {"response_action": "errors", "errors": {UPDATE_VALUE: mrkdwn(refused.reason, **refused.context)}}, None
+
+    async def confirm() -> None:
+        saved = mrkdwn(
+            "update_saved", measure=status.measure.name, due=update.period_end, value=_shown_value(update.value, status),
+            rating=status.rating.value,
+        )
+        await request.client.chat_postMessage(channel=caller.user, text=saved)
+
+    return None, confirm
+
+
+def measure_key_name(view: dict[str, Any], measure_key: str) -> str:
+    """The measure's name as the form showed it (its heading, or the option picked)."""
+    for block in view.get("blocks", []):
+        for option in (block.get("element") or {}).get("options", []):
+            if option["value"] == measure_key:
+                return str(option["text"]["text"])
+    return measure_key
+
+
+def _shown_value(value: float | None, status: MeasureStatus) -> str:
+    return f"{format_number(value)} {status.measure.unit}" if value is not None else "—"
+
+
+async def queue_update_post(db: Any, project: Project, update: ProgressUpdate, status: MeasureStatus, author: str, now: Any) -> None:
+    """The update as posted to the project's channel, with the lead's Approve / Return."""
+    text = mrkdwn(
+        "update_posted", author=author, measure=status.measure.name, project=project.name, due=update.period_end,
+        value=_shown_value(update.value, status), rating=status.rating.value, note=update.note,
+        recovery=update.recovery_action, evidence=update.evidence_url,
+    )
+    blocks = posted_update_blocks(text, UpdateRef(project=project.id, update=update.id))
+    message = Message(key=f"update:{update.id}", channel=project.channel_id or "", text=fallback(text), groups=[[b.to_dict() for b in blocks]])
+    await queue(db, message, due_at=now)
+
+
+async def snooze(request: Request, ref: MeasureRef) -> Answer | None:
+    async with transaction(request.engine) as db:
+        project = (await project_scope(db, request.caller, project_id=ref.project)).project
+        measure = await snooze_reminder(
+            db, project, measure_key=ref.measure, period_end=ref.period or "", user=request.caller.user, now=request.now()
+        )
+    if measure is None:
+        return Answer(mrkdwn("stale_button"))
+    await request.client.chat_postMessage(channel=request.caller.user, text=mrkdwn("snoozed", measure=measure.name))
+    return None
+
+
+async def nothing_to_report(request: Request, ref: MeasureRef) -> None:
+    caller = request.caller
+    try:
+        async with transaction(request.engine) as db:
+            project = (await project_scope(db, caller, project_id=ref.project)).project
+            update, status = await record_update(
+                db, project, measure_key=ref.measure, author=caller.user, today=request.now().date(),
+                period=ref.period, nothing_to_report=True, markup=MarkupKind.MRKDWN,
+            )
+    except UpdateRefused as refused:
+        await request.client.chat_postMessage(channel=caller.user, text=" ".join(refused.errors.values()))
+        return
+    await request.client.chat_postMessage(channel=caller.user, text=mrkdwn("nothing_saved", measure=status.measure.name, due=update.period_end))
+
+
+async def approve(request: Request, ref: UpdateRef) -> Answer | None:
+    """The lead approves an update: noted in the update's thread."""
+    message = request.body.get("message") or {}
+    refused = await _decide(request, ref, Review.APPROVED, None, channel=request.caller.channel, thread_ts=message.get("ts"))
+    return Answer(refused) if refused else None
+
+
+async def open_return_form(request: Request, ref: UpdateRef) -> None:
+    message = request.body.get("message") or {}
+    metadata = ReturnForm(project=ref.project, update=ref.update, channel=request.caller.channel, thread_ts=message.get("ts", ""))
+    await request.client.views_open(trigger_id=request.body["trigger_id"], view=return_view(metadata=metadata))
+
+
+async def save_return_form(request: Request) -> tuple[FormResult, Callable[[], Awaitable[None]] | None]:
+    """The lead's comment on a returned update; a refusal (not the lead, no comment) shows in the form."""
+    view = request.body["view"]
+    metadata = ReturnForm.decode(view.get("private_metadata"))
+    comment = _field(view["state"]["values"], RETURN_COMMENT)
+    decided: list[Callable[[], Awaitable[None]]] = []
+    refused = await _decide(request, UpdateRef(project=metadata.project, update=metadata.update), Review.RETURNED, comment,
+                            channel=metadata.channel, thread_ts=metadata.thread_ts, later=decided)
+    if refused:
+        return {"response_action": "errors", "errors": {RETURN_COMMENT: refused}}, None
+    return None, decided[0] if decided else None
+
+
+async def _decide(
+    request: Request, ref: UpdateRef, decision: Review, comment: str | None, *, channel: str, thread_ts: str | None,
+    later: list[Callable[[], Awaitable[None]]] | None = None,
+) -> str | None:
+    """Store the review; announce it in the update's thread and, when returned, to its author
+    (now, or after the ack when `later` collects it). Returns a refusal to show, if any."""
+    caller = request.caller
+    try:
+        async with transaction(request.engine) as db:
+            project = (await project_scope(db, caller, project_id=ref.project)).project
+            update, measure = await review(
+                db, project, update_id=ref.update, reviewer=caller.user, decision=decision, comment=comment, now=request.now()
+            )
+    except ReviewRefused as refused:
+        return mrkdwn(refused.reason, **refused.context)
+    except ProjectRefused as refused:
+        return mrkdwn(refused.reason, **refused.context)
+    note = mrkdwn("reviewed", decision=decision.value, reviewer=caller.user, comment=comment)
+
+    async def announce() -> None:
+        await request.client.chat_postMessage(channel=channel or project.channel_id or caller.user, thread_ts=thread_ts, text=note)
+        if decision == Review.RETURNED:
+            back = mrkdwn("returned_to_author", reviewer=caller.user, measure=measure.name, due=update.period_end, comment=comment)
+            await request.client.chat_postMessage(channel=update.author, text=back)
+
+    if later is None:
+        await announce()
+    else:
+        later.append(announce)
+    return None

@@ -1,0 +1,232 @@
+"""The `socialvalue` command."""
+
+import argparse
+import asyncio
+import getpass
+import json
+import re
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.logs import configure_logging
+from bot.settings import get_settings
+from bot.slack.app import slack_client
+from bot.slack.server import serve_http, serve_socket_mode
+from bot.terminal.chat import chat
+from bot.terminal.monitoring import print_status, update
+from bot.worker.loop import WorkerRefused, run_worker
+from flows.digest import digest_text, preview_digest
+from flows.handover import HANDOVER
+from flows.handover_pack import handover_document, handover_started
+from flows.projects import find_project, workspace_of
+from prompts import MarkupKind, cli_help, render
+from storage.engine import create_engine, transaction
+from storage.migrate import upgrade
+from storage.models import Project
+from storage.portable import ImportRefused, export_project, import_project
+from storage.projects import LOCAL_TEAM_ID
+
+
+def parser() -> argparse.ArgumentParser:
+    words = cli_help()
+    root = argparse.ArgumentParser(prog="socialvalue", description=words["socialvalue"])
+    commands = root.add_subparsers(dest="command", required=True)
+
+    chat_ = commands.add_parser("chat", help=words["chat"])
+    chat_.add_argument("--project", required=True, help=words["chat_project"])
+    chat_.add_argument("--user", default=getpass.getuser(), help=words["chat_user"])
+
+    db = commands.add_parser("db", help=words["db"])
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help=words["db_upgrade"])
+
+    export = commands.add_parser("export", help=words["export"])
+    export.add_argument("--project", required=True, help=words["export_project"])
+    export.add_argument("--team", default=LOCAL_TEAM_ID, help=words["export_team"])
+    export.add_argument("--out", type=Path, help=words["export_out"])
+
+    import_ = commands.add_parser("import", help=words["import"])
+    import_.add_argument("file", type=Path, help=words["import_file"])
+    import_.add_argument("--as-custodian", action="store_true", help=words["import_custodian"])
+    import_.add_argument("--team", default=None, help=words["import_team"])
+
+    handover = commands.add_parser("handover", help=words["handover"])
+    handover.add_argument("--project", required=True, help=words["export_project"])
+    handover.add_argument("--format", choices=["md", "html", "json"], default="md", help=words["handover_format"])
+    handover.add_argument("--out", type=Path, help=words["export_out"])
+    handover.add_argument("--user", default=getpass.getuser(), help=words["chat_user"])
+    handover.add_argument("--on", type=date.fromisoformat, default=None, help=words["status_on"])
+
+    status = commands.add_parser("status", help=words["status"])
+    status.add_argument("--project", required=True, help=words["export_project"])
+    status.add_argument("--on", type=date.fromisoformat, default=None, help=words["status_on"])
+
+    update = commands.add_parser("update", help=words["update"])
+    update.add_argument("--project", required=True, help=words["export_project"])
+    update.add_argument("--user", default=getpass.getuser(), help=words["chat_user"])
+    update.add_argument("--measure", dest="measure_key", help=words["update_measure"])
+    update.add_argument("--value", help=words["update_value"])
+    update.add_argument("--period", help=words["update_period"])
+    update.add_argument("--note", help=words["update_note"])
+    update.add_argument("--evidence", help=words["update_evidence"])
+    update.add_argument("--recovery", dest="recovery_action", help=words["update_recovery"])
+    update.add_argument("--nothing-to-report", action="store_true", help=words["update_nothing"])
+    update.add_argument("--yes", dest="confirmed", action="store_true", help=words["update_yes"])
+    update.add_argument("--on", type=date.fromisoformat, default=None, help=words["update_on"])
+
+    digest = commands.add_parser("digest", help=words["digest"])
+    digest.add_argument("--preview", action="store_true", required=True, help=words["digest_preview"])
+    digest.add_argument("--week", help=words["digest_week"])
+    digest.add_argument("--team", default=LOCAL_TEAM_ID, help=words["export_team"])
+
+    serve = commands.add_parser("serve", help=words["serve"])
+    serve.add_argument("--port", type=int, default=None, help=words["serve_port"])
+    serve.add_argument("--host", default="0.0.0.0", help=words["serve_host"])
+    commands.add_parser("socket", help=words["socket"])
+    worker = commands.add_parser("worker", help=words["worker"])
+    worker.add_argument("--once", action="store_true", help=words["worker_once"])
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    if args.command == "serve":
+        asyncio.run(serve_http(settings, args.port or settings.port, args.host))
+        return 0
+    if args.command == "socket":
+        asyncio.run(serve_socket_mode(settings))
+        return 0
+    url = settings.database_url
+    upgrade(url)
+    if args.command == "db":
+        print(render("terminal.j2:upgraded", url=url.split("@")[-1]))
+        return 0
+    return asyncio.run(_run(args, url))
+
+
+async def _run(args: argparse.Namespace, url: str) -> int:
+    engine = create_engine(url)
+    try:
+        if args.command == "chat":
+            await chat(engine, project=args.project, user=args.user, stdin=sys.stdin, stdout=sys.stdout)
+            return 0
+        if args.command == "export":
+            return await _export(engine, args)
+        if args.command == "handover":
+            return await _handover(engine, args)
+        if args.command == "worker":
+            return await _work(engine, args)
+        if args.command == "digest":
+            return await _digest(engine, args)
+        if args.command == "status":
+            return await print_status(engine, project=args.project, on=args.on or _today(), stdout=sys.stdout)
+        if args.command == "update":
+            fields = {
+                key: getattr(args, key)
+                for key in ("measure_key", "value", "period", "note", "evidence", "recovery_action", "nothing_to_report", "confirmed")
+            }
+            interactive = args.measure_key is None or (args.value is None and not args.nothing_to_report)
+            return await update(
+                engine, project=args.project, user=args.user, on=args.on or _today(), fields=fields,
+                stdin=sys.stdin, stdout=sys.stdout, interactive=interactive,
+            )
+        return await _import(engine, args)
+    finally:
+        await engine.dispose()
+
+
+async def _work(engine: AsyncEngine, args: argparse.Namespace) -> int:
+    client = slack_client(get_settings(), wait_out_rate_limits=False)
+    try:
+        result = await run_worker(engine, client, once=args.once)
+    except WorkerRefused as refused:
+        print(str(refused), file=sys.stderr)
+        return 1
+    print(render("terminal.j2:worker_pass", result=result))
+    return 0
+
+
+async def _handover(engine: AsyncEngine, args: argparse.Namespace) -> int:
+    """The handover conversation the first time (its questions go to stderr when the pack goes
+    to stdout), then the pack."""
+    async with transaction(engine) as db:
+        project = await find_project(db, name=args.project)
+        started = project is not None and await handover_started(db, project)
+    if project is None:
+        print(render("terminal.j2:no_project", name=args.project), file=sys.stderr)
+        return 1
+    if not started:
+        talk = sys.stdout if args.out else sys.stderr
+        await chat(engine, project=args.project, user=args.user, stdin=sys.stdin, stdout=talk, flow=HANDOVER)
+    async with transaction(engine) as db:  # read again: the handover answers changed it
+        project = await db.get_one(Project, project.id, populate_existing=True)
+        document = await handover_document(db, project, args.format, args.on or _today())
+    if args.out is None:
+        sys.stdout.write(document)
+    else:
+        args.out.write_text(document, encoding="utf-8")
+        print(render("terminal.j2:pack_written", format=args.format, name=args.project, path=args.out))
+    return 0
+
+
+async def _digest(engine: AsyncEngine, args: argparse.Namespace) -> int:
+    if args.week and not re.fullmatch(r"\d{4}-W(0[1-9]|[1-4]\d|5[0-3])", args.week):
+        print(render("terminal.j2:week_invalid", week=args.week), file=sys.stderr)
+        return 1
+    async with transaction(engine) as db:
+        workspace = await workspace_of(db, team_id=args.team)
+        digest = await preview_digest(db, workspace, now=datetime.now(UTC), week=args.week)
+    print(digest_text(digest, MarkupKind.TEXT))
+    return 0
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+async def _export(engine: AsyncEngine, args: argparse.Namespace) -> int:
+    async with transaction(engine) as db:
+        project = await find_project(db, name=args.project, team_id=args.team)
+        if project is None:
+            print(render("terminal.j2:no_project", name=args.project), file=sys.stderr)
+            return 1
+        document = await export_project(db, project)
+    text = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.write_text(text, encoding="utf-8")
+        print(render("terminal.j2:exported", name=args.project, path=args.out), file=sys.stderr)
+    return 0
+
+
+async def _import(engine: AsyncEngine, args: argparse.Namespace) -> int:
+    try:
+        document = json.loads(args.file.read_text(encoding="utf-8"))
+        async with transaction(engine) as db:
+            project = await import_project(
+                db, document, as_custodian=args.as_custodian, team_id=args.team or (LOCAL_TEAM_ID if args.as_custodian else None)
+            )
+    except ImportRefused as refused:
+        reason = render(f"terminal.j2:{refused.reason}", **refused.context)
+    except OSError as unreadable:
+        reason = unreadable.strerror or str(unreadable)
+    except ValueError:
+        reason = render("terminal.j2:import_not_json")
+    else:
+        if args.as_custodian:
+            print(render("terminal.j2:imported_as_custodian", name=project.name, measures=len(document["measures"])))
+        else:
+            print(render("terminal.j2:imported", name=project.name, answers=len(document["answers"])))
+        return 0
+    print(render("terminal.j2:import_refused", path=args.file, reason=reason), file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Progress from the terminal: `socialvalue status` prints the measure table,
+`socialvalue update` records an update (from options, or asking for each part)."""
+
+import asyncio
+from datetime import date
+from typing import Any, TextIO
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from flows.progress.status import project_status
+from flows.progress.updates import UpdateRefused, record_update
+from flows.projects import find_project
+from prompts import render, vocabulary
+from storage.engine import transaction
+
+
+async def print_status(engine: AsyncEngine, *, project: str, on: date, stdout: TextIO) -> int:
+    async with transaction(engine) as db:
+        found = await find_project(db, name=project)
+        if found is None:
+            stdout.write(render("terminal.j2:no_project", name=project) + "\n")
+            return 1
+        statuses = await project_status(db, found, on)
+    stdout.write(render("terminal.j2:status_table", project=project, statuses=statuses, on=on) + "\n")
+    return 0
+
+
+async def _ask(stdin: TextIO, stdout: TextIO, prompt: str) -> str | None:
+    stdout.write(prompt + "\n> ")
+    stdout.flush()
+    line = await asyncio.to_thread(stdin.readline)
+    if not line or line.strip().casefold() in vocabulary()["commands"]["quit"]:
+        return None
+    return line.strip()
+
+
+async def update(
+    engine: AsyncEngine, *, project: str, user: str, on: date, fields: dict[str, Any], stdin: TextIO, stdout: TextIO,
+    interactive: bool,
+) -> int:
+    """Record one update. With every part given as options, a refusal ends with exit code 1;
+    otherwise each refused part is asked again."""
+    async with transaction(engine) as db:
+        found = await find_project(db, name=project)
+        statuses = await project_status(db, found, on) if found else []
+    if found is None:
+        stdout.write(render("terminal.j2:no_project", name=project) + "\n")
+        return 1
+    if not fields.get("measure_key"):
+        if not interactive:
+            return 1
+        answer = await _ask(stdin, stdout, render("terminal.j2:pick_measure", statuses=statuses))
+        if answer is None:
+            return 1
+        pick = int(answer) - 1 if answer.isdigit() and 0 < int(answer) <= len(statuses) else None
+        fields["measure_key"] = statuses[pick].measure.key if pick is not None else answer
+    if interactive and fields.get("value") is None and not fields.get("nothing_to_report"):
+        for part in ("value", "note", "evidence"):
+            answer = await _ask(stdin, stdout, render(f"terminal.j2:ask_{part}"))
+            if answer is None:
+                return 1
+            fields[part] = answer
+    while True:
+        try:
+            async with transaction(engine) as db:
+                stored, status = await record_update(db, found, author=user, today=on, **fields)
+        except UpdateRefused as refused:
+            for message in refused.errors.values():
+                stdout.write(f"! {message}\n")
+            if not interactive:
+                return 1
+            if refused.confirm:
+                answer = await _ask(stdin, stdout, render("terminal.j2:ask_confirm"))
+                if answer is None or answer.casefold() not in vocabulary()["commands"]["yes"]:
+                    return 1
+                fields["confirmed"] = True
+                continue
+            for field in refused.errors:
+                answer = await _ask(stdin, stdout, render(f"terminal.j2:ask_{field}"))
+                if answer is None:
+                    return 1
+                fields["measure_key" if field == "measure" else field] = answer
+            continue
+        stdout.write(render("terminal.j2:update_saved", update=stored, status=status) + "\n")
+        return 0

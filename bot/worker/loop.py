@@ -1,0 +1,128 @@
+"""The worker: sends what the job table holds, once.
+
+A pass looks up the time zones of new measure owners, queues the reminders and digests that
+are due, then claims due jobs in batches and sends each through its kind's handler, marking
+it sent only after Slack answers ok; a failure goes to the retry policy. On SQLite only one
+worker may run (it holds a lease); on PostgreSQL any number may.
+"""
+
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass, fields
+from datetime import timedelta
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.clock import Clock, SystemClock
+from bot.worker.kinds import KINDS, Delivery
+from bot.worker.retry import Outcome, after_failure
+from bot.worker.sender import Sender
+from flows.digest import plan_digests
+from flows.reminders import owners_without_time_zone, plan_reminders, remember_time_zone
+from prompts import render
+from storage.engine import transaction
+from storage.jobs import claim_due_jobs, finish_job, release_worker_lease, take_worker_lease
+from storage.models import Job, JobStatus
+
+logger = logging.getLogger(__name__)
+BATCH = 100
+LEASE = timedelta(minutes=5)
+
+
+class WorkerRefused(Exception):
+    """Another worker holds the SQLite lease."""
+
+
+@dataclass
+class PassResult:
+    sent: int = 0
+    dropped: int = 0
+    retried: int = 0
+    failed: int = 0
+
+    def count(self, status: JobStatus) -> None:
+        name = {JobStatus.SENT: "sent", JobStatus.DROPPED: "dropped", JobStatus.FAILED: "failed"}.get(status, "retried")
+        setattr(self, name, getattr(self, name) + 1)
+
+    def add(self, other: "PassResult") -> None:
+        for field in fields(self):
+            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+
+
+async def locate_owners(engine: AsyncEngine, client: AsyncWebClient, clock: Clock) -> None:
+    async with transaction(engine) as db:
+        wanted = await owners_without_time_zone(db)
+    for workspace, user in wanted:
+        try:
+            found = await client.users_info(user=user)
+            tz = found["user"].get("tz")
+        except SlackApiError as failure:
+            logger.warning("users.info %s failed: %s", user, failure)
+            tz = None
+        async with transaction(engine) as db:
+            await remember_time_zone(db, workspace, user, tz, clock.now())
+
+
+async def work_pass(engine: AsyncEngine, sender: Sender, clock: Clock) -> PassResult:
+    await locate_owners(engine, sender.client, clock)
+    async with transaction(engine) as db:
+        await plan_reminders(db, clock.now())
+        await plan_digests(db, clock.now())
+    return await send_due(engine, sender, clock)
+
+
+async def send_due(engine: AsyncEngine, sender: Sender, clock: Clock) -> PassResult:
+    """Claim and send due jobs, a batch at a time, until none is due."""
+    result = PassResult()
+    delivery = Delivery(engine, sender, clock)
+    while True:
+        async with transaction(engine) as db:
+            jobs = await claim_due_jobs(db, now=clock.now(), limit=BATCH, lease=LEASE)
+        if not jobs:
+            return result
+        for job in jobs:
+            outcome = await _send(delivery, job)
+            async with transaction(engine) as db:
+                await finish_job(db, job, status=outcome.status, now=clock.now(), error=outcome.error, retry_at=outcome.retry_at)
+            result.count(outcome.status)
+
+
+async def _send(delivery: Delivery, job: Job) -> Outcome:
+    kind = KINDS.get(job.kind)
+    try:
+        if kind is None:
+            raise ValueError(f"unknown job kind {job.kind}")
+        return Outcome(await kind.deliver(delivery, job))
+    except SlackApiError as failure:
+        return after_failure(failure, attempts=job.attempts, now=delivery.clock.now())
+    except Exception as failure:  # connection lost after the slack_sdk retries, a bug: keep the job
+        logger.exception("job %s failed", job.dedupe_key)
+        return after_failure(failure, attempts=job.attempts, now=delivery.clock.now())
+
+
+async def run_worker(
+    engine: AsyncEngine, client: AsyncWebClient, *, once: bool, clock: Clock | None = None, poll_seconds: float = 30
+) -> PassResult:
+    clock = clock or SystemClock()
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    single = engine.dialect.name == "sqlite"
+    sender = Sender(client, clock)
+    total = PassResult()
+    try:
+        while True:
+            if single:
+                async with transaction(engine) as db:
+                    if not await take_worker_lease(db, holder=holder, now=clock.now(), ttl=LEASE * 2):
+                        raise WorkerRefused(render("terminal.j2:worker_refused"))
+            total.add(await work_pass(engine, sender, clock))
+            if once:
+                return total
+            await clock.sleep(poll_seconds)
+    finally:
+        if single:
+            async with transaction(engine) as db:
+                await release_worker_lease(db, holder=holder, now=clock.now())

@@ -1,0 +1,273 @@
+"""What a user may type at each kind of step, as pydantic models.
+
+A validator reads the raw text of one message and yields the stored value, or raises a
+`PydanticCustomError` whose type names the explanation in `prompts/errors.j2`. The context
+carries what the step knows (choices, unit, bounds, the baseline date).
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from dateutil.rrule import rrulestr
+from pydantic import BaseModel, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from prompts import vocabulary
+
+MAX_TEXT = 5000  # a long paragraph; a Slack form edits up to 3,000 (see flows/editing.py)
+MAX_SHORT_TEXT = 200
+EARLIEST_YEAR, LATEST_YEAR = 1990, 2150
+MAX_NUMBER = 1e12
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %B %Y", "%d %b %Y")
+NUMBER = re.compile(r"^(?P<sign>-)?\s*[£$€]?\s*(?P<digits>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)\s*(?P<unit>(?:[^\d,.\s].*)?)$")
+
+
+class InputKind(StrEnum):
+    TEXT = "text"
+    SINGLE_CHOICE = "single_choice"
+    MULTIPLE_CHOICE = "multiple_choice"
+    NUMBER = "number"
+    DATE = "date"
+    LIST = "list"
+    YES_NO = "yes_no"
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+def refuse(error: str, **context: Any) -> PydanticCustomError:
+    return PydanticCustomError(error, error, context)
+
+
+def clean_text(raw: Any, *, maximum: int = MAX_TEXT) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise refuse("text_empty")
+    text = raw.strip()
+    if len(text) > maximum:
+        raise refuse("text_too_long", maximum=maximum, length=len(text))
+    # Control characters and lone surrogates cannot be shown or stored faithfully.
+    if any(unicodedata.category(c) in ("Cc", "Cs") and c not in "\n\t" for c in text):
+        raise refuse("text_unprintable")
+    return text
+
+
+def parse_number(raw: Any, *, unit: str = "", minimum: float = 0, maximum: float = MAX_NUMBER) -> int | float:
+    text = clean_text(raw, maximum=MAX_SHORT_TEXT)
+    match = NUMBER.match(text)
+    if match is None:
+        raise refuse("number_invalid", unit=unit)
+    typed_unit = match["unit"].strip().casefold()
+    if typed_unit and typed_unit != unit.casefold():
+        raise refuse("number_unit", unit=unit, typed=match["unit"].strip())
+    value = float(match["digits"].replace(",", ""))
+    if match["sign"]:
+        value = -value
+    if value < minimum:
+        raise refuse("number_too_small", minimum=minimum, unit=unit)
+    if value > maximum:
+        raise refuse("number_too_large", maximum=maximum, unit=unit)
+    # Whole numbers stay integers, so every backend stores and exports them alike.
+    return int(value) if value.is_integer() else value
+
+
+def parse_date(raw: Any, *, not_before: date | None = None) -> date:
+    text = clean_text(raw, maximum=MAX_SHORT_TEXT)
+    for fmt in DATE_FORMATS:
+        try:
+            value = datetime.strptime(text, fmt).date()
+            break
+        except ValueError:
+            continue
+    else:
+        raise refuse("date_invalid")
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise refuse("date_out_of_range", earliest=EARLIEST_YEAR, latest=LATEST_YEAR)
+    if not_before is not None and value < not_before:
+        raise refuse("date_too_early", not_before=not_before.isoformat())
+    return value
+
+
+def parse_choices(raw: Any, choices: list[Choice], *, multiple: bool) -> list[str]:
+    text = clean_text(raw, maximum=MAX_TEXT)
+    whole = _match_choice(text, choices)
+    tokens = [whole] if whole else [t.strip() for t in text.split(",") if t.strip()]
+    values: list[str] = []
+    for token in tokens:
+        value = token if token in (c.value for c in choices) else _match_choice(token, choices)
+        if value is None:
+            raise refuse("choice_unknown", typed=token[:MAX_SHORT_TEXT], count=len(choices))
+        if value not in values:
+            values.append(value)
+    if not multiple and len(values) != 1:
+        raise refuse("choice_one", count=len(choices))
+    return values
+
+
+def _match_choice(token: str, choices: list[Choice]) -> str | None:
+    if token.isdigit() and token.isascii():
+        number = int(token)
+        return choices[number - 1].value if 1 <= number <= len(choices) else None
+    folded = token.casefold()
+    for choice in choices:
+        if folded in (choice.label.casefold(), choice.value.casefold()):
+            return choice.value
+    return None
+
+
+def parse_yes_no(raw: Any) -> bool:
+    word = clean_text(raw, maximum=MAX_SHORT_TEXT).casefold()
+    commands = vocabulary()["commands"]
+    if word in commands["yes"]:
+        return True
+    if word in commands["no"]:
+        return False
+    raise refuse("yes_no_invalid")
+
+
+def parse_items(raw: Any, fields: list[str], *, required: int) -> list[dict[str, str | None]]:
+    """One item per line, its fields separated by `|`; the first `required` must be given."""
+    text = clean_text(raw, maximum=MAX_TEXT)
+    items = []
+    for line in (line.strip() for line in text.splitlines()):
+        if not line:
+            continue
+        parts = [part.strip() for part in line.split("|")]
+        if len(parts) > len(fields):
+            raise refuse("item_too_many_parts", fields=len(fields), line=line[:MAX_SHORT_TEXT])
+        if any(not part for part in parts[:required]) or len(parts) < required:
+            raise refuse("item_missing", line=line[:MAX_SHORT_TEXT])
+        for part in parts:
+            if len(part) > MAX_SHORT_TEXT * 5:
+                raise refuse("text_too_long", maximum=MAX_SHORT_TEXT * 5, length=len(part))
+        parts += [""] * (len(fields) - len(parts))
+        items.append({name: (part or None) for name, part in zip(fields, parts, strict=False)})
+    return items
+
+
+def parse_thresholds(raw: Any) -> list[float]:
+    """Three descending percentages: the lowest for Good, Approaching target, Requires improvement."""
+    text = clean_text(raw, maximum=MAX_SHORT_TEXT)
+    try:
+        values = [float(part.strip().rstrip("%")) for part in text.split(",")]
+    except ValueError:
+        raise refuse("thresholds_invalid") from None
+    if len(values) != 3 or not all(0 < v <= 1000 for v in values) or not values[0] > values[1] > values[2]:
+        raise refuse("thresholds_invalid")
+    return values
+
+
+class Given(BaseModel):
+    """Base of every step's validator: `Model.model_validate({"value": raw}, context=...)`."""
+
+    value: Any
+
+    @classmethod
+    def check(cls, raw: str, context: dict[str, Any]) -> Any:
+        return cls.model_validate({"value": raw}, context=context).value
+
+
+class TextGiven(Given):
+    value: str
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _parse(cls, raw: Any) -> str:
+        return clean_text(raw)
+
+
+class NumberGiven(Given):
+    value: int | float
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _parse(cls, raw: Any, info: ValidationInfo) -> int | float:
+        context = info.context or {}
+        return parse_number(
+            raw,
+            unit=context.get("unit", ""),
+            minimum=context.get("minimum", 0),
+            maximum=context.get("maximum", MAX_NUMBER),
+        )
+
+
+class DateGiven(Given):
+    value: date
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _parse(cls, raw: Any, info: ValidationInfo) -> date:
+        return parse_date(raw, not_before=(info.context or {}).get("not_before"))
+
+
+class ChoiceGiven(Given):
+    value: str
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _parse(cls, raw: Any, info: ValidationInfo) -> str:
+        return parse_choices(raw, (info.context or {})["choices"], multiple=False)[0]
+
+
+class ChoicesGiven(Given):
+    value: list[str]
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _parse(cls, raw: Any, info: ValidationInfo) -> list[str]:
+        return parse_choices(raw, (info.context or {})["choices"], multiple=True)
+
+
+class CadenceGiven(Given):
+    """A reporting cadence: one of the choices, or an RFC 5545 RRULE such as FREQ=MONTHLY;BYMONTHDAY=15."""
+
+    value: str
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _parse(cls, raw: Any, info: ValidationInfo) -> str:
+        text = clean_text(raw, maximum=MAX_SHORT_TEXT)
+        if not text.upper().startswith(("FREQ=", "RRULE:")):
+            return parse_choices(text, (info.context or {})["choices"], multiple=False)[0]
+        rule = text.upper().removeprefix("RRULE:")
+        try:
+            rrulestr(rule, dtstart=datetime(2000, 1, 1))
+        except (ValueError, TypeError):
+            raise refuse("rrule_invalid") from None
+        if "COUNT=" in rule or "UNTIL=" in rule:
+            raise refuse("rrule_bounded")  # the plan's horizon bounds it
+        return rule
+
+
+class YesNoGiven(Given):
+    value: bool
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _parse(cls, raw: Any) -> bool:
+        return parse_yes_no(raw)
+
+
+class ItemsGiven(Given):
+    value: list[dict[str, str | None]]
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _parse(cls, raw: Any, info: ValidationInfo) -> list[dict[str, str | None]]:
+        context = info.context or {}
+        return parse_items(raw, context["fields"], required=context["required"])
+
+
+class ThresholdsGiven(Given):
+    value: list[float]
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _parse(cls, raw: Any) -> list[float]:
+        return parse_thresholds(raw)

@@ -1,0 +1,112 @@
+"""Answers as people read them: one value described, and the whole plan summarised."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from flows.conversation.engine import Flow, FlowState, StepInstance
+from flows.conversation.inputs import InputKind
+from prompts import MarkupKind, format_date, format_number, render
+from storage.models import Project
+from storage.portfolio import load_plans
+
+
+def describe(instance: StepInstance, state: FlowState, value: Any) -> str:
+    """A stored value as plain text (escaping is the job of the template it goes into)."""
+    kind = instance.step.kind
+    if kind in (InputKind.SINGLE_CHOICE, InputKind.MULTIPLE_CHOICE):
+        labels = {c.value: c.label for c in instance.choices(state)}
+        values = value if isinstance(value, list) else [value]
+        return "; ".join(str(labels.get(v, v)) for v in values)
+    if kind == InputKind.NUMBER:
+        unit = instance.validation_context(state).get("unit", "")
+        return f"{format_number(value)} {unit}".strip()
+    if kind == InputKind.DATE:
+        return format_date(value)
+    if kind == InputKind.YES_NO:
+        return render("flow.j2:yes_no", MarkupKind.TEXT, value=value)
+    if kind == InputKind.LIST:
+        items = value if isinstance(value, list) else [value]
+        return "; ".join(item["name"] for item in items)
+    if isinstance(value, list):
+        return ", ".join(format_number(v) for v in value)
+    return str(value)
+
+
+def summary(flow: Flow, state: FlowState, markup: str) -> str:
+    """The plan summary: every current answer by question, then what is still unanswered."""
+    sections: dict[str, list[dict[str, Any]]] = {question: [] for question in flow.questions}
+    unanswered = []
+    for instance in flow.instances(state):
+        step = instance.step
+        entry = {
+            "label": render(step.prompt + "_label", MarkupKind.TEXT),
+            "measure": state.measure(instance.subject).name if instance.subject else None,
+            "question": step.question,
+        }
+        if not instance.answered(state):
+            unanswered.append(entry)
+        elif step.kind != InputKind.LIST:  # lists are shown whole, below
+            value = state.value(step.key, instance.subject)
+            sections[step.question].append({**entry, "value": describe(instance, state, value)})
+    communities = {c.id: c.name for c in state.communities}
+    return render(
+        flow.summary,
+        markup,
+        project=state.project,
+        sections=sections,
+        unanswered=unanswered,
+        communities=state.communities,
+        measures=[
+            {"measure": m, "community": communities.get(m.community_id) if m.community_id else None} for m in state.measures
+        ],
+    )
+
+
+def completion(flow: Flow, state: FlowState) -> tuple[int, int]:
+    """(answered, total) over the questions that apply now."""
+    instances = flow.instances(state)
+    return sum(1 for i in instances if i.answered(state)), len(instances)
+
+
+@dataclass(frozen=True)
+class EditTarget:
+    """One form of the plan: a guiding question, or for "how" one measure of it."""
+
+    question: str
+    subject: str = ""
+    measure: str = ""
+
+
+@dataclass(frozen=True)
+class Overview:
+    summary: str
+    answered: int
+    total: int
+    edit_targets: tuple[EditTarget, ...]
+
+
+def edit_targets(flow: Flow, state: FlowState) -> tuple[EditTarget, ...]:
+    """One form per guiding question, and per measure for a question asked of each measure."""
+    targets: list[EditTarget] = []
+    for question in flow.questions:
+        if all(step.for_each for step in flow.steps if step.question == question):
+            targets += [EditTarget(question, m.key, m.name) for m in state.measures]
+        else:
+            targets.append(EditTarget(question))
+    return tuple(targets)
+
+
+def overview(flow: Flow, state: FlowState, markup: str) -> Overview:
+    answered, total = completion(flow, state)
+    return Overview(summary(flow, state, markup), answered, total, edit_targets(flow, state))
+
+
+async def plan_completions(db: AsyncSession, flow: Flow, projects: list[Project]) -> dict[int, tuple[int, int]]:
+    """(answered, total) of each project's plan, read in a fixed number of queries."""
+    plans = await load_plans(db, projects)
+    return {
+        p.id: completion(flow, FlowState(p, plans.communities.get(p.id, []), plans.measures.get(p.id, []), plans.answers.get(p.id, {})))
+        for p in projects
+    }

@@ -1,0 +1,292 @@
+"""Runs a flow one message at a time: (flow session, user input) -> stored answer + Reply.
+
+Transport-free: the terminal and Slack both call `open_flow` and `answer_flow` inside one
+transaction, and turn the neutral `Reply` into what they show.
+"""
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from markupsafe import Markup
+from pydantic import ValidationError
+from pydantic_core import to_jsonable_python
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from flows.conversation.engine import Flow, FlowState, StepInstance, load_state
+from flows.conversation.inputs import Choice, InputKind
+from flows.conversation.presenting import EditTarget, describe, edit_targets, summary
+from flows.outbox import OutboxJob, queue
+from prompts import MarkupKind, has_macro, render, vocabulary
+from storage.answers import append_answer
+from storage.flow_sessions import get_or_create_flow_session, latest_flow_session, move_flow_session
+from storage.models import FlowSession, Project, SessionStatus, utcnow
+
+
+class ReplyStatus(StrEnum):
+    ASKING = "asking"  # a question is shown: the next message answers it
+    PAUSED = "paused"
+    COMPLETE = "complete"  # the flow's summary is shown
+
+
+ASKING, PAUSED, COMPLETE = ReplyStatus.ASKING, ReplyStatus.PAUSED, ReplyStatus.COMPLETE
+
+
+@dataclass(frozen=True)
+class Progress:
+    index: int  # 1-based
+    total: int
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: ReplyStatus
+    text: str  # the question, or the pause note, or the plan summary
+    notice: str = ""  # what was just stored, or why the input was refused
+    error: bool = False  # the notice explains a refusal: nothing was stored
+    help: str = ""
+    show_help: bool = False  # the user asked for the help text
+    kind: InputKind | None = None
+    choices: tuple[Choice, ...] = ()
+    progress: Progress | None = None
+    step: str | None = None  # the id of the step asked, e.g. how.baseline_value:m2
+    finished: bool = False  # this message completed the flow (not merely reopened a complete one)
+    # The user's flow session as this message left it, for transports that keep a place in it.
+    session: FlowSession | None = field(default=None, compare=False, repr=False)
+    queued: tuple[OutboxJob, ...] = ()  # what completing the flow queued, in the same transaction
+    edit_targets: tuple[EditTarget, ...] = ()  # with the summary: the forms that edit it
+
+
+def _command(text: str) -> str | None:
+    word = text.strip().casefold()
+    for command in ("skip", "back", "pause", "done", "help"):
+        if word in vocabulary()["commands"][command]:
+            return command
+    return None
+
+
+async def open_flow(
+    db: AsyncSession, flow: Flow, *, project: Project, user: str, markup: str = MarkupKind.TEXT
+) -> Reply:
+    """Start the flow, or resume it where this user stopped (or at the first unanswered step)."""
+    flow_session = await get_or_create_flow_session(db, project_id=project.id, flow=flow.name, user=user)
+    return replace(await _open(db, flow, flow_session, await load_state(db, project), markup), session=flow_session)
+
+
+async def _open(db: AsyncSession, flow: Flow, flow_session: FlowSession, state: FlowState, markup: str) -> Reply:
+    instances = flow.instances(state)
+    current = _find(instances, flow_session.position)
+    if current is None or flow_session.status == SessionStatus.COMPLETE:
+        current = next((i for i in instances if not i.answered(state)), None)
+    if current is None:
+        await move_flow_session(db, flow_session, position=None, status=SessionStatus.COMPLETE)
+        return _complete(flow, state, markup)
+    await move_flow_session(db, flow_session, position=current.id, status=SessionStatus.ACTIVE)
+    return _ask(flow, state, instances, current, markup)
+
+
+async def answer_flow(
+    db: AsyncSession,
+    flow: Flow,
+    *,
+    project: Project,
+    user: str,
+    text: str,
+    markup: str = MarkupKind.TEXT,
+    expected_step: str | None = None,
+    flow_session: FlowSession | None = None,
+    queue_effects: bool = False,
+    now: datetime | None = None,
+) -> Reply:
+    """Take one message from the user at the step they are on. A click on a button of an
+    earlier question (`expected_step` no longer current) is refused: nothing is stored.
+
+    `flow_session` is the user's session when the caller has just read (and locked) it.
+    With `queue_effects`, completing the flow queues what the flow declares (a surface with a
+    worker; the terminal shows everything itself)."""
+    if flow_session is None:
+        flow_session = await get_or_create_flow_session(db, project_id=project.id, flow=flow.name, user=user)
+    turn = _Turn(db, flow, flow_session, await load_state(db, project), markup, user, queue_effects, now or utcnow())
+    return replace(await turn.answer(text, expected_step), session=flow_session)
+
+
+@dataclass
+class _Turn:
+    """One message of one user, inside the caller's transaction."""
+
+    db: AsyncSession
+    flow: Flow
+    flow_session: FlowSession
+    state: FlowState
+    markup: str
+    user: str
+    queue_effects: bool
+    now: datetime
+
+    async def answer(self, text: str, expected_step: str | None) -> Reply:
+        flow, state, markup = self.flow, self.state, self.markup
+        instances = flow.instances(state)
+        current = _find(instances, self.flow_session.position)
+        if current is None or self.flow_session.status == SessionStatus.COMPLETE:
+            return await _open(self.db, flow, self.flow_session, state, markup)
+        if expected_step is not None and expected_step != current.id:
+            notice = render("flow.j2:moved_on", markup)
+            return _ask(flow, state, instances, current, markup, notice=notice, error=True)
+
+        command = _command(text)
+        if command == "pause":
+            await move_flow_session(self.db, self.flow_session, position=current.id, status=SessionStatus.PAUSED)
+            return Reply(status=PAUSED, text=render("flow.j2:paused", markup, project=state.project.name))
+        if command == "help":
+            return _ask(flow, state, instances, current, markup, show_help=True)
+        if command == "back":
+            index = instances.index(current)
+            if index == 0:
+                notice = render("flow.j2:at_first_step", markup)
+                return _ask(flow, state, instances, current, markup, notice=notice)
+            return await self.go(instances, instances[index - 1])
+        if command == "skip" or (command == "done" and current.step.kind == InputKind.LIST):
+            return await self.go(instances, _after(instances, current))
+
+        try:
+            value = current.step.given.check(text, current.validation_context(state))
+        except ValidationError as invalid:
+            return _ask(flow, state, instances, current, markup, notice=explain(invalid, markup), error=True)
+
+        subjects = await store_answer(self.db, flow, state, current, value, self.user)
+        if current.step.store is not None:  # it changed the project, its communities or measures
+            self.state = state = await load_state(self.db, state.project)
+        instances = flow.instances(state)
+        if current.step.kind == InputKind.LIST:
+            notice = render("flow.j2:items_added", markup, count=len(subjects), names=[i["name"] for i in value])
+            await move_flow_session(self.db, self.flow_session, position=current.id, status=SessionStatus.ACTIVE)
+            return _ask(flow, state, instances, current, markup, notice=notice)
+        notice = render("flow.j2:saved", markup, value=describe(current, state, value))
+        return await self.go(instances, _after(instances, current), notice=notice)
+
+    async def go(self, instances: list[StepInstance], target: StepInstance | None, notice: str = "") -> Reply:
+        if target is None:
+            await move_flow_session(self.db, self.flow_session, position=None, status=SessionStatus.COMPLETE)
+            queued: list[OutboxJob] = []
+            if self.queue_effects and self.flow.on_complete is not None:
+                for job in self.flow.on_complete(self.state, self.user, self.now):
+                    if await queue(self.db, job, due_at=self.now):
+                        queued.append(job)
+            return replace(_complete(self.flow, self.state, self.markup, notice=notice, finished=True), queued=tuple(queued))
+        await move_flow_session(self.db, self.flow_session, position=target.id, status=SessionStatus.ACTIVE)
+        return _ask(self.flow, self.state, instances, target, self.markup, notice=notice)
+
+
+async def store_answer(
+    db: AsyncSession, flow: Flow, state: FlowState, instance: StepInstance, value: Any, author: str
+) -> list[str]:
+    """Append the answer to the history and apply it where the step says, in one transaction.
+    `state` was read in this transaction, so it knows each answer's current version; it is
+    kept current with what is stored."""
+    step = instance.step
+    subjects = [instance.subject]
+    if step.store is not None:
+        subjects = await step.store(db, state, instance.subject, value) or subjects
+    values = value if step.kind == InputKind.LIST else [value]
+    for subject, item in zip(subjects, values, strict=True):
+        key = (step.question, step.field, subject)
+        current = state.answers.get(key)
+        state.answers[key] = await append_answer(
+            db,
+            project_id=state.project.id,
+            flow=flow.name,
+            flow_version=flow.version,
+            question=step.question,
+            field=step.field,
+            subject=subject,
+            value=to_jsonable_python(item),
+            author=author,
+            version=(current.version if current else 0) + 1,
+        )
+    return subjects
+
+
+def _find(instances: list[StepInstance], position: str | None) -> StepInstance | None:
+    return next((i for i in instances if i.id == position), None)
+
+
+def _after(instances: list[StepInstance], current: StepInstance) -> StepInstance | None:
+    index = instances.index(current)
+    return instances[index + 1] if index + 1 < len(instances) else None
+
+
+def explain(invalid: ValidationError, markup: str) -> str:
+    error = invalid.errors()[0]
+    name = f"errors.j2:{error['type']}"
+    if not has_macro(name):
+        name = "errors.j2:invalid"
+    return render(name, markup, **(error.get("ctx") or {}))
+
+
+def _prompt_context(state: FlowState, instance: StepInstance) -> dict[str, Any]:
+    return {
+        "project": state.project,
+        "measure": state.measure(instance.subject) if instance.subject else None,
+    }
+
+
+def _ask(
+    flow: Flow,
+    state: FlowState,
+    instances: list[StepInstance],
+    instance: StepInstance,
+    markup: str,
+    *,
+    notice: str = "",
+    error: bool = False,
+    show_help: bool = False,
+) -> Reply:
+    step = instance.step
+    context = _prompt_context(state, instance)
+    current = state.value(step.key, instance.subject)
+    items = [
+        answer.value["name"]
+        for (question, field, _), answer in state.answers.items()
+        if step.kind == InputKind.LIST and (question, field) == (step.question, step.field)
+    ]
+    # The question is rendered in the reply's markup (its values escaped there, once); the
+    # other pieces are plain text, escaped by the template they go into.
+    question = render(
+        "flow.j2:ask",
+        markup,
+        question=Markup(render(step.prompt, markup, **context)),
+        current=None if current is None or step.kind == InputKind.LIST else describe(instance, state, current),
+        items=items,
+        kind=step.kind.value,
+    )
+    return Reply(
+        status=ASKING,
+        text=question,
+        notice=notice,
+        error=error,
+        help=render(step.prompt + "_help", markup, **context),
+        show_help=show_help,
+        kind=step.kind,
+        choices=tuple(instance.choices(state)),
+        progress=Progress(instances.index(instance) + 1, len(instances)),
+        step=instance.id,
+    )
+
+
+def _complete(flow: Flow, state: FlowState, markup: str, notice: str = "", finished: bool = False) -> Reply:
+    return Reply(
+        status=COMPLETE, text=summary(flow, state, markup), notice=notice, finished=finished,
+        edit_targets=edit_targets(flow, state),
+    )
+
+
+async def active_conversation(
+    db: AsyncSession, *, team_id: str, enterprise_id: str | None, user: str
+) -> tuple[Project, FlowSession] | None:
+    """The conversation a message from this user belongs to: their most recent active one, of
+    any flow, in their workspace. Its session is locked (on PostgreSQL) until the message is
+    answered."""
+    return await latest_flow_session(
+        db, team_id=team_id, enterprise_id=enterprise_id or "", user=user, status=SessionStatus.ACTIVE, lock=True
+    )

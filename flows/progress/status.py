@@ -1,0 +1,121 @@
+"""Each measure's rating and next due period, from its plan and its current updates.
+
+A project's status is read with a fixed number of queries whatever its size: its plan state
+and all its measures' current updates.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from flows.conversation.engine import FlowState, load_state
+from flows.ratings import DEFAULT_THRESHOLDS, Line, Rating, rate
+from flows.schedules import Period, horizon_end, periods
+from storage.models import Measure, ProgressUpdate, Project
+from storage.progress import current_updates
+
+DUE_SOON_DAYS = 7
+
+
+@dataclass(frozen=True)
+class MeasurePlan:
+    """What monitoring needs of one measure: its schedule, its line to target, its thresholds."""
+
+    measure: Measure
+    schedule: tuple[Period, ...]
+    line: Line | None
+    thresholds: tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class MeasureStatus:
+    plan: MeasurePlan
+    rating: Rating
+    actual: float | None
+    actual_on: date | None
+    percent_of_target: float | None
+    overdue: Period | None
+    open_period: Period | None  # the period an update now would be for
+    latest: ProgressUpdate | None
+    reported: frozenset[date]  # due dates of the periods reported (or with nothing to report)
+
+    @property
+    def measure(self) -> Measure:
+        return self.plan.measure
+
+
+def thresholds_of(state: FlowState) -> tuple[float, float, float]:
+    custom = state.value("monitoring.thresholds")
+    if state.value("monitoring.default_thresholds") is False and custom:
+        return tuple(custom)
+    return DEFAULT_THRESHOLDS
+
+
+def measure_plan(state: FlowState, measure: Measure) -> MeasurePlan:
+    m = measure
+    line = None
+    if m.baseline_value is not None and m.baseline_date and m.target_value is not None and m.target_date:
+        line = Line(m.baseline_value, m.baseline_date, m.target_value, m.target_date)
+    end = horizon_end(
+        target_date=m.target_date,
+        planned_completion=state.project.planned_completion,
+        legacy_years=state.value("how_long.legacy_years"),
+    )
+    schedule = periods(m.cadence, m.baseline_date, end) if m.cadence and m.baseline_date and end else ()
+    return MeasurePlan(m, schedule, line, thresholds_of(state))
+
+
+def _open_period(schedule: tuple[Period, ...], reported: frozenset[date], today: date) -> Period | None:
+    """The latest unreported period already due or due within a week, else the one running now."""
+    due = [p for p in schedule if p.end not in reported and (p.end - today).days <= DUE_SOON_DAYS]
+    return due[-1] if due else next((p for p in schedule if p.start <= today < p.end), None)
+
+
+def measure_status(plan: MeasurePlan, updates: list[ProgressUpdate], today: date) -> MeasureStatus:
+    """A measure's status from its current updates, oldest period first."""
+    valued = [(u.period_end, u.value) for u in updates if u.value is not None]
+    return status_from(
+        plan,
+        today=today,
+        reported=frozenset(u.period_end for u in updates),
+        latest_valued=valued[-1] if valued else None,
+        total=sum(value for _, value in valued) if valued else None,
+        latest=updates[-1] if updates else None,
+    )
+
+
+def status_from(
+    plan: MeasurePlan, *, today: date, reported: frozenset[date], latest_valued: tuple[date, float] | None,
+    total: float | None, latest: ProgressUpdate | None = None,
+) -> MeasureStatus:
+    """A measure's status from aggregates (so a portfolio can be read in a few queries). Its
+    reports are up to date when a period at or after the last one due has been reported."""
+    past = [p for p in plan.schedule if p.end < today]
+    reported_to = max(reported, default=None)
+    overdue = past[-1] if past and (reported_to is None or reported_to < past[-1].end) else None
+    actual = actual_on = None
+    if latest_valued is not None:
+        actual_on, actual = latest_valued
+        if not plan.measure.cumulative:
+            actual = (plan.measure.baseline_value or 0) + (total or 0)
+    rating = rate(plan.line, actual=actual, actual_on=actual_on, overdue=overdue is not None, thresholds=plan.thresholds)
+    percent = plan.line.percent_of_target(actual) if plan.line and actual is not None else None
+    return MeasureStatus(plan, rating, actual, actual_on, percent, overdue, _open_period(plan.schedule, reported, today), latest, reported)
+
+
+async def project_status(db: AsyncSession, project: Project, today: date, *, state: FlowState | None = None) -> list[MeasureStatus]:
+    """Every measure's status; `state` when the caller read the plan in this transaction."""
+    state = state or await load_state(db, project)
+    updates = await current_updates(db, project_id=project.id)
+    return [measure_status(measure_plan(state, m), updates.get(m.id, []), today) for m in state.measures]
+
+
+async def one_measure_status(db: AsyncSession, project: Project, measure_id: int, today: date) -> MeasureStatus | None:
+    """One measure's status, reading only that measure's updates."""
+    state = await load_state(db, project)
+    measure = next((m for m in state.measures if m.id == measure_id), None)
+    if measure is None:
+        return None
+    updates = await current_updates(db, project_id=project.id, measure_id=measure_id)
+    return measure_status(measure_plan(state, measure), updates.get(measure_id, []), today)

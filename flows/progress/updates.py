@@ -1,0 +1,145 @@
+"""Recording a progress update: every field validated, then stored as a new version for its
+reporting period."""
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import ValidationError
+from pydantic_core import PydanticCustomError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from flows.conversation.engine import load_state
+from flows.conversation.inputs import MAX_TEXT, clean_text, parse_date, parse_number, refuse
+from flows.conversation.runner import explain
+from flows.progress.status import MeasureStatus, project_status
+from flows.ratings import BELOW_GOOD, rate
+from flows.schedules import Period
+from prompts import MarkupKind, render
+from storage.models import ProgressUpdate, Project
+from storage.progress import append_update
+
+T = TypeVar("T")
+CONFIRM_FACTOR = 1000  # a value this many times the target is asked to be confirmed
+SIGNED_UNITS = ("change", "net", "balance", "difference")  # units whose values may be negative
+
+
+class UpdateRefused(Exception):
+    """{field: one-line explanation}; nothing was stored. `confirm` when only a confirmation is missing."""
+
+    def __init__(self, errors: dict[str, str], confirm: bool = False) -> None:
+        super().__init__(errors)
+        self.errors = errors
+        self.confirm = confirm
+
+
+def _explain(error: PydanticCustomError, markup: str) -> str:
+    return render(f"errors.j2:{error.type}", markup, **(error.context or {}))
+
+
+def _evidence(raw: str | None) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    link = clean_text(raw, maximum=2000)
+    parts = urlsplit(link)
+    if parts.scheme not in ("http", "https") or not parts.netloc or " " in link:
+        raise refuse("evidence_not_a_link")
+    return link
+
+
+async def record_update(
+    db: AsyncSession,
+    project: Project,
+    *,
+    measure_key: str,
+    author: str,
+    today: date,
+    value: str | None = None,
+    note: str | None = None,
+    evidence: str | None = None,
+    period: str | None = None,
+    recovery_action: str | None = None,
+    nothing_to_report: bool = False,
+    confirmed: bool = False,
+    markup: str = MarkupKind.TEXT,
+) -> tuple[ProgressUpdate, MeasureStatus]:
+    """Validate every field, then store the update as a new version for its period."""
+    statuses = {s.measure.key: s for s in await project_status(db, project, today)}
+    status = statuses.get(measure_key)
+    errors: dict[str, str] = {}
+    if status is None or not status.plan.schedule:
+        reason = "update_unknown_measure" if status is None else "update_unscheduled"
+        raise UpdateRefused({"measure": render(f"errors.j2:{reason}", markup)})
+    plan = status.plan
+    chosen = status.open_period
+    needs_confirmation = False
+
+    def checked(field: str, parse: Callable[[Any], T], raw: Any) -> T | None:
+        try:
+            return parse(raw)
+        except PydanticCustomError as error:
+            errors[field] = _explain(error, markup)
+        except ValidationError as invalid:
+            errors[field] = explain(invalid, markup)
+        return None
+
+    def period_of(raw: str | None) -> Period:
+        if not raw:
+            if status.open_period is None:
+                raise refuse("update_no_open_period")
+            return status.open_period
+        day = parse_date(raw)
+        found = next((p for p in plan.schedule if p.start < day <= p.end), None)
+        if found is None:
+            raise refuse("update_outside_horizon", start=plan.schedule[0].start.isoformat(), end=plan.schedule[-1].end.isoformat())
+        return found
+
+    def value_of(raw: str | None) -> float | None:
+        if nothing_to_report:
+            return None
+        signed = any(word in plan.measure.unit.casefold() for word in SIGNED_UNITS)
+        return parse_number(raw, unit=plan.measure.unit, minimum=-1e12 if signed else 0)
+
+    chosen = checked("period", period_of, period)
+    parsed_value = checked("value", value_of, value)
+    parsed_note = checked("note", _optional_text, note)
+    parsed_evidence = checked("evidence", _evidence, evidence)
+    parsed_recovery = checked("recovery_action", _optional_text, recovery_action)
+    target = plan.measure.target_value
+    if parsed_value is not None and target and abs(parsed_value) >= CONFIRM_FACTOR * abs(target) and not confirmed:
+        errors["value"] = render("errors.j2:update_confirm_large", markup, factor=CONFIRM_FACTOR, target=target, unit=plan.measure.unit)
+        needs_confirmation = True
+    if not errors and chosen is not None and parsed_value is not None and plan.line is not None and not parsed_recovery:
+        after = rate(plan.line, actual=_actual_after(status, parsed_value), actual_on=chosen.end, overdue=False, thresholds=plan.thresholds)
+        if after in BELOW_GOOD:
+            errors["recovery_action"] = render("errors.j2:update_needs_recovery", markup, rating=after.value)
+    if errors or chosen is None:
+        raise UpdateRefused(errors, confirm=needs_confirmation and len(errors) == 1)
+    update = await append_update(
+        db,
+        measure_id=plan.measure.id,
+        period_start=chosen.start,
+        period_end=chosen.end,
+        value=None if nothing_to_report else parsed_value,
+        note=parsed_note,
+        evidence_url=parsed_evidence,
+        recovery_action=parsed_recovery,
+        author=author,
+    )
+    return update, next(s for s in await project_status(db, project, today) if s.measure.key == measure_key)
+
+
+async def posted_to_channel(db: AsyncSession, project: Project) -> bool:
+    """Updates are posted to the project's channel when the plan says where updates are posted."""
+    return bool(project.channel_id and (await load_state(db, project)).value("monitoring.updates_posted"))
+
+
+def _actual_after(status: MeasureStatus, value: float) -> float:
+    if status.measure.cumulative:
+        return value
+    return (status.actual if status.actual is not None else (status.measure.baseline_value or 0)) + value
+
+
+def _optional_text(raw: str | None) -> str | None:
+    return clean_text(raw, maximum=MAX_TEXT) if raw and raw.strip() else None

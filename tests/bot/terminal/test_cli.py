@@ -1,0 +1,184 @@
+"""The `socialvalue` command as a user runs it: a real process, a real database file or server."""
+
+import json
+import os
+
+import pytest
+
+from tests.factories import BAD_INPUT, PROJECT, WHOLE_PLAN
+from tests.terminal import chat, export, run
+
+
+def test_a_purpose_then_skips_from_a_pipe_reaches_the_summary_and_is_kept(database_url):
+    done = chat(database_url, "To leave lasting jobs in Derby", *["skip"] * 16)
+    assert done.returncode == 0, done.stderr
+    assert "[1 of 17]" in done.stdout
+    assert "Social value plan: A38 Derby Junctions" in done.stdout
+    assert "Purpose: To leave lasting jobs in Derby" in done.stdout
+    assert "Still unanswered (16)" in done.stdout
+
+    document = export(database_url)
+    purposes = [a for a in document["answers"] if a["field"] == "purpose"]
+    assert [(a["value"], a["author"], a["version"]) for a in purposes] == [("To leave lasting jobs in Derby", "alice", 1)]
+
+    again = chat(database_url, "1", "quit", user="alice")  # resumes at the first unanswered question
+    assert again.returncode == 0, again.stderr
+    assert "[2 of 17] What drives this?" in again.stdout
+    after = export(database_url)
+    assert [a for a in after["answers"] if a["field"] == "purpose"] == purposes
+    assert [a["value"] for a in after["answers"] if a["field"] == "drivers"] == [["statutory"]]
+
+
+def test_the_whole_plan_in_the_terminal(database_url):
+    done = chat(database_url, *WHOLE_PLAN)
+    assert done.returncode == 0, done.stderr
+    assert "Every question is answered." in done.stdout
+    document = export(database_url)
+    assert [m["name"] for m in document["measures"]] == ["Apprenticeships on the contract", "Local labour"]
+    assert document["measures"][1]["community"] == "c2"
+    assert document["project"]["handover_date"] == "2027-10-31"
+
+
+def test_bad_input_in_the_terminal_is_explained_and_not_stored(database_url):
+    done = chat(database_url, "", "Purpose", "ten", "quit")
+    assert done.returncode == 0, done.stderr
+    assert "! The answer is empty." in done.stdout
+    assert '! "ten" is not one of the choices.' in done.stdout
+    assert "Saved. Run the same command again" in done.stdout
+    answers = export(database_url)["answers"]
+    assert [(a["field"], a["value"]) for a in answers] == [("purpose", "Purpose")]
+
+
+def test_bad_input_of_every_kind_in_the_terminal_changes_nothing(database_url, tmp_path):
+    """The whole plan with a bad answer before each good one: the same plan is stored as without."""
+    lines = []
+    for index, good in enumerate(WHOLE_PLAN):
+        lines += [bad for before, bad, _, _ in BAD_INPUT if len(before) == index]
+        lines.append(good)
+    done = chat(database_url, *lines)
+    assert done.returncode == 0, done.stderr
+    for _, _, _, explanation in BAD_INPUT:
+        assert explanation in done.stdout
+    assert "Every question is answered." in done.stdout
+
+    clean_url = f"sqlite+aiosqlite:///{tmp_path / 'clean.db'}"
+    chat(clean_url, *WHOLE_PLAN)
+    def plan_of(url):
+        return sorted((a["question"], a["field"], a["subject"], json.dumps(a["value"]), a["version"]) for a in export(url)["answers"])
+    assert plan_of(database_url) == plan_of(clean_url)
+
+
+def test_end_of_input_saves_and_leaves(database_url):
+    done = chat(database_url, "Purpose")
+    assert done.returncode == 0 and "Saved." in done.stdout
+
+
+def test_export_of_an_unknown_project_is_one_line_and_exit_code_1(database_url):
+    done = run(database_url, "export", "--project", "Nowhere Bypass")
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == ['No project named "Nowhere Bypass" in this workspace.']
+    assert done.stdout == ""
+
+
+def test_export_import_export_is_identical(database_url, tmp_path, request):
+    chat(database_url, *WHOLE_PLAN)
+    for value in ("180", "190"):  # an update and its correction
+        run(database_url, "update", "--project", PROJECT, "--measure", "m1", "--value", value, "--period", "2026-11-01",
+            "--note", "Register <b>&</b>", "--on", "2026-11-28")
+    chat(database_url, "back", "An edited answer", "pause")
+    first = run(database_url, "export", "--project", PROJECT, "--out", str(tmp_path / "a38.json"))
+    assert first.returncode == 0, first.stderr
+
+    exported = json.loads((tmp_path / "a38.json").read_text())
+    assert [(u["measure"], u["value"], u["version"]) for u in exported["progress_updates"]] == [("m1", 180, 1), ("m1", 190, 2)]
+    empty = _fresh_copy(request, tmp_path)
+    imported = run(empty, "import", str(tmp_path / "a38.json"))
+    assert imported.returncode == 0, imported.stderr
+    assert 'Imported "A38 Derby Junctions"' in imported.stdout
+    assert export(empty) == json.loads((tmp_path / "a38.json").read_text())
+
+    again = run(empty, "import", str(tmp_path / "a38.json"))
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def _fresh_copy(request, tmp_path) -> str:
+    """A second, empty database on the same backend as this test's."""
+    url = request.node.callspec.params["database_url"]
+    if url == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    from tests.conftest import POSTGRES_URL, _pg_admin, _with_database
+
+    name = f"socialvalue_import_{os.getpid()}"
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
+    request.addfinalizer(lambda: _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    return _with_database(POSTGRES_URL, name)
+
+
+@pytest.mark.parametrize("content", ["not json", '{"format": "something else"}', '{"format": "socialvalue-project", "format_version": 1}'])
+def test_import_of_a_broken_file_is_refused_and_stores_nothing(database_url, tmp_path, content):
+    path = tmp_path / "broken.json"
+    path.write_text(content)
+    done = run(database_url, "import", str(path))
+    assert done.returncode == 1 and done.stderr.startswith(f"Cannot import {path}:")
+    assert run(database_url, "export", "--project", PROJECT).returncode == 1
+
+
+def test_db_upgrade(database_url):
+    done = run(database_url, "db", "upgrade")
+    assert done.returncode == 0 and "up to date" in done.stdout
+
+
+def planned(database_url):
+    done = chat(database_url, *WHOLE_PLAN)
+    assert done.returncode == 0, done.stderr
+
+
+def test_status_prints_each_measure_with_its_rating(database_url):
+    planned(database_url)
+    done = run(database_url, "status", "--project", PROJECT, "--on", "2026-11-28")
+    assert done.returncode == 0, done.stderr
+    assert "m1   Apprenticeships on the contract (owner: Priya Shah)" in done.stdout
+    assert "Overdue · ░░░░░░░░░░ · latest none" in done.stdout
+    assert "next due 1 Dec 2026" in done.stdout
+
+
+def test_update_from_options_then_status(database_url):
+    planned(database_url)
+    done = run(database_url, "update", "--project", PROJECT, "--user", "priya", "--measure", "m1", "--value", "180",
+               "--period", "2026-11-01", "--evidence", "https://example.org/register", "--on", "2026-11-28")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Saved the update for the period due 1 Nov 2026" in done.stdout
+    status = run(database_url, "status", "--project", PROJECT, "--on", "2026-11-28")
+    assert "Good · ▓▓▓░░░░░░░ 35% · latest 180 apprenticeship weeks" in status.stdout
+
+
+def test_a_refused_update_from_options_exits_1_and_stores_nothing(database_url):
+    planned(database_url)
+    done = run(database_url, "update", "--project", PROJECT, "--measure", "m1", "--value", "ten",
+               "--evidence", "ftp://x", "--on", "2026-11-28")
+    assert done.returncode == 1
+    assert "! Please give a number in apprenticeship weeks" in done.stdout
+    assert "! The evidence must be a web link" in done.stdout
+    assert "latest none" in run(database_url, "status", "--project", PROJECT, "--on", "2026-11-28").stdout
+
+
+def test_an_interactive_update_asks_again_for_what_was_refused(database_url):
+    planned(database_url)
+    done = run(database_url, "update", "--project", PROJECT, "--on", "2026-11-28",
+               stdin="1\nten\nSix apprentices\n\n100\nMore from January\n")
+    assert done.returncode == 0, done.stdout
+    assert "1. Apprenticeships on the contract (Overdue, due 1 Dec 2026)" in done.stdout
+    assert "! Please give a number" in done.stdout
+    assert "please say what will be done to recover" in done.stdout
+    assert "Saved the update for the period due 1 Dec 2026" in done.stdout
+
+
+def test_digest_preview_in_the_terminal(database_url):
+    planned(database_url)
+    done = run(database_url, "digest", "--preview", "--week", "2026-W49")
+    assert done.returncode == 0, done.stderr
+    assert "Social value digest, week 2026-W49" in done.stdout
+    assert "1 project: 1 plan complete, 0 in progress, 0 not started." in done.stdout
+    assert "Local labour (A38 Derby Junctions), due 1 Oct 2026: Tom Evans" in done.stdout
+    bad = run(database_url, "digest", "--preview", "--week", "49")
+    assert bad.returncode == 1 and "is not an ISO week" in bad.stderr
