@@ -63,8 +63,10 @@ async def run(sizes: list[int], weeks: int) -> None:
     by_size = {row["projects"]: row for row in rows}
     if 1000 in by_size and 5000 in by_size:
         small, large = by_size[1000], by_size[5000]
-        print(f"\n1,000 -> 5,000 projects: time {large['seconds'] / small['seconds']:.2f}x (goal: at most 6x), "
-              f"queries {small['queries']} -> {large['queries']}")
+        print(
+            f"\n1,000 -> 5,000 projects: time {large['seconds'] / small['seconds']:.2f}x (goal: at most 6x), "
+            f"queries {small['queries']} -> {large['queries']}"
+        )
 
 
 def main() -> None:

@@ -92,7 +92,9 @@ async def run(args) -> dict[str, tuple[float, float]]:
     engine = create_engine(url)
     fake, fake_runner = await start_fake_slack()
     settings = Settings(database_url=url, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=f"{fake.url}/api/")
-    server = uvicorn.Server(uvicorn.Config(asgi_app(build_app(settings, engine), engine), host="127.0.0.1", port=0, lifespan="off", log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(asgi_app(build_app(settings, engine), engine), host="127.0.0.1", port=0, lifespan="off", log_level="warning")
+    )
     serving = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.01)
@@ -103,6 +105,7 @@ async def run(args) -> dict[str, tuple[float, float]]:
     shown: dict[str, list[str]] = {}
     try:
         async with aiohttp.ClientSession() as http:
+
             async def command(text_: str) -> None:
                 body = command_body(text_, user=LEAD, channel=CHANNEL, response_url=f"{fake.url}/response/{LEAD}")
                 await post(http, app_url, body, "application/x-www-form-urlencoded")
@@ -129,13 +132,18 @@ async def run(args) -> dict[str, tuple[float, float]]:
                 shown["DM answer mid-plan"] = counter.last
                 question = questions()[-1]
                 save = next(
-                    (b, e) for b in question["blocks"] if b["type"] == "actions"
-                    for e in b["elements"] if e["action_id"] == "plan_multi_save"
+                    (b, e)
+                    for b in question["blocks"]
+                    if b["type"] == "actions"
+                    for e in b["elements"]
+                    if e["action_id"] == "plan_multi_save"
                 )
                 state = {save[0]["block_id"]: {"plan_multi": {"type": "multi_static_select", "selected_options": [{"value": "client"}]}}}
                 action = {"action_id": "plan_multi_save", "block_id": save[0]["block_id"], "type": "button", "value": "save"}
                 counter.reset()
-                body = interaction_body(block_actions(action, user=LEAD, channel=dm, message={"ts": question["ts"], "blocks": question["blocks"]}, state=state))
+                body = interaction_body(
+                    block_actions(action, user=LEAD, channel=dm, message={"ts": question["ts"], "blocks": question["blocks"]}, state=state)
+                )
                 await post(http, app_url, body, "application/x-www-form-urlencoded")
                 await settle(fake)
                 totals["button click"].append(counter.reset())
@@ -154,10 +162,7 @@ async def run(args) -> dict[str, tuple[float, float]]:
     if args.statements:
         for name, statements in shown.items():
             print(f"\n{name}:", *statements, sep="\n  ")
-    return {
-        name: (sum(s for s, _ in rows) / len(rows), sum(t for _, t in rows) / len(rows))
-        for name, rows in totals.items()
-    }
+    return {name: (sum(s for s, _ in rows) / len(rows), sum(t for _, t in rows) / len(rows)) for name, rows in totals.items()}
 
 
 def main() -> None:

@@ -49,10 +49,13 @@ async def measure(url: str, fake_url: str, jobs: int) -> dict:
     async with engine.connect() as db:
         dialect = engine.dialect.name
         explain = "EXPLAIN QUERY PLAN" if dialect == "sqlite" else "EXPLAIN"
-        plan = await db.execute(text(
-            f"{explain} SELECT id FROM job WHERE (status = 'pending' AND due_at <= :now) "
-            "OR (status = 'claimed' AND lease_until <= :now) ORDER BY due_at LIMIT 100"
-        ), {"now": NOW.replace(tzinfo=None) if dialect == "sqlite" else NOW})
+        plan = await db.execute(
+            text(
+                f"{explain} SELECT id FROM job WHERE (status = 'pending' AND due_at <= :now) "
+                "OR (status = 'claimed' AND lease_until <= :now) ORDER BY due_at LIMIT 100"
+            ),
+            {"now": NOW.replace(tzinfo=None) if dialect == "sqlite" else NOW},
+        )
         query_plan = " | ".join(str(row[-1]) for row in plan.all())
     statements = 0
     client = slack_client(Settings(slack_bot_token="xoxb-bench", slack_api_url=f"{fake_url}/api/"), wait_out_rate_limits=False)
@@ -82,17 +85,23 @@ async def run(args) -> None:
             upgrade(url)
             built = time.perf_counter()
             await build(url, args.projects, weeks, args.jobs)
-            print(f"built {args.projects} projects x {MEASURES} measures x {weeks} weeks in {time.perf_counter() - built:.1f} s", flush=True)
+            print(
+                f"built {args.projects} projects x {MEASURES} measures x {weeks} weeks in {time.perf_counter() - built:.1f} s", flush=True
+            )
             rows.append({"weeks": weeks, **await measure(url, fake.url, args.jobs)})
     finally:
         await runner.cleanup()
     print()
     print(f"{'history':>12} {'jobs':>7} {'seconds':>9} {'jobs/s':>8} {'stmts/job':>10} {'peak RSS MB':>12}")
     for row in rows:
-        print(f"{row['weeks']:>6} weeks {row['jobs']:>7} {row['seconds']:>9.2f} {row['jobs'] / row['seconds']:>8.0f} {row['statements']:>10.2f} {row['peak_mb']:>12.0f}")
+        print(
+            f"{row['weeks']:>6} weeks {row['jobs']:>7} {row['seconds']:>9.2f} {row['jobs'] / row['seconds']:>8.0f} {row['statements']:>10.2f} {row['peak_mb']:>12.0f}"
+        )
     base, full = rows
-    print(f"\nratio with history / without: time {full['seconds'] / base['seconds']:.2f}x, "
-          f"statements per job {full['statements'] / base['statements']:.2f}x")
+    print(
+        f"\nratio with history / without: time {full['seconds'] / base['seconds']:.2f}x, "
+        f"statements per job {full['statements'] / base['statements']:.2f}x"
+    )
     print(f"claim query plan: {full['plan']}")
 
 

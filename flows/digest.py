@@ -85,15 +85,22 @@ async def build_digest(db: AsyncSession, workspace: Workspace, *, week: str, as_
     totals: dict[str, Any] = {"projects": len(portfolio.projects), "complete": 0, "in_progress": 0, "not_started": 0, "ratings": by_rating}
     digest = WeeklyDigest(week, as_of, totals, previous.numbers if previous else None)
     for project in portfolio.projects:
-        state = FlowState(project, portfolio.communities.get(project.id, []), portfolio.measures.get(project.id, []), portfolio.answers.get(project.id, {}))
+        state = FlowState(
+            project,
+            portfolio.communities.get(project.id, []),
+            portfolio.measures.get(project.id, []),
+            portfolio.answers.get(project.id, {}),
+        )
         answered, total = completion(PLAN, state)
         totals["complete" if answered == total else "not_started" if answered == 0 else "in_progress"] += 1
         ratings = dict.fromkeys(RATINGS, 0)
         for measure in state.measures:
             facts = portfolio.facts.get(measure.id)
             status = status_from(
-                measure_plan(state, measure), today=today,
-                reported=facts.reported if facts else frozenset(), latest_valued=facts.latest_valued if facts else None,
+                measure_plan(state, measure),
+                today=today,
+                reported=facts.reported if facts else frozenset(),
+                latest_valued=facts.latest_valued if facts else None,
                 total=facts.total if facts else None,
             )
             ratings[status.rating.value] += 1
@@ -147,7 +154,9 @@ async def digest_to_send(db: AsyncSession, due: DigestDue) -> tuple[str, WeeklyD
 
 async def record_digest(db: AsyncSession, workspace_id: int, digest: WeeklyDigest, now: datetime) -> None:
     await insert_if_absent(
-        db, Digest, {"workspace_id": workspace_id, "week": digest.week, "numbers": digest.numbers, "sent_at": now},
+        db,
+        Digest,
+        {"workspace_id": workspace_id, "week": digest.week, "numbers": digest.numbers, "sent_at": now},
         ["workspace_id", "week"],
     )
 
@@ -165,7 +174,7 @@ class DigestRefused(Refused):
 
 
 def parse_schedule(text: str) -> tuple[int, str, str]:
-    """"monday 09:00 Europe/London" -> (0, "09:00", "Europe/London")."""
+    """ "monday 09:00 Europe/London" -> (0, "09:00", "Europe/London")."""
     parts = text.split()
     if len(parts) != 3 or parts[0].casefold() not in DAYS or not TIME.match(parts[1]):
         raise DigestRefused("digest_schedule_invalid")

@@ -85,7 +85,8 @@ def _chart(status: MeasureStatus, history: list[dict[str, Any]]) -> dict[str, An
 
     dots = [xy(day, value) for day, value in points]
     return {
-        "width": CHART_WIDTH, "height": CHART_HEIGHT,
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
         "target": joined([xy(line.baseline_date, line.baseline), xy(line.target_date, line.target)]),
         "points": joined(dots),
         "dots": dots[-60:],  # the latest values marked, so a single one shows too
@@ -127,16 +128,28 @@ async def build_pack(db: AsyncSession, project: Project, today: date) -> Handove
         current = updates.get(measure.id, [])
         status = measure_status(measure_plan(state, measure), current, today)
         history = [
-            {"period_end": u.period_end, "value": u.value, "note": u.note, "author": u.author, "version": u.version,
-             "evidence": u.evidence_url, "review": u.review, "recovery": u.recovery_action}
+            {
+                "period_end": u.period_end,
+                "value": u.value,
+                "note": u.note,
+                "author": u.author,
+                "version": u.version,
+                "evidence": u.evidence_url,
+                "review": u.review,
+                "recovery": u.recovery_action,
+            }
             for u in current
         ]
         years = state.value("handover.aftercare_years", measure.key)
         sections.append(
             MeasureSection(
-                measure=measure, community=communities.get(measure.community_id) if measure.community_id else None, status=status, history=history,
+                measure=measure,
+                community=communities.get(measure.community_id) if measure.community_id else None,
+                status=status,
+                history=history,
                 quarters=_quarters(history) if len(history) > FULL_HISTORY_LIMIT else None,
-                chart=_chart(status, history), closeout=_closeout(status),
+                chart=_chart(status, history),
+                closeout=_closeout(status),
                 continues=state.value("handover.continues", measure.key) is not False,
                 aftercare_years=AFTERCARE_YEARS if years is None else years,
                 aftercare_owner=state.value("handover.aftercare_owner", measure.key),
@@ -145,13 +158,26 @@ async def build_pack(db: AsyncSession, project: Project, today: date) -> Handove
         if status.rating == Rating.OVERDUE or status.rating in BELOW_GOOD or not measure.owner:
             open_measures.append({"measure": measure.name, "rating": status.rating.value, "owner": measure.owner})
     history = [
-        {"question": a.question, "field": a.field, "subject": a.subject, "value": a.value, "author": a.author,
-         "at": a.created_at, "version": a.version}
+        {
+            "question": a.question,
+            "field": a.field,
+            "subject": a.subject,
+            "value": a.value,
+            "author": a.author,
+            "at": a.created_at,
+            "version": a.version,
+        }
         for a in sorted(await answer_history(db, project_id=project.id), key=_chronological)
     ]
     return HandoverPack(
-        project=project, generated_on=today, answers=answers, drivers=answers.get("why.drivers"),
-        communities=state.communities, measures=sections, unanswered=unanswered, open_measures=open_measures,
+        project=project,
+        generated_on=today,
+        answers=answers,
+        drivers=answers.get("why.drivers"),
+        communities=state.communities,
+        measures=sections,
+        unanswered=unanswered,
+        open_measures=open_measures,
         history=history,
     )
 

@@ -34,6 +34,7 @@ MAX_LEGACY_YEARS = 50
 
 # -- choices ---------------------------------------------------------------------------------
 
+
 def fixed(name: str) -> Callable[[FlowState, str], list[Choice]]:
     def choices(_state: FlowState, _subject: str) -> list[Choice]:
         return [Choice(c["value"], c["label"]) for c in vocabulary()[name]]
@@ -61,6 +62,7 @@ def community_choices(state: FlowState, _subject: str) -> list[Choice]:
 
 
 # -- conditions and validation context -----------------------------------------------------
+
 
 def outcomes_chosen(state: FlowState, _subject: str) -> bool:
     return bool(state.value("what.outcomes"))
@@ -93,6 +95,7 @@ def legacy_years(_state: FlowState, _subject: str) -> dict[str, Any]:
 
 
 # -- where values are stored besides the answer history ---------------------------------------
+
 
 def to_project(attribute: str) -> Store:
     async def store(db: AsyncSession, state: FlowState, _subject: str, value: Any) -> None:
@@ -160,73 +163,138 @@ PLAN = Flow(
         Step("why.drivers", InputKind.MULTIPLE_CHOICE, ChoicesGiven, "plan/why.j2:drivers", choices=fixed("drivers")),
         Step("why.client", InputKind.TEXT, TextGiven, "plan/why.j2:client", store=to_project("client_organisation")),
         Step(
-            "why.communities", InputKind.LIST, ItemsGiven, "plan/why.j2:communities",
-            store=new_communities, item_fields=("name", "place", "who", "needs", "signposting"),
+            "why.communities",
+            InputKind.LIST,
+            ItemsGiven,
+            "plan/why.j2:communities",
+            store=new_communities,
+            item_fields=("name", "place", "who", "needs", "signposting"),
         ),
         Step("what.outcomes", InputKind.MULTIPLE_CHOICE, ChoicesGiven, "plan/what.j2:outcomes", choices=outcome_choices),
         Step(
-            "what.catalogue_measures", InputKind.MULTIPLE_CHOICE, ChoicesGiven, "plan/what.j2:catalogue_measures",
-            choices=catalogue_measure_choices, condition=outcomes_chosen, store=catalogue_measures,
+            "what.catalogue_measures",
+            InputKind.MULTIPLE_CHOICE,
+            ChoicesGiven,
+            "plan/what.j2:catalogue_measures",
+            choices=catalogue_measure_choices,
+            condition=outcomes_chosen,
+            store=catalogue_measures,
         ),
         Step(
-            "what.own_measures", InputKind.LIST, ItemsGiven, "plan/what.j2:own_measures",
-            store=new_measures, item_fields=("name", "unit", "framework_code", "framework_name"), required_fields=2,
+            "what.own_measures",
+            InputKind.LIST,
+            ItemsGiven,
+            "plan/what.j2:own_measures",
+            store=new_measures,
+            item_fields=("name", "unit", "framework_code", "framework_name"),
+            required_fields=2,
         ),
         Step(
-            "what.community", InputKind.SINGLE_CHOICE, ChoiceGiven, "plan/what.j2:community",
-            for_each="measure", choices=community_choices, condition=has_communities, store=measure_community,
+            "what.community",
+            InputKind.SINGLE_CHOICE,
+            ChoiceGiven,
+            "plan/what.j2:community",
+            for_each="measure",
+            choices=community_choices,
+            condition=has_communities,
+            store=measure_community,
         ),
         Step("how.method", InputKind.TEXT, TextGiven, "plan/how.j2:method", for_each="measure", store=to_measure("method")),
         Step(
-            "how.data_source", InputKind.TEXT, TextGiven, "plan/how.j2:data_source",
-            for_each="measure", store=to_measure("data_source"),
+            "how.data_source",
+            InputKind.TEXT,
+            TextGiven,
+            "plan/how.j2:data_source",
+            for_each="measure",
+            store=to_measure("data_source"),
         ),
         Step(
-            "how.baseline_value", InputKind.NUMBER, NumberGiven, "plan/how.j2:baseline_value",
-            for_each="measure", context=measure_unit, store=to_measure("baseline_value"),
+            "how.baseline_value",
+            InputKind.NUMBER,
+            NumberGiven,
+            "plan/how.j2:baseline_value",
+            for_each="measure",
+            context=measure_unit,
+            store=to_measure("baseline_value"),
         ),
         Step(
-            "how.baseline_date", InputKind.DATE, DateGiven, "plan/how.j2:baseline_date",
-            for_each="measure", store=to_measure("baseline_date"),
+            "how.baseline_date",
+            InputKind.DATE,
+            DateGiven,
+            "plan/how.j2:baseline_date",
+            for_each="measure",
+            store=to_measure("baseline_date"),
         ),
         Step(
-            "how.target_value", InputKind.NUMBER, NumberGiven, "plan/how.j2:target_value",
-            for_each="measure", context=measure_unit, store=to_measure("target_value"),
+            "how.target_value",
+            InputKind.NUMBER,
+            NumberGiven,
+            "plan/how.j2:target_value",
+            for_each="measure",
+            context=measure_unit,
+            store=to_measure("target_value"),
         ),
         Step(
-            "how.target_date", InputKind.DATE, DateGiven, "plan/how.j2:target_date",
-            for_each="measure", context=after_baseline, store=to_measure("target_date"),
+            "how.target_date",
+            InputKind.DATE,
+            DateGiven,
+            "plan/how.j2:target_date",
+            for_each="measure",
+            context=after_baseline,
+            store=to_measure("target_date"),
         ),
         Step("how.evidence", InputKind.TEXT, TextGiven, "plan/how.j2:evidence", for_each="measure", store=to_measure("evidence")),
         Step("how.owner", InputKind.TEXT, TextGiven, "plan/how.j2:owner", for_each="measure", store=to_measure("owner")),
         Step("how_long.phases", InputKind.MULTIPLE_CHOICE, ChoicesGiven, "plan/how_long.j2:phases", choices=fixed("phases")),
         Step(
-            "how_long.current_phase", InputKind.SINGLE_CHOICE, ChoiceGiven, "plan/how_long.j2:current_phase",
-            choices=fixed("phases"), store=to_project("phase"),
+            "how_long.current_phase",
+            InputKind.SINGLE_CHOICE,
+            ChoiceGiven,
+            "plan/how_long.j2:current_phase",
+            choices=fixed("phases"),
+            store=to_project("phase"),
         ),
         Step(
-            "how_long.completion_date", InputKind.DATE, DateGiven, "plan/how_long.j2:completion_date",
+            "how_long.completion_date",
+            InputKind.DATE,
+            DateGiven,
+            "plan/how_long.j2:completion_date",
             store=to_project("planned_completion"),
         ),
         Step(
-            "how_long.handover_date", InputKind.DATE, DateGiven, "plan/how_long.j2:handover_date",
-            context=after_completion, store=to_project("handover_date"),
+            "how_long.handover_date",
+            InputKind.DATE,
+            DateGiven,
+            "plan/how_long.j2:handover_date",
+            context=after_completion,
+            store=to_project("handover_date"),
         ),
         Step("how_long.legacy_years", InputKind.NUMBER, NumberGiven, "plan/how_long.j2:legacy_years", context=legacy_years),
         Step(
-            "how_long.next_custodians", InputKind.TEXT, TextGiven, "plan/how_long.j2:next_custodians",
+            "how_long.next_custodians",
+            InputKind.TEXT,
+            TextGiven,
+            "plan/how_long.j2:next_custodians",
             store=to_project("next_custodian"),
         ),
         Step("how_long.inheritance", InputKind.TEXT, TextGiven, "plan/how_long.j2:inheritance"),
         Step(
-            "monitoring.cadence", InputKind.SINGLE_CHOICE, CadenceGiven, "plan/monitoring.j2:cadence",
-            for_each="measure", choices=fixed("cadences"), store=to_measure("cadence"),
+            "monitoring.cadence",
+            InputKind.SINGLE_CHOICE,
+            CadenceGiven,
+            "plan/monitoring.j2:cadence",
+            for_each="measure",
+            choices=fixed("cadences"),
+            store=to_measure("cadence"),
         ),
         Step("monitoring.reminded", InputKind.MULTIPLE_CHOICE, ChoicesGiven, "plan/monitoring.j2:reminded", choices=fixed("reminded")),
         Step("monitoring.updates_posted", InputKind.TEXT, TextGiven, "plan/monitoring.j2:updates_posted"),
         Step("monitoring.default_thresholds", InputKind.YES_NO, YesNoGiven, "plan/monitoring.j2:default_thresholds"),
         Step(
-            "monitoring.thresholds", InputKind.TEXT, ThresholdsGiven, "plan/monitoring.j2:thresholds",
+            "monitoring.thresholds",
+            InputKind.TEXT,
+            ThresholdsGiven,
+            "plan/monitoring.j2:thresholds",
             condition=custom_thresholds,
         ),
         Step("monitoring.review_points", InputKind.TEXT, TextGiven, "plan/monitoring.j2:review_points"),

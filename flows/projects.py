@@ -63,9 +63,7 @@ async def project_meant(db: AsyncSession, workspace: Workspace, *, name: str, ch
         candidates = await list_user_projects(db, workspace_id=workspace.id, user=user)
     if len(candidates) == 1:
         return candidates[0]
-    raise ProjectRefused(
-        "project_ambiguous" if candidates else "project_none", names=[p.name for p in candidates]
-    )
+    raise ProjectRefused("project_ambiguous" if candidates else "project_none", names=[p.name for p in candidates])
 
 
 async def workspace_projects(db: AsyncSession, workspace: Workspace) -> list[Project]:
@@ -74,8 +72,6 @@ async def workspace_projects(db: AsyncSession, workspace: Workspace) -> list[Pro
 
 async def user_projects(db: AsyncSession, workspace: Workspace, user: str) -> list[Project]:
     return await list_user_projects(db, workspace_id=workspace.id, user=user)
-
-
 
 
 async def project_by_id(db: AsyncSession, workspace: Workspace, project_id: int) -> Project:

@@ -67,7 +67,11 @@ def rate_progress(percent: float, thresholds: tuple[float, float, float] = DEFAU
 
 
 def rate(
-    line: Line | None, *, actual: float | None, actual_on: date | None, overdue: bool,
+    line: Line | None,
+    *,
+    actual: float | None,
+    actual_on: date | None,
+    overdue: bool,
     thresholds: tuple[float, float, float] = DEFAULT_THRESHOLDS,
 ) -> Rating:
     if overdue:

@@ -34,7 +34,9 @@ def slack_user_of(owner: str | None) -> str | None:
 
 async def slack_projects(db: AsyncSession) -> list[tuple[Workspace, Project]]:
     found = await db.exec(
-        select(Workspace, Project).join(Project, col(Project.workspace_id) == col(Workspace.id)).where(col(Workspace.team_id) != LOCAL_TEAM_ID)
+        select(Workspace, Project)
+        .join(Project, col(Project.workspace_id) == col(Workspace.id))
+        .where(col(Workspace.team_id) != LOCAL_TEAM_ID)
     )
     return [(w, p) for w, p in found.all()]
 
@@ -94,8 +96,13 @@ async def plan_reminders(db: AsyncSession, now: datetime) -> int:
                     recipients.append(lead)
                 for recipient in recipients:
                     reminder = Reminder(
-                        project_id=project.id, measure_id=status.measure.id, period_end=period_end.isoformat(),
-                        moment=kind, to=recipient, owner=owner, tz=tz,
+                        project_id=project.id,
+                        measure_id=status.measure.id,
+                        period_end=period_end.isoformat(),
+                        moment=kind,
+                        to=recipient,
+                        owner=owner,
+                        tz=tz,
                     )
                     queued += await queue(db, reminder, due_at=at)
     return queued
@@ -132,11 +139,19 @@ async def snooze_reminder(
     measure = next((m for m in await list_measures(db, project_id=project.id) if m.key == measure_key), None)
     if measure is None:
         return None
-    zone = (await db.exec(select(col(SlackUser.tz)).where(col(SlackUser.workspace_id) == project.workspace_id, col(SlackUser.user_id) == user))).first()
+    zone = (
+        await db.exec(select(col(SlackUser.tz)).where(col(SlackUser.workspace_id) == project.workspace_id, col(SlackUser.user_id) == user))
+    ).first()
     again = now + timedelta(days=1)
     reminder = Reminder(
-        project_id=project.id, measure_id=measure.id, period_end=period_end, moment="snoozed", to=user,
-        owner=slack_user_of(measure.owner) or user, tz=zone or DEFAULT_TZ, day=again.date().isoformat(),
+        project_id=project.id,
+        measure_id=measure.id,
+        period_end=period_end,
+        moment="snoozed",
+        to=user,
+        owner=slack_user_of(measure.owner) or user,
+        tz=zone or DEFAULT_TZ,
+        day=again.date().isoformat(),
     )
     await queue(db, reminder, due_at=again)
     return measure

@@ -32,10 +32,6 @@ class Period:
         return self.end.isoformat()
 
 
-def is_rrule(cadence: str) -> bool:
-    return cadence.upper().startswith(("RRULE:", "FREQ="))
-
-
 def boundaries(cadence: str, start: date, until: date) -> list[date]:
     """The start date and every due date after it, up to `until` inclusive."""
     if cadence in MONTHS or cadence in WEEKS:

@@ -48,7 +48,7 @@ async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 
 
 def dialect_of(session: AsyncSession) -> str:
-    """"sqlite" or "postgresql": the backend this session talks to."""
+    """ "sqlite" or "postgresql": the backend this session talks to."""
     return session.get_bind().dialect.name
 
 

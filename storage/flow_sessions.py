@@ -8,9 +8,7 @@ from storage.engine import insert_if_absent
 from storage.models import FlowSession, Project, SessionStatus, Workspace, utcnow
 
 
-async def get_or_create_flow_session(
-    session: AsyncSession, *, project_id: int, flow: str, user: str
-) -> FlowSession:
+async def get_or_create_flow_session(session: AsyncSession, *, project_id: int, flow: str, user: str) -> FlowSession:
     """The user's session of this flow, read first and created only the first time. Locked (on
     PostgreSQL) so that two clicks on the same question cannot both advance it."""
     query = (
@@ -32,9 +30,7 @@ async def get_or_create_flow_session(
     return (await session.exec(query)).one()
 
 
-async def move_flow_session(
-    session: AsyncSession, flow_session: FlowSession, *, position: str | None, status: str
-) -> None:
+async def move_flow_session(session: AsyncSession, flow_session: FlowSession, *, position: str | None, status: str) -> None:
     flow_session.position = position
     flow_session.status = status
     flow_session.updated_at = utcnow()
@@ -43,9 +39,7 @@ async def move_flow_session(
 
 
 async def list_flow_sessions(session: AsyncSession, *, project_id: int) -> list[FlowSession]:
-    found = await session.exec(
-        select(FlowSession).where(col(FlowSession.project_id) == project_id).order_by(col(FlowSession.id))
-    )
+    found = await session.exec(select(FlowSession).where(col(FlowSession.project_id) == project_id).order_by(col(FlowSession.id)))
     return list(found.all())
 
 

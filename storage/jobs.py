@@ -17,16 +17,19 @@ from storage.engine import dialect_of, insert_if_absent
 from storage.models import Job, JobStatus, WorkerLease, utcnow
 
 
-async def enqueue_job(
-    session: AsyncSession, *, kind: str, dedupe_key: str, due_at: datetime, payload: dict[str, Any]
-) -> bool:
+async def enqueue_job(session: AsyncSession, *, kind: str, dedupe_key: str, due_at: datetime, payload: dict[str, Any]) -> bool:
     """True if the job is new; False if a job with this key exists (whatever its status)."""
     return await insert_if_absent(
         session,
         Job,
         {
-            "kind": kind, "dedupe_key": dedupe_key, "due_at": due_at, "payload": payload,
-            "status": JobStatus.PENDING, "attempts": 0, "created_at": utcnow(),
+            "kind": kind,
+            "dedupe_key": dedupe_key,
+            "due_at": due_at,
+            "payload": payload,
+            "status": JobStatus.PENDING,
+            "attempts": 0,
+            "created_at": utcnow(),
         },
         ["dedupe_key"],
     )
@@ -55,7 +58,12 @@ async def claim_due_jobs(session: AsyncSession, *, now: datetime, limit: int, le
 
 
 async def finish_job(
-    session: AsyncSession, job: Job, *, status: str, now: datetime, error: str | None = None,
+    session: AsyncSession,
+    job: Job,
+    *,
+    status: str,
+    now: datetime,
+    error: str | None = None,
     retry_at: datetime | None = None,
 ) -> None:
     """Record what became of a claimed job: sent, dropped, failed, or pending again at `retry_at`."""

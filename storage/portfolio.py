@@ -43,7 +43,9 @@ def _current_updates(project_ids: list[int]) -> Subquery:
             col(ProgressUpdate.value),
             col(ProgressUpdate.recovery_action),
             func.row_number()
-            .over(partition_by=(col(ProgressUpdate.measure_id), col(ProgressUpdate.period_end)), order_by=col(ProgressUpdate.version).desc())
+            .over(
+                partition_by=(col(ProgressUpdate.measure_id), col(ProgressUpdate.period_end)), order_by=col(ProgressUpdate.version).desc()
+            )
             .label("rank"),
         )
         .join(Measure, col(Measure.id) == col(ProgressUpdate.measure_id))
@@ -62,7 +64,9 @@ async def load_plans(session: AsyncSession, projects: list[Project], *, since: d
     for measure in (await session.exec(select(Measure).where(col(Measure.project_id).in_(ids)).order_by(col(Measure.id)))).all():
         portfolio.measures.setdefault(measure.project_id, []).append(measure)
     answers = await session.exec(
-        select(Answer).where(col(Answer.project_id).in_(ids)).order_by(col(Answer.project_id), col(Answer.question), col(Answer.field), col(Answer.subject), col(Answer.version))
+        select(Answer)
+        .where(col(Answer.project_id).in_(ids))
+        .order_by(col(Answer.project_id), col(Answer.question), col(Answer.field), col(Answer.subject), col(Answer.version))
     )
     for answer in answers.all():
         portfolio.answers.setdefault(answer.project_id, {})[(answer.question, answer.field, answer.subject)] = answer
@@ -75,7 +79,9 @@ async def load_plans(session: AsyncSession, projects: list[Project], *, since: d
 
 async def load_portfolio(session: AsyncSession, *, workspace_id: int, since: datetime) -> Portfolio:
     """Everything the digest needs; `since` bounds "what changed this week"."""
-    projects = list((await session.exec(select(Project).where(col(Project.workspace_id) == workspace_id).order_by(col(Project.name)))).all())
+    projects = list(
+        (await session.exec(select(Project).where(col(Project.workspace_id) == workspace_id).order_by(col(Project.name)))).all()
+    )
     portfolio = await load_plans(session, projects, since=since)
     ids = [p.id for p in projects]
 
@@ -88,13 +94,22 @@ async def load_portfolio(session: AsyncSession, *, workspace_id: int, since: dat
     for measure_id, reported_to, total in totals.all():
         portfolio.facts[measure_id] = MeasureFacts(reported=frozenset([reported_to]), total=total)
 
-    valued = sqlalchemy.select(
-        current.c.measure_id, current.c.period_end, current.c.value, current.c.recovery_action,
-        func.row_number().over(partition_by=current.c.measure_id, order_by=current.c.period_end.desc()).label("latest"),
-    ).where(current.c.rank == 1, current.c.value.is_not(None)).subquery()
-    for measure_id, period_end, value, recovery in (await session.exec(
-        select(valued.c.measure_id, valued.c.period_end, valued.c.value, valued.c.recovery_action).where(valued.c.latest == 1)
-    )).all():
+    valued = (
+        sqlalchemy.select(
+            current.c.measure_id,
+            current.c.period_end,
+            current.c.value,
+            current.c.recovery_action,
+            func.row_number().over(partition_by=current.c.measure_id, order_by=current.c.period_end.desc()).label("latest"),
+        )
+        .where(current.c.rank == 1, current.c.value.is_not(None))
+        .subquery()
+    )
+    for measure_id, period_end, value, recovery in (
+        await session.exec(
+            select(valued.c.measure_id, valued.c.period_end, valued.c.value, valued.c.recovery_action).where(valued.c.latest == 1)
+        )
+    ).all():
         facts = portfolio.facts.setdefault(measure_id, MeasureFacts())
         facts.latest_valued = (period_end, value)
         facts.recovery_action = recovery
@@ -114,11 +129,16 @@ async def get_digest_config(session: AsyncSession, *, workspace_id: int) -> Dige
 
 
 async def list_digest_configs(session: AsyncSession) -> list[DigestConfig]:
-    return list((await session.exec(select(DigestConfig).where(col(DigestConfig.enabled), col(DigestConfig.channel_id).is_not(None)))).all())
+    return list(
+        (await session.exec(select(DigestConfig).where(col(DigestConfig.enabled), col(DigestConfig.channel_id).is_not(None)))).all()
+    )
 
 
 async def latest_digest(session: AsyncSession, *, workspace_id: int, before_week: str) -> Digest | None:
     found = await session.exec(
-        select(Digest).where(col(Digest.workspace_id) == workspace_id, col(Digest.week) < before_week).order_by(col(Digest.week).desc()).limit(1)
+        select(Digest)
+        .where(col(Digest.workspace_id) == workspace_id, col(Digest.week) < before_week)
+        .order_by(col(Digest.week).desc())
+        .limit(1)
     )
     return found.first()

@@ -22,9 +22,7 @@ async def append_update(session: AsyncSession, **fields: Any) -> ProgressUpdate:
     return update
 
 
-async def current_updates(
-    session: AsyncSession, *, project_id: int, measure_id: int | None = None
-) -> dict[int, list[ProgressUpdate]]:
+async def current_updates(session: AsyncSession, *, project_id: int, measure_id: int | None = None) -> dict[int, list[ProgressUpdate]]:
     """Each measure's current update per period, oldest period first, in one query."""
     query = (
         select(ProgressUpdate)

@@ -12,9 +12,7 @@ from storage.models import Community, FlowSession, Measure, Project, Workspace, 
 LOCAL_TEAM_ID = "local"  # the terminal's workspace
 
 
-async def get_or_create_workspace(
-    session: AsyncSession, *, team_id: str, enterprise_id: str = "", name: str = ""
-) -> Workspace:
+async def get_or_create_workspace(session: AsyncSession, *, team_id: str, enterprise_id: str = "", name: str = "") -> Workspace:
     """The workspace, read first (every request asks); inserted only the first time, safely
     when two processes race to create it."""
     query = select(Workspace).where(col(Workspace.team_id) == team_id, col(Workspace.enterprise_id) == enterprise_id)
@@ -31,16 +29,12 @@ async def get_or_create_workspace(
 
 
 async def get_project(session: AsyncSession, *, workspace_id: int, name: str) -> Project | None:
-    found = await session.exec(
-        select(Project).where(col(Project.workspace_id) == workspace_id, col(Project.name) == name)
-    )
+    found = await session.exec(select(Project).where(col(Project.workspace_id) == workspace_id, col(Project.name) == name))
     return found.first()
 
 
 async def get_project_by_id(session: AsyncSession, *, workspace_id: int, project_id: int) -> Project | None:
-    found = await session.exec(
-        select(Project).where(col(Project.workspace_id) == workspace_id, col(Project.id) == project_id)
-    )
+    found = await session.exec(select(Project).where(col(Project.workspace_id) == workspace_id, col(Project.id) == project_id))
     return found.first()
 
 
@@ -52,17 +46,13 @@ async def create_project(session: AsyncSession, *, workspace_id: int, name: str,
 
 
 async def list_projects(session: AsyncSession, *, workspace_id: int) -> list[Project]:
-    found = await session.exec(
-        select(Project).where(col(Project.workspace_id) == workspace_id).order_by(col(Project.name))
-    )
+    found = await session.exec(select(Project).where(col(Project.workspace_id) == workspace_id).order_by(col(Project.name)))
     return list(found.all())
 
 
 async def list_channel_projects(session: AsyncSession, *, workspace_id: int, channel_id: str) -> list[Project]:
     found = await session.exec(
-        select(Project)
-        .where(col(Project.workspace_id) == workspace_id, col(Project.channel_id) == channel_id)
-        .order_by(col(Project.name))
+        select(Project).where(col(Project.workspace_id) == workspace_id, col(Project.channel_id) == channel_id).order_by(col(Project.name))
     )
     return list(found.all())
 
@@ -79,16 +69,12 @@ async def list_user_projects(session: AsyncSession, *, workspace_id: int, user: 
 
 
 async def list_communities(session: AsyncSession, *, project_id: int) -> list[Community]:
-    found = await session.exec(
-        select(Community).where(col(Community.project_id) == project_id).order_by(col(Community.id))
-    )
+    found = await session.exec(select(Community).where(col(Community.project_id) == project_id).order_by(col(Community.id)))
     return list(found.all())
 
 
 async def list_measures(session: AsyncSession, *, project_id: int) -> list[Measure]:
-    found = await session.exec(
-        select(Measure).where(col(Measure.project_id) == project_id).order_by(col(Measure.id))
-    )
+    found = await session.exec(select(Measure).where(col(Measure.project_id) == project_id).order_by(col(Measure.id)))
     return list(found.all())
 
 

@@ -40,7 +40,15 @@ HOW = [
     "Payroll extracts",
     "Tom Evans",
 ]
-HOW_LONG = ["1, 2, 3, 4", "2", "30/09/2027", "31/10/2027", "3", "National Highways East Midlands operations", "The local labour target to 2030"]
+HOW_LONG = [
+    "1, 2, 3, 4",
+    "2",
+    "30/09/2027",
+    "31/10/2027",
+    "3",
+    "National Highways East Midlands operations",
+    "The local labour target to 2030",
+]
 MONITORING = ["monthly", "3", "1, 2", "#a38-social-value", "no", "100, 85, 60", "Quarterly at the steering group"]
 WHOLE_PLAN = WHY + WHAT + HOW + HOW_LONG + MONITORING
 
@@ -82,7 +90,12 @@ async def say_all(engine, *texts: str, **kwargs) -> Reply:
 
 
 async def plan_in_slack(
-    engine, answers: list[str], *, team: str = "T0001", channel: str = "C0001", lead: str = "ULEAD",
+    engine,
+    answers: list[str],
+    *,
+    team: str = "T0001",
+    channel: str = "C0001",
+    lead: str = "ULEAD",
     name: str = "A38 Derby Junctions",
 ):
     """A project created in a Slack workspace, its plan answered by its lead through the runner."""

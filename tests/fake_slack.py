@@ -135,7 +135,10 @@ class FakeSlack:
             return {"ok": True, "files": [{"id": f["id"], "title": f["title"]} for f in files]}
         if method == "users.info":
             user = args.get("user")
-            return {"ok": True, "user": {"id": user, "tz": "Europe/London", "real_name": "Test User", "is_admin": user in self.workspace_admins}}
+            return {
+                "ok": True,
+                "user": {"id": user, "tz": "Europe/London", "real_name": "Test User", "is_admin": user in self.workspace_admins},
+            }
         return {"ok": True}
 
     async def handle_upload(self, request: web.Request) -> web.Response:
@@ -185,6 +188,7 @@ async def start_fake_slack() -> tuple[FakeSlack, web.AppRunner]:
 
 # -- signed requests, as Slack sends them -------------------------------------------------------
 
+
 def signed_headers(body: str, *, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
     timestamp = int(time.time()) if timestamp is None else timestamp
     digest = hmac.new(secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256).hexdigest()
@@ -204,9 +208,18 @@ def command_body(text: str, *, user: str, channel: str, response_url: str, team:
     tokens Slack makes of picked #channels and @people."""
     return urlencode(
         {
-            "token": "legacy", "team_id": team, "team_domain": "test", "channel_id": channel, "channel_name": "a38",
-            "user_id": user, "user_name": user.lower(), "command": "/socialvalue", "text": slack_escape(text) if escaped else text,
-            "api_app_id": "A0001", "is_enterprise_install": "false", "response_url": response_url,
+            "token": "legacy",
+            "team_id": team,
+            "team_domain": "test",
+            "channel_id": channel,
+            "channel_name": "a38",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/socialvalue",
+            "text": slack_escape(text) if escaped else text,
+            "api_app_id": "A0001",
+            "is_enterprise_install": "false",
+            "response_url": response_url,
             "trigger_id": f"trigger-{next(_ids)}",
         }
     )
@@ -215,8 +228,13 @@ def command_body(text: str, *, user: str, channel: str, response_url: str, team:
 def event_body(event: dict[str, Any], *, event_id: str | None = None, team: str = TEAM) -> str:
     return json.dumps(
         {
-            "token": "legacy", "team_id": team, "api_app_id": "A0001", "event": event, "type": "event_callback",
-            "event_id": event_id or f"Ev{next(_ids):08d}", "event_time": int(time.time()),
+            "token": "legacy",
+            "team_id": team,
+            "api_app_id": "A0001",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{next(_ids):08d}",
+            "event_time": int(time.time()),
             "authorizations": [{"team_id": team, "user_id": BOT_USER, "is_bot": True}],
         }
     )
@@ -224,8 +242,15 @@ def event_body(event: dict[str, Any], *, event_id: str | None = None, team: str 
 
 def dm_event(text: str, *, user: str, channel: str, thread_ts: str | None = None) -> dict[str, Any]:
     ts = f"{int(time.time())}.{next(_ids):06d}"
-    event = {"type": "message", "channel": channel, "user": user, "text": slack_escape(text), "ts": ts,
-             "event_ts": ts, "channel_type": "im"}
+    event = {
+        "type": "message",
+        "channel": channel,
+        "user": user,
+        "text": slack_escape(text),
+        "ts": ts,
+        "event_ts": ts,
+        "channel_type": "im",
+    }
     if thread_ts:
         event["thread_ts"] = thread_ts
     return event
@@ -236,12 +261,22 @@ def interaction_body(payload: dict[str, Any]) -> str:
 
 
 def block_actions(
-    action: dict[str, Any], *, user: str, channel: str, message: dict[str, Any] | None = None,
-    state: dict | None = None, view: dict | None = None, team: str = TEAM,
+    action: dict[str, Any],
+    *,
+    user: str,
+    channel: str,
+    message: dict[str, Any] | None = None,
+    state: dict | None = None,
+    view: dict | None = None,
+    team: str = TEAM,
 ) -> dict[str, Any]:
     payload = {
-        "type": "block_actions", "team": {"id": team, "domain": "test"}, "user": {"id": user, "team_id": team},
-        "api_app_id": "A0001", "token": "legacy", "trigger_id": f"trigger-{next(_ids)}",
+        "type": "block_actions",
+        "team": {"id": team, "domain": "test"},
+        "user": {"id": user, "team_id": team},
+        "api_app_id": "A0001",
+        "token": "legacy",
+        "trigger_id": f"trigger-{next(_ids)}",
         "actions": [{**action, "action_ts": f"{int(time.time())}.1"}],
         "state": {"values": state or {}},
     }
@@ -257,7 +292,11 @@ def block_actions(
 
 def view_submission(view: dict[str, Any], values: dict[str, Any], *, user: str, team: str = TEAM) -> dict[str, Any]:
     return {
-        "type": "view_submission", "team": {"id": team, "domain": "test"}, "user": {"id": user, "team_id": team},
-        "api_app_id": "A0001", "token": "legacy", "trigger_id": f"trigger-{next(_ids)}",
+        "type": "view_submission",
+        "team": {"id": team, "domain": "test"},
+        "user": {"id": user, "team_id": team},
+        "api_app_id": "A0001",
+        "token": "legacy",
+        "trigger_id": f"trigger-{next(_ids)}",
         "view": {**view, "id": view.get("id", "V1"), "team_id": team, "app_id": "A0001", "state": {"values": values}},
     }

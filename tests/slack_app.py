@@ -50,12 +50,22 @@ class Slack:
             return response
 
     async def command(
-        self, text: str, *, user: str = LEAD, channel: str = CHANNEL, team: str | None = None, wait: bool = True,
+        self,
+        text: str,
+        *,
+        user: str = LEAD,
+        channel: str = CHANNEL,
+        team: str | None = None,
+        wait: bool = True,
         escaped: bool = True,
     ) -> aiohttp.ClientResponse:
         """Send /socialvalue; like a person, wait for its answer (every subcommand answers)."""
         body = command_body(
-            text, user=user, channel=channel, response_url=f"{self.fake.url}/response/{user}", escaped=escaped,
+            text,
+            user=user,
+            channel=channel,
+            response_url=f"{self.fake.url}/response/{user}",
+            escaped=escaped,
             **({"team": team} if team else {}),
         )
         answered = len(self.fake.of("response_url"))
@@ -93,22 +103,57 @@ class Slack:
             await asyncio.sleep(0.02)
         raise AssertionError(f"only {len(self.questions(user))} questions posted, expected {count}")
 
-    async def click_in(self, message: dict, value: str | None = None, *, action_id: str | None = None, user: str = LEAD,
-                       selected: list[str] | None = None, date: str | None = None) -> aiohttp.ClientResponse:
+    async def click_in(
+        self,
+        message: dict,
+        value: str | None = None,
+        *,
+        action_id: str | None = None,
+        user: str = LEAD,
+        selected: list[str] | None = None,
+        date: str | None = None,
+    ) -> aiohttp.ClientResponse:
         """Click in a posted question: a button by value or action id, a menu, or a date."""
         ts = message["ts"]
         for block in message["blocks"]:
             for element in block.get("elements", []) if block["type"] == "actions" else []:
                 action = {"action_id": element["action_id"], "block_id": block["block_id"], "type": element["type"]}
-                if element["type"] == "button" and (element.get("value") == value and value is not None or element["action_id"] == action_id):
+                if element["type"] == "button" and (
+                    element.get("value") == value and value is not None or element["action_id"] == action_id
+                ):
                     if element["action_id"] == "plan_multi_save":
-                        state = {block["block_id"]: {"plan_multi": {"type": "multi_static_select", "selected_options": [{"value": v} for v in selected or []]}}}
-                        return await self.interact(block_actions({**action, "value": "save"}, user=user, channel=dm_channel(user), message={"ts": ts, "blocks": message["blocks"]}, state=state))
-                    return await self.interact(block_actions({**action, "value": element["value"]}, user=user, channel=dm_channel(user), message={"ts": ts, "blocks": message["blocks"]}))
+                        state = {
+                            block["block_id"]: {
+                                "plan_multi": {"type": "multi_static_select", "selected_options": [{"value": v} for v in selected or []]}
+                            }
+                        }
+                        return await self.interact(
+                            block_actions(
+                                {**action, "value": "save"},
+                                user=user,
+                                channel=dm_channel(user),
+                                message={"ts": ts, "blocks": message["blocks"]},
+                                state=state,
+                            )
+                        )
+                    return await self.interact(
+                        block_actions(
+                            {**action, "value": element["value"]},
+                            user=user,
+                            channel=dm_channel(user),
+                            message={"ts": ts, "blocks": message["blocks"]},
+                        )
+                    )
                 if element["type"] == "static_select" and value is not None and any(o["value"] == value for o in element["options"]):
-                    return await self.interact(block_actions({**action, "selected_option": {"value": value}}, user=user, channel=dm_channel(user), message={"ts": ts}))
+                    return await self.interact(
+                        block_actions(
+                            {**action, "selected_option": {"value": value}}, user=user, channel=dm_channel(user), message={"ts": ts}
+                        )
+                    )
                 if element["type"] == "datepicker" and date:
-                    return await self.interact(block_actions({**action, "selected_date": date}, user=user, channel=dm_channel(user), message={"ts": ts}))
+                    return await self.interact(
+                        block_actions({**action, "selected_date": date}, user=user, channel=dm_channel(user), message={"ts": ts})
+                    )
         raise AssertionError(f"nothing to click for {value or action_id or date} in {json.dumps(message['blocks'])[:2000]}")
 
 

@@ -46,7 +46,9 @@ def refusal(refused: ProjectRefused) -> Answer:
 def handler(run: Body, *, what: str) -> Listener:
     """A listener for a command, an action or an event, acked before `run`."""
 
-    async def listener(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient, respond: AsyncRespond | None) -> None:
+    async def listener(
+        ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient, respond: AsyncRespond | None
+    ) -> None:
         await ack()
         request = request_of(body, context, client, respond)
         try:

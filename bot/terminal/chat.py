@@ -17,9 +17,7 @@ def show(reply: Reply) -> str:
     return render("terminal.j2:show_reply", reply=reply)
 
 
-async def chat(
-    engine: AsyncEngine, *, project: str, user: str, stdin: TextIO, stdout: TextIO, flow: Flow = PLAN
-) -> bool:
+async def chat(engine: AsyncEngine, *, project: str, user: str, stdin: TextIO, stdout: TextIO, flow: Flow = PLAN) -> bool:
     """Run `flow` line by line; True if it was completed."""
     async with transaction(engine) as db:
         found = await local_project(db, name=project, lead=user)

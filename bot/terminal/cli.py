@@ -132,8 +132,14 @@ async def _run(args: argparse.Namespace, url: str) -> int:
             }
             interactive = args.measure_key is None or (args.value is None and not args.nothing_to_report)
             return await update(
-                engine, project=args.project, user=args.user, on=args.on or _today(), fields=fields,
-                stdin=sys.stdin, stdout=sys.stdout, interactive=interactive,
+                engine,
+                project=args.project,
+                user=args.user,
+                on=args.on or _today(),
+                fields=fields,
+                stdin=sys.stdin,
+                stdout=sys.stdout,
+                interactive=interactive,
             )
         return await _import(engine, args)
     finally:

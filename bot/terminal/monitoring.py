@@ -35,7 +35,14 @@ async def _ask(stdin: TextIO, stdout: TextIO, prompt: str) -> str | None:
 
 
 async def update(
-    engine: AsyncEngine, *, project: str, user: str, on: date, fields: dict[str, Any], stdin: TextIO, stdout: TextIO,
+    engine: AsyncEngine,
+    *,
+    project: str,
+    user: str,
+    on: date,
+    fields: dict[str, Any],
+    stdin: TextIO,
+    stdout: TextIO,
     interactive: bool,
 ) -> int:
     """Record one update. With every part given as options, a refusal ends with exit code 1;

@@ -90,8 +90,14 @@ async def send_reminder(delivery: Delivery, job: Job, reminder: Reminder) -> Job
         return JobStatus.DROPPED
     project, status = subject
     text = render(
-        "slack.j2:reminder", MarkupKind.MRKDWN, project=project, status=status, kind=reminder.moment,
-        due=reminder.period_end, owner=reminder.owner, to_owner=reminder.to == reminder.owner,
+        "slack.j2:reminder",
+        MarkupKind.MRKDWN,
+        project=project,
+        status=status,
+        kind=reminder.moment,
+        due=reminder.period_end,
+        owner=reminder.owner,
+        to_owner=reminder.to == reminder.owner,
     )
     ref = MeasureRef(project=project.id, measure=status.measure.key, period=reminder.period_end)
     await delivery.sender.post(reminder.to, job, text=fallback(text), blocks=reminder_blocks(text, ref))

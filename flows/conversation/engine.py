@@ -59,7 +59,6 @@ async def load_state(db: AsyncSession, project: Project) -> FlowState:
 Store = Callable[[AsyncSession, FlowState, str, Any], Awaitable[list[str] | None]]
 # What completing a flow sends later: (state, the user who completed it, now) -> jobs to queue.
 OnComplete = Callable[[FlowState, str, datetime], list[OutboxJob]]
-ByState = Callable[[FlowState, str], Any]
 
 
 @dataclass(frozen=True)

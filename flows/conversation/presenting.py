@@ -58,9 +58,7 @@ def summary(flow: Flow, state: FlowState, markup: str) -> str:
         sections=sections,
         unanswered=unanswered,
         communities=state.communities,
-        measures=[
-            {"measure": m, "community": communities.get(m.community_id) if m.community_id else None} for m in state.measures
-        ],
+        measures=[{"measure": m, "community": communities.get(m.community_id) if m.community_id else None} for m in state.measures],
     )
 
 

@@ -66,9 +66,7 @@ def _command(text: str) -> str | None:
     return None
 
 
-async def open_flow(
-    db: AsyncSession, flow: Flow, *, project: Project, user: str, markup: str = MarkupKind.TEXT
-) -> Reply:
+async def open_flow(db: AsyncSession, flow: Flow, *, project: Project, user: str, markup: str = MarkupKind.TEXT) -> Reply:
     """Start the flow, or resume it where this user stopped (or at the first unanswered step)."""
     flow_session = await get_or_create_flow_session(db, project_id=project.id, flow=flow.name, user=user)
     return replace(await _open(db, flow, flow_session, await load_state(db, project), markup), session=flow_session)
@@ -178,9 +176,7 @@ class _Turn:
         return _ask(self.flow, self.state, instances, target, self.markup, notice=notice)
 
 
-async def store_answer(
-    db: AsyncSession, flow: Flow, state: FlowState, instance: StepInstance, value: Any, author: str
-) -> list[str]:
+async def store_answer(db: AsyncSession, flow: Flow, state: FlowState, instance: StepInstance, value: Any, author: str) -> list[str]:
     """Append the answer to the history and apply it where the step says, in one transaction.
     `state` was read in this transaction, so it knows each answer's current version; it is
     kept current with what is stored."""
@@ -276,7 +272,10 @@ def _ask(
 
 def _complete(flow: Flow, state: FlowState, markup: str, notice: str = "", finished: bool = False) -> Reply:
     return Reply(
-        status=COMPLETE, text=summary(flow, state, markup), notice=notice, finished=finished,
+        status=COMPLETE,
+        text=summary(flow, state, markup),
+        notice=notice,
+        finished=finished,
         edit_targets=edit_targets(flow, state),
     )
 

@@ -17,7 +17,13 @@ class ReviewRefused(Refused):
 
 
 async def review(
-    db: AsyncSession, project: Project, *, update_id: int, reviewer: str, decision: Review, comment: str | None,
+    db: AsyncSession,
+    project: Project,
+    *,
+    update_id: int,
+    reviewer: str,
+    decision: Review,
+    comment: str | None,
     now: datetime,
 ) -> tuple[ProgressUpdate, Measure]:
     """The project lead approves an update, or returns it with a comment; who and when is kept.

@@ -86,8 +86,13 @@ def measure_status(plan: MeasurePlan, updates: list[ProgressUpdate], today: date
 
 
 def status_from(
-    plan: MeasurePlan, *, today: date, reported: frozenset[date], latest_valued: tuple[date, float] | None,
-    total: float | None, latest: ProgressUpdate | None = None,
+    plan: MeasurePlan,
+    *,
+    today: date,
+    reported: frozenset[date],
+    latest_valued: tuple[date, float] | None,
+    total: float | None,
+    latest: ProgressUpdate | None = None,
 ) -> MeasureStatus:
     """A measure's status from aggregates (so a portfolio can be read in a few queries). Its
     reports are up to date when a period at or after the last one due has been reported."""

@@ -25,10 +25,15 @@ def clock() -> FakeClock:
 async def slack(database_url, engine, clock):
     fake, fake_runner = await start_fake_slack()
     settings = Settings(
-        database_url=database_url, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=f"{fake.url}/api/", socialvalue_admins="ULISTED",
+        database_url=database_url,
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=f"{fake.url}/api/",
+        socialvalue_admins="ULISTED",
     )
-    config = uvicorn.Config(asgi_app(build_app(settings, engine, clock), engine), host="127.0.0.1", port=0, lifespan="off", log_level="warning")
+    config = uvicorn.Config(
+        asgi_app(build_app(settings, engine, clock), engine), host="127.0.0.1", port=0, lifespan="off", log_level="warning"
+    )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
     while not server.started:

@@ -15,7 +15,10 @@ METHOD = Step("how.method", InputKind.TEXT, TextGiven, "plan/how.j2:method", for
 SOURCE = Step("how.data_source", InputKind.TEXT, TextGiven, "plan/how.j2:data_source", for_each="measure")
 OWNER = Step("how.owner", InputKind.TEXT, TextGiven, "plan/how.j2:owner")
 THRESHOLDS = Step(
-    "monitoring.default_thresholds", InputKind.YES_NO, YesNoGiven, "plan/monitoring.j2:default_thresholds",
+    "monitoring.default_thresholds",
+    InputKind.YES_NO,
+    YesNoGiven,
+    "plan/monitoring.j2:default_thresholds",
     condition=lambda state, _: state.project.name != "no thresholds",
 )
 
@@ -32,7 +35,12 @@ def state(*measure_keys: str, name: str = "Toy") -> FlowState:
 def test_per_measure_steps_are_asked_measure_by_measure():
     flow = toy(PURPOSE, METHOD, SOURCE, OWNER)
     assert [i.id for i in flow.instances(state("m1", "m2"))] == [
-        "why.purpose", "how.method:m1", "how.data_source:m1", "how.method:m2", "how.data_source:m2", "how.owner",
+        "why.purpose",
+        "how.method:m1",
+        "how.data_source:m1",
+        "how.method:m2",
+        "how.data_source:m2",
+        "how.owner",
     ]
     assert [i.id for i in flow.instances(state())] == ["why.purpose", "how.owner"]
 

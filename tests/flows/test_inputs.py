@@ -33,7 +33,13 @@ def test_text_keeps_what_was_typed(text):
 
 @pytest.mark.parametrize(
     "raw, error",
-    [("", "text_empty"), ("   \n ", "text_empty"), ("x" * 10_000, "text_too_long"), ("a\x00b", "text_unprintable"), ("\ud800", "text_unprintable")],
+    [
+        ("", "text_empty"),
+        ("   \n ", "text_empty"),
+        ("x" * 10_000, "text_too_long"),
+        ("a\x00b", "text_unprintable"),
+        ("\ud800", "text_unprintable"),
+    ],
 )
 def test_text_refusals(raw, error):
     assert refusal(TextGiven, raw) == error
@@ -68,9 +74,7 @@ def test_number_bounds_come_from_the_step():
     assert refusal(NumberGiven, "60", unit="years", maximum=50) == "number_too_large"
 
 
-@pytest.mark.parametrize(
-    "raw", ["2027-02-28", "28/02/2027", "28-02-2027", "28.02.2027", "28 February 2027", "28 Feb 2027"]
-)
+@pytest.mark.parametrize("raw", ["2027-02-28", "28/02/2027", "28-02-2027", "28.02.2027", "28 February 2027", "28 Feb 2027"])
 def test_dates_in_british_and_iso_forms(raw):
     assert DateGiven.check(raw, {}) == date(2027, 2, 28)
 
@@ -99,7 +103,10 @@ def test_a_label_with_a_comma_is_matched_whole():
     assert ChoicesGiven.check("statutory duty (2012 act, 2023 act)", {"choices": choices}) == ["statutory"]
 
 
-@pytest.mark.parametrize("raw, error", [("4", "choice_unknown"), ("0", "choice_unknown"), ("maybe", "choice_unknown"), ("٢", "choice_unknown"), ("1,2", "choice_one")])
+@pytest.mark.parametrize(
+    "raw, error",
+    [("4", "choice_unknown"), ("0", "choice_unknown"), ("maybe", "choice_unknown"), ("٢", "choice_unknown"), ("1,2", "choice_one")],
+)
 def test_choice_refusals(raw, error):
     assert refusal(ChoiceGiven, raw, choices=CHOICES) == error
 

@@ -29,8 +29,15 @@ async def test_the_whole_plan_is_stored_where_later_features_read_it(engine):
 
     assert reply.status == "complete"
     assert "Every question is answered." in reply.text
-    for fragment in ("To leave lasting jobs & skills in Derby", "Spondon", "Local labour (FTE), code NH-SV-03",
-                     "520 apprenticeship weeks", "31 Mar 2028", "Quarterly", "100, 85, 60"):
+    for fragment in (
+        "To leave lasting jobs & skills in Derby",
+        "Spondon",
+        "Local labour (FTE), code NH-SV-03",
+        "520 apprenticeship weeks",
+        "31 Mar 2028",
+        "Quarterly",
+        "100, 85, 60",
+    ):
         assert fragment in reply.text
 
     project, communities, measures, answers = await stored(engine)
@@ -48,7 +55,11 @@ async def test_the_whole_plan_is_stored_where_later_features_read_it(engine):
     assert (labour.framework_code, labour.framework_name) == ("NH-SV-03", "National Highways Social Value Plan")
     assert apprenticeships.community_id == communities[0].id and labour.community_id == communities[1].id
     assert (labour.baseline_value, labour.baseline_date, labour.target_value, labour.target_date) == (
-        12, date(2026, 4, 1), 40, date(2027, 3, 31))
+        12,
+        date(2026, 4, 1),
+        40,
+        date(2027, 3, 31),
+    )
     assert (apprenticeships.owner, apprenticeships.cadence, labour.cadence) == ("Priya Shah", "monthly", "quarterly")
 
     by_key = {(a.question, a.field, a.subject): a for a in answers}

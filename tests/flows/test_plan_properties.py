@@ -17,9 +17,34 @@ MESSAGES = st.one_of(
     st.text(max_size=40),
     st.sampled_from(WHOLE_PLAN),
     st.sampled_from(WHOLE_PLAN),
-    st.sampled_from(["skip", "back", "done", "pause", "help", "1", "2, 3", "0", "yes", "no", "31/02/2027",
-                     "01/04/2026", "2030-01-01", "12", "-3", "ten", "a | b", "x | y | z", "<!channel>",
-                     "{{ 7*7 }}", "100, 90, 70", "x" * 5001, "🚧", "مشروع"]),
+    st.sampled_from(
+        [
+            "skip",
+            "back",
+            "done",
+            "pause",
+            "help",
+            "1",
+            "2, 3",
+            "0",
+            "yes",
+            "no",
+            "31/02/2027",
+            "01/04/2026",
+            "2030-01-01",
+            "12",
+            "-3",
+            "ten",
+            "a | b",
+            "x | y | z",
+            "<!channel>",
+            "{{ 7*7 }}",
+            "100, 90, 70",
+            "x" * 5001,
+            "🚧",
+            "مشروع",
+        ]
+    ),
 )
 
 

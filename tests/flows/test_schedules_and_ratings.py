@@ -13,8 +13,7 @@ def dues(cadence, start, until):
 
 
 def test_monthly_periods_keep_to_the_month_end():
-    assert dues("monthly", "2027-01-31", "2027-05-31") == [
-        date(2027, 2, 28), date(2027, 3, 31), date(2027, 4, 30), date(2027, 5, 31)]
+    assert dues("monthly", "2027-01-31", "2027-05-31") == [date(2027, 2, 28), date(2027, 3, 31), date(2027, 4, 30), date(2027, 5, 31)]
 
 
 def test_a_leap_day():
@@ -26,7 +25,10 @@ def test_a_leap_day():
 def test_weekly_and_an_rrule():
     assert dues("weekly", "2026-11-02", "2026-11-30") == [date(2026, 11, d) for d in (9, 16, 23, 30)]
     assert dues("RRULE:FREQ=MONTHLY;BYMONTHDAY=15", "2026-11-01", "2027-01-31") == [
-        date(2026, 11, 15), date(2026, 12, 15), date(2027, 1, 15)]
+        date(2026, 11, 15),
+        date(2026, 12, 15),
+        date(2027, 1, 15),
+    ]
 
 
 def test_the_horizon_adds_the_legacy_years():
@@ -54,8 +56,16 @@ LINE = Line(baseline=0, baseline_date=date(2026, 1, 1), target=100, target_date=
 
 @pytest.mark.parametrize(
     "percent, rating",
-    [(100, Rating.GOOD), (99.99, Rating.APPROACHING), (90, Rating.APPROACHING), (89.99, Rating.REQUIRES_IMPROVEMENT),
-     (70, Rating.REQUIRES_IMPROVEMENT), (69.99, Rating.INADEQUATE), (250, Rating.GOOD), (-5, Rating.INADEQUATE)],
+    [
+        (100, Rating.GOOD),
+        (99.99, Rating.APPROACHING),
+        (90, Rating.APPROACHING),
+        (89.99, Rating.REQUIRES_IMPROVEMENT),
+        (70, Rating.REQUIRES_IMPROVEMENT),
+        (69.99, Rating.INADEQUATE),
+        (250, Rating.GOOD),
+        (-5, Rating.INADEQUATE),
+    ],
 )
 def test_each_threshold_from_both_sides(percent, rating):
     assert rate_progress(percent, DEFAULT_THRESHOLDS) == rating

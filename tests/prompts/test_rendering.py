@@ -64,8 +64,18 @@ async def test_hostile_answers_reach_slack_markup_as_text(engine):
     ],
 )
 def test_emphasis_is_each_surfaces_own_and_escapes_once(markup, shown):
-    assert render("plan/summary.j2", markup, project=Project(workspace_id=1, name="A38 <!here> & co"), sections={},
-                  unanswered=[], communities=[], measures=[]).splitlines()[0] == shown
+    assert (
+        render(
+            "plan/summary.j2",
+            markup,
+            project=Project(workspace_id=1, name="A38 <!here> & co"),
+            sections={},
+            unanswered=[],
+            communities=[],
+            measures=[],
+        ).splitlines()[0]
+        == shown
+    )
 
 
 async def test_the_terminal_shows_no_slack_markup_and_slack_keeps_its_bold(engine):

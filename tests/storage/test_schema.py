@@ -11,9 +11,7 @@ from storage.migrate import alembic_config, upgrade
 
 async def test_migrations_create_exactly_the_models(engine):
     async with engine.connect() as connection:
-        differences = await connection.run_sync(
-            lambda sync: compare_metadata(MigrationContext.configure(sync), SQLModel.metadata)
-        )
+        differences = await connection.run_sync(lambda sync: compare_metadata(MigrationContext.configure(sync), SQLModel.metadata))
     assert differences == []
 
 

@@ -27,10 +27,19 @@ def home_view(projects: list[HomeProject]) -> View:
     for project in shown:
         blocks += [
             DividerBlock(),
-            SectionBlock(text=MarkdownTextObject(text=shorten(mrkdwn("home_project", name=project.name, channel=project.channel, answered=project.answered, total=project.total), SECTION_TEXT_LIMIT))),
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=shorten(
+                        mrkdwn("home_project", name=project.name, channel=project.channel, answered=project.answered, total=project.total),
+                        SECTION_TEXT_LIMIT,
+                    )
+                )
+            ),
             ActionsBlock(
                 elements=[
-                    ButtonElement(text=plain("continue"), action_id=HOME_CONTINUE, value=ProjectRef(project=project.id).encode(), style="primary"),
+                    ButtonElement(
+                        text=plain("continue"), action_id=HOME_CONTINUE, value=ProjectRef(project=project.id).encode(), style="primary"
+                    ),
                     ButtonElement(text=plain("summary"), action_id=HOME_SUMMARY, value=ProjectRef(project=project.id).encode()),
                 ]
             ),

@@ -43,25 +43,68 @@ def reminder_blocks(text: str, ref: MeasureRef) -> list[Block]:
 
 
 def update_view(
-    *, metadata: UpdateForm, measure_name: str, unit: str, due: str, choices: list[Choice] | None = None,
-    initial: dict[str, str | None] | None = None, notice: str = "",
+    *,
+    metadata: UpdateForm,
+    measure_name: str,
+    unit: str,
+    due: str,
+    choices: list[Choice] | None = None,
+    initial: dict[str, str | None] | None = None,
+    notice: str = "",
 ) -> View:
     """The update form; with `choices`, it first asks which of the caller's measures. `initial`
     and `notice` show it again with what was typed, e.g. to confirm a very large value."""
     initial = initial or {}
     blocks: list[Block] = text_sections(notice) if notice else []
     if choices:
-        blocks.append(InputBlock(block_id=UPDATE_MEASURE, label=plain("update_measure"), element=StaticSelectElement(action_id=FIELD_ACTION, options=[option(c) for c in choices[:100]], placeholder=plain("pick"))))
+        blocks.append(
+            InputBlock(
+                block_id=UPDATE_MEASURE,
+                label=plain("update_measure"),
+                element=StaticSelectElement(action_id=FIELD_ACTION, options=[option(c) for c in choices[:100]], placeholder=plain("pick")),
+            )
+        )
     else:
         blocks += text_sections(mrkdwn("update_heading", measure=measure_name, due=due))
     blocks += [
-        InputBlock(block_id=UPDATE_VALUE, label=plain("update_value", unit=unit), element=PlainTextInputElement(action_id=FIELD_ACTION, max_length=200, initial_value=initial.get(UPDATE_VALUE))),
-        InputBlock(block_id=UPDATE_NOTE, label=plain("update_note"), optional=True, element=PlainTextInputElement(action_id=FIELD_ACTION, multiline=True, max_length=FORM_TEXT_LIMIT, initial_value=initial.get(UPDATE_NOTE))),
-        InputBlock(block_id=UPDATE_EVIDENCE, label=plain("update_evidence"), optional=True, element=PlainTextInputElement(action_id=FIELD_ACTION, max_length=2000, initial_value=initial.get(UPDATE_EVIDENCE))),
-        InputBlock(block_id=UPDATE_RECOVERY, label=plain("update_recovery"), optional=True, hint=plain("update_recovery_hint"), element=PlainTextInputElement(action_id=FIELD_ACTION, multiline=True, max_length=FORM_TEXT_LIMIT, initial_value=initial.get(UPDATE_RECOVERY))),
+        InputBlock(
+            block_id=UPDATE_VALUE,
+            label=plain("update_value", unit=unit),
+            element=PlainTextInputElement(action_id=FIELD_ACTION, max_length=200, initial_value=initial.get(UPDATE_VALUE)),
+        ),
+        InputBlock(
+            block_id=UPDATE_NOTE,
+            label=plain("update_note"),
+            optional=True,
+            element=PlainTextInputElement(
+                action_id=FIELD_ACTION, multiline=True, max_length=FORM_TEXT_LIMIT, initial_value=initial.get(UPDATE_NOTE)
+            ),
+        ),
+        InputBlock(
+            block_id=UPDATE_EVIDENCE,
+            label=plain("update_evidence"),
+            optional=True,
+            element=PlainTextInputElement(action_id=FIELD_ACTION, max_length=2000, initial_value=initial.get(UPDATE_EVIDENCE)),
+        ),
+        InputBlock(
+            block_id=UPDATE_RECOVERY,
+            label=plain("update_recovery"),
+            optional=True,
+            hint=plain("update_recovery_hint"),
+            element=PlainTextInputElement(
+                action_id=FIELD_ACTION, multiline=True, max_length=FORM_TEXT_LIMIT, initial_value=initial.get(UPDATE_RECOVERY)
+            ),
+        ),
     ]
-    return View(type="modal", callback_id=UPDATE_CALLBACK, title=plain("update_title"), submit=plain("save"), close=plain("cancel"), private_metadata=metadata.encode(), blocks=blocks)
-
+    return View(
+        type="modal",
+        callback_id=UPDATE_CALLBACK,
+        title=plain("update_title"),
+        submit=plain("save"),
+        close=plain("cancel"),
+        private_metadata=metadata.encode(),
+        blocks=blocks,
+    )
 
 
 def posted_update_blocks(text: str, ref: UpdateRef) -> list[Block]:
@@ -78,7 +121,17 @@ def posted_update_blocks(text: str, ref: UpdateRef) -> list[Block]:
 
 def return_view(*, metadata: ReturnForm) -> View:
     return View(
-        type="modal", callback_id=RETURN_CALLBACK, title=plain("return_title"), submit=plain("return"), close=plain("cancel"),
+        type="modal",
+        callback_id=RETURN_CALLBACK,
+        title=plain("return_title"),
+        submit=plain("return"),
+        close=plain("cancel"),
         private_metadata=metadata.encode(),
-        blocks=[InputBlock(block_id=RETURN_COMMENT, label=plain("return_comment"), element=PlainTextInputElement(action_id=FIELD_ACTION, multiline=True, max_length=FORM_TEXT_LIMIT))],
+        blocks=[
+            InputBlock(
+                block_id=RETURN_COMMENT,
+                label=plain("return_comment"),
+                element=PlainTextInputElement(action_id=FIELD_ACTION, multiline=True, max_length=FORM_TEXT_LIMIT),
+            )
+        ],
     )

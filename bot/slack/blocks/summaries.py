@@ -44,11 +44,7 @@ def edit_buttons(project_id: int, targets: Iterable[EditTarget]) -> list[Block]:
         )
         for n, t in enumerate(targets)
     ]
-    return [
-        ActionsBlock(elements=buttons[i : i + ACTIONS_ELEMENT_LIMIT])
-        for i in range(0, len(buttons), ACTIONS_ELEMENT_LIMIT)
-    ]
-
+    return [ActionsBlock(elements=buttons[i : i + ACTIONS_ELEMENT_LIMIT]) for i in range(0, len(buttons), ACTIONS_ELEMENT_LIMIT)]
 
 
 def summary_view(summary: str, project_name: str, extra: list[Block]) -> View:
@@ -62,7 +58,6 @@ def summary_view(summary: str, project_name: str, extra: list[Block]) -> View:
         close=plain("close"),
         blocks=sections + list(extra),
     )
-
 
 
 def _form_element(
@@ -96,9 +91,7 @@ def edit_view(fields: list[FormField], *, metadata: EditForm, title_hint: str) -
         if not field.editable:
             blocks += text_sections(mrkdwn("too_long_for_form", label=field.label))[:1]
             continue
-        blocks.append(
-            InputBlock(block_id=field.id, label=shorten(field.label, 2000), element=_form_element(field), optional=True)
-        )
+        blocks.append(InputBlock(block_id=field.id, label=shorten(field.label, 2000), element=_form_element(field), optional=True))
     return View(
         type="modal",
         callback_id=EDIT_CALLBACK,

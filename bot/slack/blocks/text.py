@@ -77,7 +77,6 @@ def fallback(text: str) -> str:
     return shorten(text.strip().splitlines()[0] if text.strip() else text, 300)
 
 
-
 def summary_messages(summary: str, extra: list[Block] | tuple[Block, ...] = ()) -> list[list[Block]]:
     return messages(text_sections(summary) + list(extra))
 

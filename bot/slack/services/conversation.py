@@ -22,7 +22,13 @@ from storage.models import Project
 
 
 async def deliver(
-    client: AsyncWebClient, engine: AsyncEngine, *, project: Project, reply: Reply, channel: str, thread_ts: str | None,
+    client: AsyncWebClient,
+    engine: AsyncEngine,
+    *,
+    project: Project,
+    reply: Reply,
+    channel: str,
+    thread_ts: str | None,
     flow: Flow,
 ) -> None:
     """Show `reply` in `channel` (and `thread_ts`, for an assistant thread)."""
@@ -38,9 +44,7 @@ async def deliver(
         posted = await client.chat_postMessage(channel=channel, thread_ts=thread_ts, blocks=blocks, text=fallback(reply.text))
         if session is not None:
             async with transaction(engine) as db:
-                await place_flow_session(
-                    db, flow_session_id=session.id, channel=channel, thread_ts=thread_ts, question_ts=posted["ts"]
-                )
+                await place_flow_session(db, flow_session_id=session.id, channel=channel, thread_ts=thread_ts, question_ts=posted["ts"])
         return
     if reply.status == ReplyStatus.PAUSED:
         await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=reply.text)

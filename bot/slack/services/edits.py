@@ -33,7 +33,9 @@ async def open_edit_form(request: Request, target: EditRef) -> None:
         flow = flow_of_question(target.question)
         fields = edit_form(flow, await load_state(db, project), target.question, target.subject)
     metadata = EditForm(
-        project=target.project, question=target.question, subject=target.subject,
+        project=target.project,
+        question=target.question,
+        subject=target.subject,
         versions={field.id: field.version for field in fields},
     )
     view = edit_view(fields, metadata=metadata, title_hint=f"{project.name} · {plain('edit_hint')}")
@@ -69,8 +71,14 @@ async def save_edit_form(request: Request) -> tuple[FormResult, Callable[[], Awa
         async with transaction(request.engine) as db:
             project = (await project_scope(db, caller, project_id=metadata.project)).project
             changed = await save_edits(
-                db, flow_of_question(metadata.question), project=project, user=caller.user, question=metadata.question,
-                subject=metadata.subject, submitted=submitted_values(view), seen_versions=metadata.versions,
+                db,
+                flow_of_question(metadata.question),
+                project=project,
+                user=caller.user,
+                question=metadata.question,
+                subject=metadata.subject,
+                submitted=submitted_values(view),
+                seen_versions=metadata.versions,
             )
     except EditRefused as refused:
         return {"response_action": "errors", "errors": refused.errors}, None

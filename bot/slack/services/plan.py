@@ -84,11 +84,20 @@ async def converse(request: Request, text: str) -> Answer | None:
             project, session = conversation
             flow = FLOWS[session.flow]
             reply = await answer_flow(
-                db, flow, project=project, user=caller.user, text=text, markup=MarkupKind.MRKDWN,
-                flow_session=session, queue_effects=True, now=request.now(),
+                db,
+                flow,
+                project=project,
+                user=caller.user,
+                text=text,
+                markup=MarkupKind.MRKDWN,
+                flow_session=session,
+                queue_effects=True,
+                now=request.now(),
             )
     if conversation is not None:
-        await deliver(request.client, request.engine, project=project, reply=reply, channel=caller.channel, thread_ts=request.thread_ts, flow=flow)
+        await deliver(
+            request.client, request.engine, project=project, reply=reply, channel=caller.channel, thread_ts=request.thread_ts, flow=flow
+        )
         return None
     verb, rest = split_verb(text)
     if verb == "plan":
@@ -109,9 +118,16 @@ async def click(request: Request, asked: StepRef, text: str) -> None:
     async with transaction(request.engine) as db:
         project = (await project_scope(db, caller, project_id=asked.project)).project
         reply = await answer_flow(
-            db, flow, project=project, user=caller.user, text=text, markup=MarkupKind.MRKDWN, expected_step=asked.step,
-            queue_effects=True, now=request.now(),
+            db,
+            flow,
+            project=project,
+            user=caller.user,
+            text=text,
+            markup=MarkupKind.MRKDWN,
+            expected_step=asked.step,
+            queue_effects=True,
+            now=request.now(),
         )
-    await deliver(request.client, request.engine, project=project, reply=reply, channel=caller.channel, thread_ts=request.thread_ts, flow=flow)
-
-
+    await deliver(
+        request.client, request.engine, project=project, reply=reply, channel=caller.channel, thread_ts=request.thread_ts, flow=flow
+    )

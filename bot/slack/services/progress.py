@@ -33,8 +33,14 @@ from prompts import MarkupKind, format_number
 from storage.engine import transaction
 from storage.models import ProgressUpdate, Project, Review
 
-FIELD_BLOCKS = {"measure": UPDATE_MEASURE, "period": UPDATE_VALUE, "value": UPDATE_VALUE, "note": UPDATE_NOTE,
-                "evidence": UPDATE_EVIDENCE, "recovery_action": UPDATE_RECOVERY}
+FIELD_BLOCKS = {
+    "measure": UPDATE_MEASURE,
+    "period": UPDATE_VALUE,
+    "value": UPDATE_VALUE,
+    "note": UPDATE_NOTE,
+    "evidence": UPDATE_EVIDENCE,
+    "recovery_action": UPDATE_RECOVERY,
+}
 
 
 def _mine(statuses: list[MeasureStatus], user: str) -> list[MeasureStatus]:
@@ -83,9 +89,17 @@ async def save_update_form(request: Request) -> tuple[FormResult, Callable[[], A
         async with transaction(request.engine) as db:
             project = (await project_scope(db, caller, project_id=metadata.project)).project
             update, status = await record_update(
-                db, project, measure_key=measure_key or "", author=caller.user, today=now.date(),
-                value=value, note=_field(values, UPDATE_NOTE), evidence=_field(values, UPDATE_EVIDENCE),
-                recovery_action=_field(values, UPDATE_RECOVERY), period=metadata.period, confirmed=confirmed,
+                db,
+                project,
+                measure_key=measure_key or "",
+                author=caller.user,
+                today=now.date(),
+                value=value,
+                note=_field(values, UPDATE_NOTE),
+                evidence=_field(values, UPDATE_EVIDENCE),
+                recovery_action=_field(values, UPDATE_RECOVERY),
+                period=metadata.period,
+                confirmed=confirmed,
                 markup=MarkupKind.TEXT,
             )
             if await posted_to_channel(db, project):
@@ -95,7 +109,9 @@ async def save_update_form(request: Request) -> tuple[FormResult, Callable[[], A
             # Shown again with what was typed; the same value sent again is confirmed.
             again = update_view(
                 metadata=metadata.model_copy(update={"measure": measure_key, "confirm": (value or "")[:200]}),
-                measure_name=metadata.name or measure_key_name(view, measure_key), unit="", due=metadata.period or "",
+                measure_name=metadata.name or measure_key_name(view, measure_key),
+                unit="",
+                due=metadata.period or "",
                 initial={block: _field(values, block) for block in (UPDATE_VALUE, UPDATE_NOTE, UPDATE_EVIDENCE, UPDATE_RECOVERY)},
                 notice=mrkdwn("confirm_value", message=refused.errors["value"]),
             )
@@ -110,7 +126,10 @@ async def save_update_form(request: Request) -> tuple[FormResult, Callable[[], A
 
     async def confirm() -> None:
         saved = mrkdwn(
-            "update_saved", measure=status.measure.name, due=update.period_end, value=_shown_value(update.value, status),
+            "update_saved",
+            measure=status.measure.name,
+            due=update.period_end,
+            value=_shown_value(update.value, status),
             rating=status.rating.value,
         )
         await request.client.chat_postMessage(channel=caller.user, text=saved)
@@ -134,12 +153,21 @@ def _shown_value(value: float | None, status: MeasureStatus) -> str:
 async def queue_update_post(db: Any, project: Project, update: ProgressUpdate, status: MeasureStatus, author: str, now: Any) -> None:
     """The update as posted to the project's channel, with the lead's Approve / Return."""
     text = mrkdwn(
-        "update_posted", author=author, measure=status.measure.name, project=project.name, due=update.period_end,
-        value=_shown_value(update.value, status), rating=status.rating.value, note=update.note,
-        recovery=update.recovery_action, evidence=update.evidence_url,
+        "update_posted",
+        author=author,
+        measure=status.measure.name,
+        project=project.name,
+        due=update.period_end,
+        value=_shown_value(update.value, status),
+        rating=status.rating.value,
+        note=update.note,
+        recovery=update.recovery_action,
+        evidence=update.evidence_url,
     )
     blocks = posted_update_blocks(text, UpdateRef(project=project.id, update=update.id))
-    message = Message(key=f"update:{update.id}", channel=project.channel_id or "", text=fallback(text), groups=[[b.to_dict() for b in blocks]])
+    message = Message(
+        key=f"update:{update.id}", channel=project.channel_id or "", text=fallback(text), groups=[[b.to_dict() for b in blocks]]
+    )
     await queue(db, message, due_at=now)
 
 
@@ -161,13 +189,21 @@ async def nothing_to_report(request: Request, ref: MeasureRef) -> None:
         async with transaction(request.engine) as db:
             project = (await project_scope(db, caller, project_id=ref.project)).project
             update, status = await record_update(
-                db, project, measure_key=ref.measure, author=caller.user, today=request.now().date(),
-                period=ref.period, nothing_to_report=True, markup=MarkupKind.MRKDWN,
+                db,
+                project,
+                measure_key=ref.measure,
+                author=caller.user,
+                today=request.now().date(),
+                period=ref.period,
+                nothing_to_report=True,
+                markup=MarkupKind.MRKDWN,
             )
     except UpdateRefused as refused:
         await request.client.chat_postMessage(channel=caller.user, text=" ".join(refused.errors.values()))
         return
-    await request.client.chat_postMessage(channel=caller.user, text=mrkdwn("nothing_saved", measure=status.measure.name, due=update.period_end))
+    await request.client.chat_postMessage(
+        channel=caller.user, text=mrkdwn("nothing_saved", measure=status.measure.name, due=update.period_end)
+    )
 
 
 async def approve(request: Request, ref: UpdateRef) -> Answer | None:
@@ -189,15 +225,28 @@ async def save_return_form(request: Request) -> tuple[FormResult, Callable[[], A
     metadata = ReturnForm.decode(view.get("private_metadata"))
     comment = _field(view["state"]["values"], RETURN_COMMENT)
     decided: list[Callable[[], Awaitable[None]]] = []
-    refused = await _decide(request, UpdateRef(project=metadata.project, update=metadata.update), Review.RETURNED, comment,
-                            channel=metadata.channel, thread_ts=metadata.thread_ts, later=decided)
+    refused = await _decide(
+        request,
+        UpdateRef(project=metadata.project, update=metadata.update),
+        Review.RETURNED,
+        comment,
+        channel=metadata.channel,
+        thread_ts=metadata.thread_ts,
+        later=decided,
+    )
     if refused:
         return {"response_action": "errors", "errors": {RETURN_COMMENT: refused}}, None
     return None, decided[0] if decided else None
 
 
 async def _decide(
-    request: Request, ref: UpdateRef, decision: Review, comment: str | None, *, channel: str, thread_ts: str | None,
+    request: Request,
+    ref: UpdateRef,
+    decision: Review,
+    comment: str | None,
+    *,
+    channel: str,
+    thread_ts: str | None,
     later: list[Callable[[], Awaitable[None]]] | None = None,
 ) -> str | None:
     """Store the review; announce it in the update's thread and, when returned, to its author

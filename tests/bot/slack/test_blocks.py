@@ -19,8 +19,13 @@ def actions(blocks) -> list[dict]:
 
 
 def test_a_yes_no_question_has_two_buttons_and_its_controls_name_the_step():
-    reply = Reply(status=ReplyStatus.ASKING, text="Use the default thresholds?", kind=InputKind.YES_NO,
-                  progress=Progress(3, 30), step="monitoring.default_thresholds")
+    reply = Reply(
+        status=ReplyStatus.ASKING,
+        text="Use the default thresholds?",
+        kind=InputKind.YES_NO,
+        progress=Progress(3, 30),
+        step="monitoring.default_thresholds",
+    )
     blocks = question_blocks(reply, 7)
     answer, controls = [b.to_dict() for b in blocks if b.type == "actions"]
     assert [e["value"] for e in answer["elements"]] == ["yes", "no"]
@@ -31,8 +36,14 @@ def test_a_yes_no_question_has_two_buttons_and_its_controls_name_the_step():
 
 def test_many_choices_become_a_menu_of_at_most_100_options():
     choices = tuple(Choice(str(n), f"Choice {n} " + "x" * 100) for n in range(150))
-    reply = Reply(status=ReplyStatus.ASKING, text="Pick", kind=InputKind.SINGLE_CHOICE, choices=choices,
-                  progress=Progress(1, 1), step="what.community:m1")
+    reply = Reply(
+        status=ReplyStatus.ASKING,
+        text="Pick",
+        kind=InputKind.SINGLE_CHOICE,
+        choices=choices,
+        progress=Progress(1, 1),
+        step="what.community:m1",
+    )
     [menu] = [e for e in actions(question_blocks(reply, 1)) if e["type"] == "static_select"]
     assert len(menu["options"]) == 100 and all(len(o["text"]["text"]) <= 75 for o in menu["options"])
 
@@ -67,5 +78,7 @@ def test_reminder_and_posted_update_buttons_carry_their_refs():
 
 
 def test_the_update_form_keeps_its_metadata_typed():
-    form = update_view(metadata=UpdateForm(project=4, measure="m2", period="2026-12-01"), measure_name="Local labour", unit="FTE", due="2026-12-01")
+    form = update_view(
+        metadata=UpdateForm(project=4, measure="m2", period="2026-12-01"), measure_name="Local labour", unit="FTE", due="2026-12-01"
+    )
     assert UpdateForm.decode(form.to_dict()["private_metadata"]).measure == "m2"

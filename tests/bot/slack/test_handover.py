@@ -94,13 +94,21 @@ async def test_the_handover_answers_can_be_edited_in_a_form(slack):
     assert button["text"]["text"] == "Edit handover answers"
     from tests.fake_slack import block_actions
 
-    await slack.interact(block_actions({"action_id": button["action_id"], "block_id": "b", "type": "button", "value": button["value"]},
-                                       user=LEAD, channel="DLEAD", message={"ts": summary["ts"]}))
+    await slack.interact(
+        block_actions(
+            {"action_id": button["action_id"], "block_id": "b", "type": "button", "value": button["value"]},
+            user=LEAD,
+            channel="DLEAD",
+            message={"ts": summary["ts"]},
+        )
+    )
     [opened] = await slack.fake.wait_for("views.open")
     form = opened["view"]
     blocks = {b["block_id"]: b for b in form["blocks"] if b["type"] == "input"}
     assert blocks["handover.lessons"]["element"]["initial_value"] == "Start baselines early"
-    status, answer = await slack.submit(form, {"handover.lessons": {"value": {"type": "plain_text_input", "value": "Start baselines on day one"}}})
+    status, answer = await slack.submit(
+        form, {"handover.lessons": {"value": {"type": "plain_text_input", "value": "Start baselines on day one"}}}
+    )
     assert answer is None
     async with transaction(slack.engine) as db:
         lessons = (await db.exec(select(Answer).where(Answer.field == "lessons").order_by(Answer.version))).all()

@@ -60,10 +60,26 @@ async def test_the_whole_plan_by_clicks_where_a_question_offers_them(slack):
         ("type", "done"),
         ("click", "c1"),
         ("click", "c2"),
-        *[("type", "Register"), ("type", "HR system"), ("type", "0"), ("date", "2026-04-01"), ("type", "520"),
-          ("date", "2028-03-31"), ("type", "Agreements"), ("type", "Priya Shah")],
-        *[("type", "Payroll"), ("type", "Payroll system"), ("type", "12"), ("date", "2026-04-01"), ("type", "40"),
-          ("date", "2027-03-31"), ("type", "Extracts"), ("type", "Tom Evans")],
+        *[
+            ("type", "Register"),
+            ("type", "HR system"),
+            ("type", "0"),
+            ("date", "2026-04-01"),
+            ("type", "520"),
+            ("date", "2028-03-31"),
+            ("type", "Agreements"),
+            ("type", "Priya Shah"),
+        ],
+        *[
+            ("type", "Payroll"),
+            ("type", "Payroll system"),
+            ("type", "12"),
+            ("date", "2026-04-01"),
+            ("type", "40"),
+            ("date", "2027-03-31"),
+            ("type", "Extracts"),
+            ("type", "Tom Evans"),
+        ],
         ("multi", ["design", "construction", "operation", "after_handover"]),
         ("click", "construction"),
         ("date", "2027-09-30"),
@@ -149,4 +165,3 @@ async def test_a_bad_typed_answer_is_explained_in_the_thread_of_the_question(sla
     assert len(slack.questions()) == 2  # the question stays open: not asked again
     _, answers = await stored_answers(slack.engine)
     assert [a.field for a in answers] == ["purpose"]
-

@@ -75,7 +75,12 @@ async def test_an_update_from_a_reminder_is_validated_in_the_form_then_stored_an
     status, answer = await slack.submit(form, form_values(value="180", note="Six <@UEVIL> apprentices", evidence="https://example.org/r"))
     assert status == 200 and answer is None
     [stored] = await updates(slack.engine)
-    assert (stored.value, stored.period_end.isoformat(), stored.author, stored.note) == (180, "2026-12-01", LEAD, "Six <@UEVIL> apprentices")
+    assert (stored.value, stored.period_end.isoformat(), stored.author, stored.note) == (
+        180,
+        "2026-12-01",
+        LEAD,
+        "Six <@UEVIL> apprentices",
+    )
     await slack.fake.wait_for("chat.postMessage", len(slack.fake.of("chat.postMessage")))
     assert any("Saved your update on *Apprenticeships on the contract*" in m.get("text", "") for m in slack.fake.of("chat.postMessage"))
 

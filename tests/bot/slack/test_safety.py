@@ -59,7 +59,10 @@ def forged_requests():
         "301 s old": (body, signed_headers(body, timestamp=now - 301)),
         "301 s ahead": (body, signed_headers(body, timestamp=now + 301)),
         "ssl_check with a bad signature": ("ssl_check=1&" + body, signed_headers(body, secret="nope")),
-        "event with a bad signature": (event_body(dm_event("x", user=LEAD, channel="D1")), {"X-Slack-Request-Timestamp": str(now), "X-Slack-Signature": "v0=00"}),
+        "event with a bad signature": (
+            event_body(dm_event("x", user=LEAD, channel="D1")),
+            {"X-Slack-Request-Timestamp": str(now), "X-Slack-Signature": "v0=00"},
+        ),
     }
 
 
@@ -111,8 +114,17 @@ async def test_user_text_pings_nobody_in_anything_the_app_posts(slack):
     await slack.command("projects")
     await slack.event({"type": "app_home_opened", "user": LEAD, "channel": "D1", "tab": "home", "event_ts": "1.1"})
     [home] = await slack.fake.wait_for("views.publish")
-    summary_button = next(e for b in home["view"]["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == "home_summary")
-    await slack.interact(block_actions({"action_id": "home_summary", "block_id": "b", "type": "button", "value": summary_button["value"]}, user=LEAD, channel="D1", view=home["view"]))
+    summary_button = next(
+        e for b in home["view"]["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == "home_summary"
+    )
+    await slack.interact(
+        block_actions(
+            {"action_id": "home_summary", "block_id": "b", "type": "button", "value": summary_button["value"]},
+            user=LEAD,
+            channel="D1",
+            view=home["view"],
+        )
+    )
     [modal] = await slack.fake.wait_for("views.open")
     assert "Jobs for @here" in json.dumps(modal)
     await slack.fake.settle()
@@ -173,30 +185,40 @@ async def test_commands_are_acked_while_the_database_is_locked_and_done_afterwar
     assert await count(slack.engine, Project) == 21
 
 
-
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     text=st.text(max_size=200),
     event=st.fixed_dictionaries(
         {"type": st.sampled_from(["message", "app_home_opened", "assistant_thread_started", "reaction_added"])},
         optional={
-            "channel": st.text(max_size=12), "user": st.text(max_size=12), "text": st.text(max_size=100),
-            "channel_type": st.sampled_from(["im", "channel"]), "subtype": st.sampled_from(["message_changed", "bot_message"]),
-            "thread_ts": st.text(max_size=20), "tab": st.text(max_size=8),
+            "channel": st.text(max_size=12),
+            "user": st.text(max_size=12),
+            "text": st.text(max_size=100),
+            "channel_type": st.sampled_from(["im", "channel"]),
+            "subtype": st.sampled_from(["message_changed", "bot_message"]),
+            "thread_ts": st.text(max_size=20),
+            "tab": st.text(max_size=8),
         },
     ),
 )
 async def test_signed_but_malformed_requests_never_get_a_server_error(slack, text, event):
     assert (await slack.command(text, wait=False)).status < 500
     assert (await slack.event(event)).status < 500
-    assert (await slack.interact({"type": "block_actions", "user": {"id": "U1"}, "actions": [{"action_id": "plan_choice:0", "block_id": text[:255], "type": "button", "value": text}]})).status < 500
+    assert (
+        await slack.interact(
+            {
+                "type": "block_actions",
+                "user": {"id": "U1"},
+                "actions": [{"action_id": "plan_choice:0", "block_id": text[:255], "type": "button", "value": text}],
+            }
+        )
+    ).status < 500
 
 
 async def test_messages_outside_the_dm_and_edits_are_not_answers(slack):
     await start(slack)
     channel_message = {**dm_event("In the channel", user=LEAD, channel=CHANNEL), "channel_type": "channel"}
-    edit = {**dm_event("", user=LEAD, channel=dm_channel(LEAD)), "subtype": "message_changed",
-            "message": {"text": "edited", "user": LEAD}}
+    edit = {**dm_event("", user=LEAD, channel=dm_channel(LEAD)), "subtype": "message_changed", "message": {"text": "edited", "user": LEAD}}
     for event in (channel_message, edit):
         assert (await slack.event(event)).status == 200
     await slack.fake.settle()

@@ -97,9 +97,7 @@ def _action(element: dict, *, view: dict | None = None, message: dict | None = N
 async def open_edit_form(slack, label: str) -> dict:
     await slack.command("status")
     status = (await slack.fake.wait_for("response_url", 3))[-1]
-    button = next(
-        e for b in status["blocks"] if b["type"] == "actions" for e in b["elements"] if e["text"]["text"] == label
-    )
+    button = next(e for b in status["blocks"] if b["type"] == "actions" for e in b["elements"] if e["text"]["text"] == label)
     before = len(slack.fake.of("views.open"))
     await slack.interact(_action(button, message={"ts": "1.1"}))
     return (await slack.fake.wait_for("views.open", before + 1))[-1]["view"]
@@ -116,10 +114,13 @@ async def test_an_edit_in_a_modal_is_validated_inline_then_stored_as_a_new_versi
     assert blocks["how.target_value:m1"]["element"]["initial_value"] == "520 apprenticeship weeks"
     assert blocks["how.target_date:m1"]["element"]["initial_date"] == "2028-03-31"
 
-    status, answer = await slack.submit(form, {
-        "how.target_date:m1": {"value": {"type": "datepicker", "selected_date": "2020-01-01"}},
-        "how.target_value:m1": {"value": {"type": "plain_text_input", "value": "ten"}},
-    })
+    status, answer = await slack.submit(
+        form,
+        {
+            "how.target_date:m1": {"value": {"type": "datepicker", "selected_date": "2020-01-01"}},
+            "how.target_value:m1": {"value": {"type": "plain_text_input", "value": "ten"}},
+        },
+    )
     assert status == 200 and answer["response_action"] == "errors"
     assert "before 1 Apr 2026" in answer["errors"]["how.target_date:m1"]
     assert "Please give a number" in answer["errors"]["how.target_value:m1"]
@@ -153,7 +154,9 @@ async def test_the_summary_modal_from_app_home(slack):
     await start(slack)
     await slack.event({"type": "app_home_opened", "user": LEAD, "channel": "D1", "tab": "home", "event_ts": "1.2"})
     [published] = await slack.fake.wait_for("views.publish")
-    summary = next(e for b in published["view"]["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == "home_summary")
+    summary = next(
+        e for b in published["view"]["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == "home_summary"
+    )
     await slack.interact(_action(summary, view=published["view"]))
     [opened] = await slack.fake.wait_for("views.open")
     assert opened["view"]["type"] == "modal" and "Social value plan: A38 Derby Junctions" in json.dumps(opened["view"])
@@ -161,7 +164,12 @@ async def test_the_summary_modal_from_app_home(slack):
 
 async def test_the_plan_runs_in_an_assistant_thread(slack):
     await slack.command(f"new {NAME}")
-    thread = {"user_id": LEAD, "context": {"channel_id": CHANNEL, "team_id": "T0001"}, "channel_id": dm_channel(LEAD), "thread_ts": "1729999327.187299"}
+    thread = {
+        "user_id": LEAD,
+        "context": {"channel_id": CHANNEL, "team_id": "T0001"},
+        "channel_id": dm_channel(LEAD),
+        "thread_ts": "1729999327.187299",
+    }
     await slack.event({"type": "assistant_thread_started", "assistant_thread": thread, "event_ts": "1729999327.187300"})
     [prompts] = await slack.fake.wait_for("assistant.threads.setSuggestedPrompts")
     assert [p["message"] for p in prompts["prompts"]] == ["plan", "status", "help"]

@@ -63,8 +63,10 @@ def test_bad_input_of_every_kind_in_the_terminal_changes_nothing(database_url, t
 
     clean_url = f"sqlite+aiosqlite:///{tmp_path / 'clean.db'}"
     chat(clean_url, *WHOLE_PLAN)
+
     def plan_of(url):
         return sorted((a["question"], a["field"], a["subject"], json.dumps(a["value"]), a["version"]) for a in export(url)["answers"])
+
     assert plan_of(database_url) == plan_of(clean_url)
 
 
@@ -83,8 +85,22 @@ def test_export_of_an_unknown_project_is_one_line_and_exit_code_1(database_url):
 def test_export_import_export_is_identical(database_url, tmp_path, request):
     chat(database_url, *WHOLE_PLAN)
     for value in ("180", "190"):  # an update and its correction
-        run(database_url, "update", "--project", PROJECT, "--measure", "m1", "--value", value, "--period", "2026-11-01",
-            "--note", "Register <b>&</b>", "--on", "2026-11-28")
+        run(
+            database_url,
+            "update",
+            "--project",
+            PROJECT,
+            "--measure",
+            "m1",
+            "--value",
+            value,
+            "--period",
+            "2026-11-01",
+            "--note",
+            "Register <b>&</b>",
+            "--on",
+            "2026-11-28",
+        )
     chat(database_url, "back", "An edited answer", "pause")
     first = run(database_url, "export", "--project", PROJECT, "--out", str(tmp_path / "a38.json"))
     assert first.returncode == 0, first.stderr
@@ -144,8 +160,24 @@ def test_status_prints_each_measure_with_its_rating(database_url):
 
 def test_update_from_options_then_status(database_url):
     planned(database_url)
-    done = run(database_url, "update", "--project", PROJECT, "--user", "priya", "--measure", "m1", "--value", "180",
-               "--period", "2026-11-01", "--evidence", "https://example.org/register", "--on", "2026-11-28")
+    done = run(
+        database_url,
+        "update",
+        "--project",
+        PROJECT,
+        "--user",
+        "priya",
+        "--measure",
+        "m1",
+        "--value",
+        "180",
+        "--period",
+        "2026-11-01",
+        "--evidence",
+        "https://example.org/register",
+        "--on",
+        "2026-11-28",
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Saved the update for the period due 1 Nov 2026" in done.stdout
     status = run(database_url, "status", "--project", PROJECT, "--on", "2026-11-28")
@@ -154,8 +186,9 @@ def test_update_from_options_then_status(database_url):
 
 def test_a_refused_update_from_options_exits_1_and_stores_nothing(database_url):
     planned(database_url)
-    done = run(database_url, "update", "--project", PROJECT, "--measure", "m1", "--value", "ten",
-               "--evidence", "ftp://x", "--on", "2026-11-28")
+    done = run(
+        database_url, "update", "--project", PROJECT, "--measure", "m1", "--value", "ten", "--evidence", "ftp://x", "--on", "2026-11-28"
+    )
     assert done.returncode == 1
     assert "! Please give a number in apprenticeship weeks" in done.stdout
     assert "! The evidence must be a web link" in done.stdout
@@ -164,8 +197,9 @@ def test_a_refused_update_from_options_exits_1_and_stores_nothing(database_url):
 
 def test_an_interactive_update_asks_again_for_what_was_refused(database_url):
     planned(database_url)
-    done = run(database_url, "update", "--project", PROJECT, "--on", "2026-11-28",
-               stdin="1\nten\nSix apprentices\n\n100\nMore from January\n")
+    done = run(
+        database_url, "update", "--project", PROJECT, "--on", "2026-11-28", stdin="1\nten\nSix apprentices\n\n100\nMore from January\n"
+    )
     assert done.returncode == 0, done.stdout
     assert "1. Apprenticeships on the contract (Overdue, due 1 Dec 2026)" in done.stdout
     assert "! Please give a number" in done.stdout

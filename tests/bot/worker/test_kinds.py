@@ -36,7 +36,15 @@ def test_a_payload_reads_back_as_it_was_queued(job):
 
 
 def test_rows_queued_before_this_version_still_read():
-    old_reminder = {"project_id": 1, "measure_id": 2, "tz": "Europe/London", "period_end": "2026-12-01", "kind": "overdue", "to": "U9", "owner": "U1"}
+    old_reminder = {
+        "project_id": 1,
+        "measure_id": 2,
+        "tz": "Europe/London",
+        "period_end": "2026-12-01",
+        "kind": "overdue",
+        "to": "U9",
+        "owner": "U1",
+    }
     reminder = Reminder.from_payload(old_reminder)
     assert (reminder.moment, reminder.dedupe_key) == ("overdue", "reminder:2:2026-12-01:overdue:lead")
     message = Message.from_payload({"channel": "C1", "text": "Hi", "groups": [[{"type": "divider"}]]})
@@ -52,8 +60,9 @@ def test_keys_are_those_of_earlier_versions_so_nothing_is_queued_twice():
 
 
 def slack_error(status: int, headers: dict | None = None) -> SlackApiError:
-    response = AsyncSlackResponse(client=None, http_verb="POST", api_url="x", req_args={}, data={"ok": False, "error": "e"},
-                                  headers=headers or {}, status_code=status)
+    response = AsyncSlackResponse(
+        client=None, http_verb="POST", api_url="x", req_args={}, data={"ok": False, "error": "e"}, headers=headers or {}, status_code=status
+    )
     return SlackApiError("refused", response)
 
 

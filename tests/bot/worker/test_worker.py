@@ -55,7 +55,10 @@ async def test_a_due_reminder_is_sent_once_at_half_past_nine_local(planned, fake
     assert "*Apprenticeships on the contract* (A38 Derby Junctions) is due on 1 Dec 2026" in text
     assert "Overdue" in text  # November's period was never reported
     assert [e["text"]["text"] for b in sent["blocks"] if b["type"] == "actions" for e in b["elements"]] == [
-        "Add update", "Snooze 1 day", "Nothing to report"]
+        "Add update",
+        "Snooze 1 day",
+        "Nothing to report",
+    ]
     assert sent["metadata"]["event_payload"]["key"].startswith("reminder:")
     assert (await work(planned, fake, clock)).sent == 0  # planned again: nothing new
 
@@ -81,7 +84,11 @@ async def test_a_reported_period_is_not_reminded(planned, fake):
     result = await work(planned, fake, clock)
     assert result.sent == 0 and result.dropped == 1
     async with transaction(planned) as db:
-        assert {j.status for j in await list_jobs(db) if "2026-12-01" in j.dedupe_key} == {JobStatus.SENT, JobStatus.DROPPED, JobStatus.PENDING}
+        assert {j.status for j in await list_jobs(db) if "2026-12-01" in j.dedupe_key} == {
+            JobStatus.SENT,
+            JobStatus.DROPPED,
+            JobStatus.PENDING,
+        }
 
 
 async def test_a_429_puts_the_reminder_back_until_retry_after_then_it_is_sent(planned, fake):
