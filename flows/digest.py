@@ -35,6 +35,18 @@ def iso_week(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
+def is_iso_week(text: str) -> bool:
+    """A week of the calendar written as ISO does, e.g. 2026-W49 (2025 has no W53)."""
+    match = re.fullmatch(r"(\d{4})-W(\d{2})", text)
+    if match is None:
+        return False
+    try:
+        date.fromisocalendar(int(match[1]), int(match[2]), 1)
+    except ValueError:
+        return False
+    return True
+
+
 def week_start(week: str) -> date:
     year, number = week.split("-W")
     return date.fromisocalendar(int(year), int(number), 1)

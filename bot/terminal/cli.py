@@ -4,7 +4,6 @@ import argparse
 import asyncio
 import getpass
 import json
-import re
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -18,7 +17,7 @@ from bot.slack.server import serve_http, serve_socket_mode
 from bot.terminal.chat import chat
 from bot.terminal.monitoring import print_status, update
 from bot.worker.loop import WorkerRefused, run_worker
-from flows.digest import digest_text, preview_digest
+from flows.digest import digest_text, is_iso_week, preview_digest
 from flows.handover import HANDOVER
 from flows.handover_pack import handover_document, handover_started
 from flows.projects import find_project, workspace_of
@@ -181,7 +180,7 @@ async def _handover(engine: AsyncEngine, args: argparse.Namespace) -> int:
 
 
 async def _digest(engine: AsyncEngine, args: argparse.Namespace) -> int:
-    if args.week and not re.fullmatch(r"\d{4}-W(0[1-9]|[1-4]\d|5[0-3])", args.week):
+    if args.week and not is_iso_week(args.week):
         print(render("terminal.j2:week_invalid", week=args.week), file=sys.stderr)
         return 1
     async with transaction(engine) as db:

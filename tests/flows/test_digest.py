@@ -2,8 +2,10 @@
 
 from datetime import UTC, datetime
 
+import pytest
+
 from flows.conversation.runner import answer_flow, open_flow
-from flows.digest import build_digest, digest_text, iso_week
+from flows.digest import build_digest, digest_text, is_iso_week, iso_week
 from flows.plan import PLAN
 from flows.progress.updates import record_update
 from flows.projects import new_project, workspace_of
@@ -75,3 +77,20 @@ async def test_changes_since_last_week_are_counted(engine):
         await new_project(db, workspace, name="A52 Nottingham", channel="C0004", lead="ULEAD")
     text = digest_text(await digest(engine, datetime(2026, 12, 7, 9, 0, tzinfo=UTC)), MarkupKind.MRKDWN)
     assert "4 projects (+1)" in text and "2 not started (+1)" in text
+
+
+@pytest.mark.parametrize(
+    "week, valid",
+    [
+        ("2026-W49", True),
+        ("2026-W01", True),
+        ("2026-W53", True),
+        ("2025-W53", False),
+        ("2026-W00", False),
+        ("49", False),
+        ("2026-W4", False),
+        ("2026-w49", False),
+    ],
+)
+def test_an_iso_week_is_one_the_calendar_has(week, valid):
+    assert is_iso_week(week) is valid
