@@ -41,4 +41,4 @@ bench-requests: install-dev  ## SQL statements and transactions per Slack reques
 	$(BIN)/python bench/request_bench.py --baseline bench/request_baseline.json
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache
