@@ -75,11 +75,31 @@ async def finish_job(
     await session.exec(update(Job).where(col(Job.id) == job.id).values(**values))
 
 
-async def list_jobs(session: AsyncSession, *, kind: str | None = None) -> list[Job]:
+async def list_jobs(session: AsyncSession, *, kind: str | None = None, status: str | None = None, limit: int | None = None) -> list[Job]:
     query = select(Job).order_by(col(Job.due_at), col(Job.id))
     if kind:
         query = query.where(col(Job.kind) == kind)
+    if status:
+        query = query.where(col(Job.status) == status)
+    if limit:
+        query = query.limit(limit)
     return list((await session.exec(query)).all())
+
+
+async def record_posted(session: AsyncSession, *, job_id: int, posted: list[str]) -> None:
+    """The parts of a long message posted so far (their ts), kept as each one is posted."""
+    await session.exec(update(Job).where(col(Job.id) == job_id).values(posted=posted))
+
+
+async def retry_jobs(session: AsyncSession, *, ids: list[int] | None) -> int:
+    """Put failed jobs back in the queue with their attempts counted afresh: all of them when
+    `ids` is None. They are due at once (their due time has passed), and a long message
+    continues from its first unsent part. Returns how many were put back."""
+    query = update(Job).where(col(Job.status) == JobStatus.FAILED)
+    if ids is not None:
+        query = query.where(col(Job.id).in_(ids))
+    done = await session.exec(query.values(status=JobStatus.PENDING, attempts=0, last_error=None, lease_until=None))
+    return int(getattr(done, "rowcount", 0))
 
 
 async def take_worker_lease(session: AsyncSession, *, holder: str, now: datetime, ttl: timedelta) -> bool:

@@ -196,7 +196,7 @@ class JobStatus(StrEnum):
     CLAIMED = "claimed"  # a worker holds it until lease_until; then it is pending again
     SENT = "sent"  # Slack answered ok
     DROPPED = "dropped"  # no longer needed when its time came (e.g. the period was reported)
-    FAILED = "failed"  # gave up after the maximum attempts; last_error says why
+    FAILED = "failed"  # refused by Slack for good, or still failing after the last attempt; last_error says why
 
 
 class Job(SQLModel, table=True):
@@ -205,7 +205,7 @@ class Job(SQLModel, table=True):
     __table_args__ = (Index("ix_job_due", "status", "due_at"), Index("ix_job_lease", "status", "lease_until"))
 
     id: int = Field(default=None, primary_key=True)  # set by the database on insert
-    kind: str = Field(max_length=32)  # reminder, summary, digest
+    kind: str = Field(max_length=32)  # a JobKind (flows/outbox.py)
     dedupe_key: str = Field(max_length=200, unique=True)
     due_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     payload: Any = Field(sa_column=Column(JSON, nullable=False))
@@ -215,6 +215,9 @@ class Job(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime = timestamp()
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The ts of each part of a long message already posted (the first is the parent), so a
+    # retry continues from the first unsent part, in the same thread.
+    posted: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class SlackUser(SQLModel, table=True):

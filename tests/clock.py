@@ -21,3 +21,6 @@ class FakeClock:
     def at(self, iso: str) -> "FakeClock":
         self.current = datetime.fromisoformat(iso).replace(tzinfo=UTC)
         return self
+
+    def advance(self, by: timedelta) -> None:
+        self.current += by

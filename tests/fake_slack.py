@@ -38,6 +38,11 @@ class FakeSlack:
     rate_limit: dict[str, list[int]] = field(default_factory=dict)  # method -> Retry-After of queued 429s
     workspace_admins: set[str] = field(default_factory=set)  # users.info says is_admin for these
     uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> bytes uploaded
+    # channel -> what conversations.info says of it besides the defaults (the app is a member);
+    # None: channel_not_found (a private channel the app is not in)
+    channels: dict[str, dict | None] = field(default_factory=dict)
+    refuse_in: dict[str, str] = field(default_factory=dict)  # channel -> the error every post there gets
+    limit_call: dict[tuple[str, int], int] = field(default_factory=dict)  # (method, nth call from 1) -> Retry-After of a 429
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -100,14 +105,20 @@ class FakeSlack:
         for key in ("blocks", "view"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
-        if self.rate_limit.get(method):
-            retry_after = self.rate_limit[method].pop(0)
+        nth = 1 + sum(1 for c in self.calls if c.method == method)
+        if self.rate_limit.get(method) or (method, nth) in self.limit_call:
+            retry_after = self.rate_limit[method].pop(0) if self.rate_limit.get(method) else self.limit_call.pop((method, nth))
             answer = {"ok": False, "error": "ratelimited"}
             self.calls.append(Call(method, args, answer))
             self._changed.set()
             return web.json_response(answer, status=429, headers={"Retry-After": str(retry_after)})
         if self.refuse.get(method):
             answer = self.refuse[method].pop(0)
+        elif (
+            method in ("chat.postMessage", "files.completeUploadExternal")
+            and (args.get("channel") or args.get("channel_id")) in self.refuse_in
+        ):
+            answer = {"ok": False, "error": self.refuse_in[args.get("channel") or args["channel_id"]]}
         elif problem := check_limits(method, args):
             answer = {"ok": False, "error": problem}
         else:
@@ -133,6 +144,12 @@ class FakeSlack:
         if method == "files.completeUploadExternal":
             files = json.loads(args["files"]) if isinstance(args.get("files"), str) else args.get("files")
             return {"ok": True, "files": [{"id": f["id"], "title": f["title"]} for f in files]}
+        if method == "conversations.info":
+            channel = args.get("channel", "")
+            if channel in self.channels and self.channels[channel] is None:
+                return {"ok": False, "error": "channel_not_found"}
+            found = {"id": channel, "is_member": True, "is_archived": False, "is_im": channel.startswith("D"), "is_mpim": False}
+            return {"ok": True, "channel": {**found, **(self.channels.get(channel) or {})}}
         if method == "users.info":
             user = args.get("user")
             return {

@@ -23,10 +23,13 @@ from flows.handover_pack import handover_document, handover_started
 from flows.projects import find_project, workspace_of
 from prompts import MarkupKind, cli_help, render
 from storage.engine import create_engine, transaction
+from storage.jobs import list_jobs, retry_jobs
 from storage.migrate import upgrade
-from storage.models import Project
+from storage.models import JobStatus, Project
 from storage.portable import ImportRefused, export_project, import_project
 from storage.projects import LOCAL_TEAM_ID
+
+JOBS_SHOWN = 200  # per status: a year of failures is still one screenful per page, not a flood
 
 
 def parser() -> argparse.ArgumentParser:
@@ -87,6 +90,13 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("socket", help=words["socket"])
     worker = commands.add_parser("worker", help=words["worker"])
     worker.add_argument("--once", action="store_true", help=words["worker_once"])
+
+    jobs = commands.add_parser("jobs", help=words["jobs"])
+    jobs.add_argument("--failed", action="store_true", help=words["jobs_failed"])
+    jobs_commands = jobs.add_subparsers(dest="jobs_command")
+    retry = jobs_commands.add_parser("retry", help=words["jobs_retry"])
+    retry.add_argument("ids", nargs="*", type=int, help=words["jobs_ids"])
+    retry.add_argument("--all", action="store_true", help=words["jobs_all"])
     return root
 
 
@@ -122,6 +132,8 @@ async def _run(args: argparse.Namespace, url: str) -> int:
             return await _work(engine, args)
         if args.command == "digest":
             return await _digest(engine, args)
+        if args.command == "jobs":
+            return await _jobs(engine, args)
         if args.command == "status":
             return await print_status(engine, project=args.project, on=args.on or _today(), stdout=sys.stdout)
         if args.command == "update":
@@ -187,6 +199,25 @@ async def _digest(engine: AsyncEngine, args: argparse.Namespace) -> int:
         workspace = await workspace_of(db, team_id=args.team)
         digest = await preview_digest(db, workspace, now=datetime.now(UTC), week=args.week)
     print(digest_text(digest, MarkupKind.TEXT))
+    return 0
+
+
+async def _jobs(engine: AsyncEngine, args: argparse.Namespace) -> int:
+    """List waiting and failed jobs, or put failed ones back in the queue."""
+    if args.jobs_command == "retry":
+        if not args.ids and not args.all:
+            print(render("terminal.j2:jobs_retry_what"), file=sys.stderr)
+            return 1
+        async with transaction(engine) as db:
+            failed = {job.id for job in await list_jobs(db, status=JobStatus.FAILED)}
+            count = await retry_jobs(db, ids=None if args.all else args.ids)
+        missing = [] if args.all else [i for i in args.ids if i not in failed]
+        print(render("terminal.j2:jobs_retried", count=count, missing=missing))
+        return 1 if missing else 0
+    async with transaction(engine) as db:
+        statuses = [JobStatus.FAILED] if args.failed else [JobStatus.PENDING, JobStatus.CLAIMED, JobStatus.FAILED]
+        shown = [job for status in statuses for job in await list_jobs(db, status=status, limit=JOBS_SHOWN)]
+    print(render("terminal.j2:job_list", jobs=shown, failed=args.failed))
     return 0
 
 

@@ -2,7 +2,9 @@
 
 Payloads are frozen dataclasses (flows/outbox.py for what the domain queues; `Message` here,
 for blocks the Slack surface built itself). A handler returns the status the job ends in, or
-raises for the retry policy to decide.
+raises for the retry policy to decide. When a job fails for good, its kind's `notice` names
+who is told, in a DM queued with the failure: the lead for a project's posts, the requester
+for a pack, the admin who set the digest's channel.
 """
 
 import dataclasses
@@ -17,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clock import Clock
 from bot.slack.blocks.progress import reminder_blocks
 from bot.slack.blocks.summaries import edit_buttons
-from bot.slack.blocks.text import fallback, summary_messages
+from bot.slack.blocks.text import fallback, plain, summary_messages
+from bot.slack.errors import PERMANENT, slack_error
 from bot.slack.ids import MeasureRef
 from bot.worker.sender import Sender
 from flows.conversation.engine import load_state
@@ -26,10 +29,12 @@ from flows.digest import digest_text, digest_to_send, record_digest
 from flows.handover_pack import build_pack, handover_document
 from flows.outbox import DigestDue, HandoverPack, JobKind, OutboxJob, PlanSummary, Reminder
 from flows.plan import PLAN
-from flows.reminders import reminder_subject
+from flows.reminders import reminder_subject, slack_user_of
 from prompts import MarkupKind, render
 from storage.engine import transaction
+from storage.jobs import record_posted
 from storage.models import Job, JobStatus, Project
+from storage.portfolio import get_digest_config
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,8 @@ class Message(OutboxJob):
     channel: str
     text: str
     groups: list[list[dict[str, Any]]]
+    tell: str | None = None  # who is told if Slack refuses it for good
+    what: str = ""  # what it is, as that person is told ("an update of ... for ...")
 
     @property
     def dedupe_key(self) -> str:
@@ -69,17 +76,47 @@ P = TypeVar("P", bound=OutboxJob)
 
 
 @dataclass(frozen=True)
+class Notice:
+    """Who is told that a job failed for good, and what could not be sent where."""
+
+    user: str
+    what: str
+    channel: str | None = None
+    person: str | None = None  # the Slack user it was for, when not the one told
+
+
+@dataclass(frozen=True)
 class Kind(Generic[P]):
     payload: type[P]
     send: Callable[[Delivery, Job, P], Awaitable[JobStatus]]
+    notice: Callable[[Delivery, P], Awaitable[Notice | None]] | None = None
 
     async def deliver(self, delivery: Delivery, job: Job) -> JobStatus:
         return await self.send(delivery, job, self.payload.from_payload(job.payload))
 
+    async def notice_of(self, delivery: Delivery, job: Job) -> Notice | None:
+        return await self.notice(delivery, self.payload.from_payload(job.payload)) if self.notice else None
+
+
+async def post_parts(delivery: Delivery, job: Job, channel: str, *, text: str, groups: list[list[Any]]) -> None:
+    """A long content as a parent message and its thread replies. Each part's ts is kept as it
+    is posted, so a retry (after a 429 on part 2, say) continues from the first unsent part
+    under the same parent, and nothing is posted twice."""
+    posted = list(job.posted or [])
+    for group in groups[len(posted) :]:
+        answer = await delivery.sender.post(channel, job, text=text, blocks=group, **({"thread_ts": posted[0]} if posted else {}))
+        posted.append(str(answer["ts"]))
+        async with transaction(delivery.engine) as db:
+            await record_posted(db, job_id=job.id, posted=posted)
+
 
 async def send_message(delivery: Delivery, job: Job, message: Message) -> JobStatus:
-    await delivery.sender.post_thread(message.channel, job, text=message.text, groups=message.groups)
+    await post_parts(delivery, job, message.channel, text=message.text, groups=message.groups)
     return JobStatus.SENT
+
+
+async def tell_about_message(_delivery: Delivery, message: Message) -> Notice | None:
+    return Notice(message.tell, message.what, message.channel) if message.tell else None
 
 
 async def send_reminder(delivery: Delivery, job: Job, reminder: Reminder) -> JobStatus:
@@ -112,7 +149,7 @@ async def send_digest(delivery: Delivery, job: Job, due: DigestDue) -> JobStatus
         return JobStatus.DROPPED
     channel, digest = found
     text = digest_text(digest, MarkupKind.MRKDWN)
-    await delivery.sender.post_thread(channel, job, text=fallback(text), groups=summary_messages(text))
+    await post_parts(delivery, job, channel, text=fallback(text), groups=summary_messages(text))
     async with transaction(delivery.engine) as db:
         await record_digest(db, due.workspace_id, digest, delivery.clock.now())
     return JobStatus.SENT
@@ -126,8 +163,40 @@ async def send_plan_summary(delivery: Delivery, job: Job, due: PlanSummary) -> J
             return JobStatus.DROPPED
         plan = overview(PLAN, await load_state(db, project), MarkupKind.MRKDWN)
     groups = summary_messages(plan.summary, edit_buttons(due.project_id, plan.edit_targets))
-    await delivery.sender.post_thread(project.channel_id, job, text=fallback(plan.summary), groups=groups)
+    await post_parts(delivery, job, project.channel_id, text=fallback(plan.summary), groups=groups)
     return JobStatus.SENT
+
+
+async def tell_about_summary(delivery: Delivery, due: PlanSummary) -> Notice | None:
+    async with transaction(delivery.engine) as db:
+        project = await db.get(Project, due.project_id)
+    if project is None:
+        return None
+    return Notice(project.lead or due.completed_by, plain("what_summary", name=project.name), project.channel_id)
+
+
+async def tell_about_digest(delivery: Delivery, due: DigestDue) -> Notice | None:
+    async with transaction(delivery.engine) as db:
+        config = await get_digest_config(db, workspace_id=due.workspace_id)
+    if config is None or not config.updated_by:
+        return None
+    return Notice(config.updated_by, plain("what_digest", week=due.week), config.channel_id)
+
+
+async def tell_about_reminder(delivery: Delivery, reminder: Reminder) -> Notice | None:
+    """A reminder Slack will not deliver (the person is deactivated, say): the lead is told."""
+    async with transaction(delivery.engine) as db:
+        project = await db.get(Project, reminder.project_id)
+    lead = slack_user_of(project.lead) if project else None
+    if project is None or lead is None or lead == reminder.to:
+        return None
+    return Notice(lead, plain("what_reminder", name=project.name), person=reminder.to)
+
+
+async def tell_about_pack(delivery: Delivery, pack_due: HandoverPack) -> Notice | None:
+    async with transaction(delivery.engine) as db:
+        project = await db.get(Project, pack_due.project_id)
+    return Notice(pack_due.requested_by, plain("what_pack", name=project.name if project else ""), project.channel_id if project else None)
 
 
 async def send_pack(delivery: Delivery, job: Job, pack_due: HandoverPack) -> JobStatus:
@@ -152,7 +221,7 @@ async def send_pack(delivery: Delivery, job: Job, pack_due: HandoverPack) -> Job
             ],
         )
     except (SlackApiError, SlackRequestError) as failure:
-        if job.attempts == 1:  # told once, not at every retry
+        if job.attempts == 1 and slack_error(failure) not in PERMANENT:  # told once, not at every retry
             await client.chat_postMessage(
                 channel=pack_due.requested_by,
                 text=render("slack.j2:pack_upload_failed", MarkupKind.MRKDWN, name=project.name, error=type(failure).__name__),
@@ -162,9 +231,9 @@ async def send_pack(delivery: Delivery, job: Job, pack_due: HandoverPack) -> Job
 
 
 KINDS: dict[str, Kind[Any]] = {
-    JobKind.MESSAGE: Kind(Message, send_message),
-    JobKind.REMINDER: Kind(Reminder, send_reminder),
-    JobKind.DIGEST: Kind(DigestDue, send_digest),
-    JobKind.PLAN_SUMMARY: Kind(PlanSummary, send_plan_summary),
-    JobKind.HANDOVER_PACK: Kind(HandoverPack, send_pack),
+    JobKind.MESSAGE: Kind(Message, send_message, tell_about_message),
+    JobKind.REMINDER: Kind(Reminder, send_reminder, tell_about_reminder),
+    JobKind.DIGEST: Kind(DigestDue, send_digest, tell_about_digest),
+    JobKind.PLAN_SUMMARY: Kind(PlanSummary, send_plan_summary, tell_about_summary),
+    JobKind.HANDOVER_PACK: Kind(HandoverPack, send_pack, tell_about_pack),
 }

@@ -18,12 +18,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock, SystemClock
-from bot.worker.kinds import KINDS, Delivery
+from bot.slack.blocks.text import fallback, text_sections
+from bot.slack.errors import PERMANENT
+from bot.worker.kinds import KINDS, Delivery, Message
 from bot.worker.retry import Outcome, after_failure
 from bot.worker.sender import Sender
 from flows.digest import plan_digests
+from flows.outbox import queue
 from flows.reminders import owners_without_time_zone, plan_reminders, remember_time_zone
-from prompts import render
+from prompts import MarkupKind, render
 from storage.engine import transaction
 from storage.jobs import claim_due_jobs, finish_job, release_worker_lease, take_worker_lease
 from storage.models import Job, JobStatus
@@ -86,8 +89,11 @@ async def send_due(engine: AsyncEngine, sender: Sender, clock: Clock) -> PassRes
             return result
         for job in jobs:
             outcome = await _send(delivery, job)
+            notice = await _notice(delivery, job, outcome) if outcome.status == JobStatus.FAILED else None
             async with transaction(engine) as db:
                 await finish_job(db, job, status=outcome.status, now=clock.now(), error=outcome.error, retry_at=outcome.retry_at)
+                if notice is not None:
+                    await queue(db, notice, due_at=clock.now())
             result.count(outcome.status)
 
 
@@ -102,6 +108,33 @@ async def _send(delivery: Delivery, job: Job) -> Outcome:
     except Exception as failure:  # connection lost after the slack_sdk retries, a bug: keep the job
         logger.exception("job %s failed", job.dedupe_key)
         return after_failure(failure, attempts=job.attempts, now=delivery.clock.now())
+
+
+async def _notice(delivery: Delivery, job: Job, outcome: Outcome) -> Message | None:
+    """The DM that tells someone a job failed for good, and what to do about it; once, since
+    it is keyed by the job."""
+    kind = KINDS.get(job.kind)
+    try:
+        notice = await kind.notice_of(delivery, job) if kind else None
+    except Exception:
+        logger.exception("finding who to tell of job %s failed", job.dedupe_key)
+        return None
+    if notice is None:
+        logger.warning("job %s failed for good and nobody can be told: %s", job.dedupe_key, outcome.error)
+        return None
+    text = render(
+        "slack.j2:post_refused",
+        MarkupKind.MRKDWN,
+        what=notice.what,
+        person=notice.person,
+        channel=notice.channel,
+        job=job.id,
+        error=outcome.permanent,
+        advice=PERMANENT.get(outcome.permanent or "", "gave_up"),
+    )
+    # Keyed by the job and the moment: told once per failure, again if it fails after a retry.
+    key = f"failed:{job.id}:{delivery.clock.now().isoformat()}"
+    return Message(key=key, channel=notice.user, text=fallback(text), groups=[[b.to_dict() for b in text_sections(text)]])
 
 
 async def run_worker(

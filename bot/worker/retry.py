@@ -1,10 +1,18 @@
-"""What becomes of a job that Slack refused: the retry policy, apart from the loop."""
+"""What becomes of a job that Slack refused: the retry policy, apart from the loop.
+
+Slack's errors fall in two kinds. Transient ones (429, 5xx, timeouts, a lost connection) are
+retried: a 429 after Slack's Retry-After, the others with exponential backoff until
+MAX_ATTEMPTS. Permanent ones (the app is not in the channel, the channel is archived, the
+user is deactivated, the token is revoked, ...) will fail the same way however often they are
+tried: the job fails at once, and someone is told what to do (bot/worker/kinds.py says who).
+"""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.errors import PERMANENT, slack_error
 from storage.models import JobStatus
 
 MAX_ATTEMPTS = 5
@@ -16,17 +24,19 @@ class Outcome:
     status: JobStatus
     retry_at: datetime | None = None
     error: str | None = None
+    permanent: str | None = None  # the Slack error that retrying cannot fix, if that is why it failed
 
 
 def after_failure(failure: Exception, *, attempts: int, now: datetime) -> Outcome:
-    """A 429 waits for Slack's Retry-After (not an attempt lost); other failures are retried
-    with exponential backoff until MAX_ATTEMPTS, then the job is failed with the error."""
+    error_code = slack_error(failure)
     if isinstance(failure, SlackApiError):
         error = f"{failure.response.status_code}: {failure.response.data}"[:500]
         if failure.response.status_code == 429:
             headers = failure.response.headers
             seconds = int(headers.get("Retry-After", headers.get("retry-after", 1)))
             return Outcome(JobStatus.PENDING, now + timedelta(seconds=seconds), error)
+        if error_code in PERMANENT:
+            return Outcome(JobStatus.FAILED, None, error, permanent=error_code)
     else:
         error = f"{type(failure).__name__}: {failure}"[:500]
     if attempts >= MAX_ATTEMPTS:

@@ -28,9 +28,3 @@ class Sender:
             return await self.client.chat_postMessage(channel=channel, metadata=metadata, **message)
         finally:
             self.last_post[channel] = self.clock.monotonic()
-
-    async def post_thread(self, channel: str, job: Job, *, text: str, groups: list[list[Any]]) -> None:
-        """A long content as one message, or a parent and its thread replies."""
-        first = await self.post(channel, job, text=text, blocks=groups[0])
-        for group in groups[1:]:
-            await self.post(channel, job, text=text, blocks=group, thread_ts=first["ts"])

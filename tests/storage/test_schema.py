@@ -1,12 +1,16 @@
+import asyncio
+from datetime import UTC, datetime
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 from storage import models  # noqa: F401
-from storage.engine import create_engine
+from storage.engine import create_engine, transaction
 from storage.migrate import alembic_config, upgrade
+from storage.models import Job
 
 
 async def test_migrations_create_exactly_the_models(engine):
@@ -33,3 +37,30 @@ async def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(tmp_path):
         assert (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
         assert (await connection.exec_driver_sql("PRAGMA busy_timeout")).scalar() >= 5000
     await engine.dispose()
+
+
+async def test_the_posted_parts_migration_keeps_the_jobs_in_place(database_url):
+    """0004 -> 0005 with a pending job in place: the row survives whole, with no part posted."""
+    from alembic import command
+
+    await asyncio.to_thread(command.downgrade, alembic_config(database_url), "0004")  # its own event loop
+    engine = create_engine(database_url)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO job (kind, dedupe_key, due_at, payload, status, attempts, created_at) "
+                "VALUES ('message', 'update:7', :due, :payload, 'pending', 2, :due)"
+            ),
+            {
+                "due": datetime(2026, 11, 28, 10, tzinfo=UTC) if engine.dialect.name == "postgresql" else "2026-11-28 10:00:00.000000",
+                "payload": '{"channel": "C1", "text": "Hi", "groups": [[{"type": "divider"}]]}',
+            },
+        )
+    await engine.dispose()
+    upgrade(database_url)
+    engine = create_engine(database_url)
+    async with transaction(engine) as db:
+        [job] = (await db.exec(select(Job))).all()
+    await engine.dispose()
+    assert (job.kind, job.dedupe_key, job.status, job.attempts, job.posted) == ("message", "update:7", "pending", 2, None)
+    assert job.payload["groups"] == [[{"type": "divider"}]] and job.due_at == datetime(2026, 11, 28, 10, tzinfo=UTC)

@@ -6,11 +6,12 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks.text import mrkdwn, summary_messages
 from bot.slack.scope import Answer, Request, workspace_scope
+from bot.slack.services.channels import channel_refusal
 from flows.digest import DAYS, DigestRefused, configure_digest, digest_settings, digest_text, parse_schedule, preview_digest
 from prompts import MarkupKind, render
 from storage.engine import transaction
 
-CHANNEL_TOKEN = re.compile(r"<#(C[A-Z0-9]+)(?:\|[^>]*)?>")
+CHANNEL_TOKEN = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>")  # G: private channels made before 2021
 
 
 async def is_admin(request: Request) -> bool:
@@ -46,6 +47,9 @@ async def digest_command(request: Request, rest: str, raw: str) -> Answer:
         channel = token.group(1) if token else caller.channel if argument.strip().casefold() == "here" else None
         if channel is None:
             return Answer(mrkdwn("digest_channel_missing"))
+        refused = await channel_refusal(request, channel)
+        if refused is not None:
+            return refused
         changes = {"channel_id": channel, "enabled": True}
     elif sub == "schedule":
         try:

@@ -7,6 +7,7 @@ from bot.slack.blocks.text import mrkdwn, summary_messages
 from bot.slack.ids import StepRef
 from bot.slack.message_text import text_from_message
 from bot.slack.scope import Answer, Request, project_scope, workspace_scope
+from bot.slack.services.channels import channel_refusal
 from bot.slack.services.conversation import deliver, open_dm
 from flows.conversation.engine import load_state
 from flows.conversation.presenting import overview, plan_completions
@@ -26,7 +27,11 @@ def split_verb(text: str) -> tuple[str, str]:
 
 
 async def create(request: Request, name: str) -> Answer:
+    """A project for the caller's channel, once the app can post there."""
     caller = request.caller
+    refused = await channel_refusal(request, caller.channel)
+    if refused is not None:
+        return refused
     async with transaction(request.engine) as db:
         workspace = await workspace_scope(db, caller)
         project = await new_project(db, workspace, name=name, channel=caller.channel, lead=caller.user)

@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.slack.blocks.progress import posted_update_blocks, return_view, update_view
-from bot.slack.blocks.text import fallback, mrkdwn
+from bot.slack.blocks.text import fallback, mrkdwn, plain
 from bot.slack.handler import FormResult
 from bot.slack.ids import (
     FIELD_ACTION,
@@ -166,7 +166,12 @@ async def queue_update_post(db: Any, project: Project, update: ProgressUpdate, s
     )
     blocks = posted_update_blocks(text, UpdateRef(project=project.id, update=update.id))
     message = Message(
-        key=f"update:{update.id}", channel=project.channel_id or "", text=fallback(text), groups=[[b.to_dict() for b in blocks]]
+        key=f"update:{update.id}",
+        channel=project.channel_id or "",
+        text=fallback(text),
+        groups=[[b.to_dict() for b in blocks]],
+        tell=slack_user_of(project.lead),
+        what=plain("what_update", measure=status.measure.name, name=project.name),
     )
     await queue(db, message, due_at=now)
 

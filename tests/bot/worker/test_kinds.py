@@ -78,3 +78,12 @@ def test_other_failures_back_off_then_fail_with_the_error():
     assert (first.status, first.retry_at) == (JobStatus.PENDING, NOW + timedelta(seconds=30))
     assert (third.status, third.retry_at, third.error) == (JobStatus.PENDING, NOW + timedelta(seconds=120), "ConnectionResetError: reset")
     assert (last.status, last.retry_at) == (JobStatus.FAILED, None) and last.error.startswith("500")
+
+
+@pytest.mark.parametrize("error", ["not_in_channel", "channel_not_found", "is_archived", "user_disabled", "token_revoked"])
+def test_a_refusal_retrying_cannot_fix_fails_at_once(error):
+    response = AsyncSlackResponse(
+        client=None, http_verb="POST", api_url="x", req_args={}, data={"ok": False, "error": error}, headers={}, status_code=200
+    )
+    outcome = after_failure(SlackApiError("refused", response), attempts=1, now=NOW)
+    assert (outcome.status, outcome.permanent) == (JobStatus.FAILED, error)
