@@ -20,14 +20,14 @@ from flows.schedules import reminder_moments
 from storage.models import Measure, Project, SlackUser, Workspace
 from storage.projects import LOCAL_TEAM_ID, list_measures
 
-SLACK_USER = re.compile(r"^(?:<@|@)?(U[A-Z0-9]{2,})>?$")
+SLACK_USER = re.compile(r"^(?:<@|@)?([UW][A-Z0-9]{2,})>?$")  # W: Enterprise Grid users
 AHEAD = timedelta(days=10)  # reminders are queued this far ahead of their time
 CATCH_UP = timedelta(days=21)  # periods due longer ago than this are not reminded of any more
 DEFAULT_TZ = "Europe/London"
 
 
 def slack_user_of(owner: str | None) -> str | None:
-    """The Slack user id an owner answer names (picked in Slack, or typed as @U…), if any."""
+    """The Slack user id an owner answer names (picked in Slack, or typed as @U… or @W…), if any."""
     match = SLACK_USER.match((owner or "").strip())
     return match.group(1) if match else None
 

@@ -27,3 +27,9 @@ def text_from_message(text: str) -> str:
     """A message event's text as the user saw it (tokens first: entities never form one)."""
     readable = TOKEN.sub(_readable, text or "")
     return readable.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def split_verb(text: str) -> tuple[str, str]:
+    """The verb and the rest, split at any white space (a tab or a no-break space too)."""
+    parts = text.strip().split(maxsplit=1)
+    return (parts[0].casefold() if parts else ""), (parts[1].strip() if len(parts) > 1 else "")

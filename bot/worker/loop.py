@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock, SystemClock
 from bot.slack.blocks.text import fallback, text_sections
-from bot.slack.errors import PERMANENT
+from bot.slack.errors import PERMANENT, slack_error
 from bot.worker.kinds import KINDS, Delivery, Message
 from bot.worker.retry import Outcome, after_failure
 from bot.worker.sender import Sender
@@ -65,6 +65,8 @@ async def locate_owners(engine: AsyncEngine, client: AsyncWebClient, clock: Cloc
             tz = found["user"].get("tz")
         except SlackApiError as failure:
             logger.warning("users.info %s failed: %s", user, failure)
+            if slack_error(failure) not in PERMANENT:
+                continue  # asked again next pass: a 429 or an outage is not the person's time zone
             tz = None
         async with transaction(engine) as db:
             await remember_time_zone(db, workspace, user, tz, clock.now())

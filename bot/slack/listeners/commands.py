@@ -4,11 +4,12 @@ from collections.abc import Awaitable, Callable
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.slack.blocks.text import mrkdwn
 from bot.slack.handler import handler
-from bot.slack.message_text import text_from_message
+from bot.slack.message_text import split_verb, text_from_message
 from bot.slack.scope import Answer, Request
 from bot.slack.services import plan
-from bot.slack.services.digest import digest_command
+from bot.slack.services.digest import CHANNEL_TOKEN, digest_command
 from bot.slack.services.handover import handover
 from bot.slack.services.progress import open_update_form
 
@@ -17,7 +18,8 @@ Subcommand = Callable[[Request, str], Awaitable[Answer | None]]
 
 def _raw_argument(request: Request, _rest: str) -> str:
     """The text after the subcommand, with Slack's channel tokens kept."""
-    return str(request.body.get("text", "")).strip().partition(" ")[2]
+    parts = str(request.body.get("text", "")).split(maxsplit=1)
+    return parts[1] if len(parts) > 1 else ""
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {
@@ -36,6 +38,8 @@ def register(app: AsyncApp) -> None:
 
 
 async def handle_socialvalue(request: Request) -> Answer | None:
-    verb, rest = plan.split_verb(text_from_message(str(request.body.get("text", ""))))
+    verb, rest = split_verb(text_from_message(str(request.body.get("text", ""))))
+    if verb != "digest" and CHANNEL_TOKEN.search(str(request.body.get("text", ""))):
+        return Answer(mrkdwn("channel_not_a_project"))  # a picked #channel where a project name goes
     run = SUBCOMMANDS.get(verb)
     return await run(request, rest) if run else plan.help_answer()

@@ -2,6 +2,7 @@
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.slack.blocks.text import mrkdwn
 from bot.slack.handler import handler
 from bot.slack.scope import Answer, Request
 from bot.slack.services.home import publish_home
@@ -13,10 +14,22 @@ def register(app: AsyncApp) -> None:
     app.event("app_home_opened")(handler(handle_app_home_opened, what="app home"))
 
 
+# Messages that carry what the user typed: a file sent with text, a thread reply also sent to
+# the DM, /me. Other subtypes (deletions, joins, the app's own messages) are not answers.
+TYPED_SUBTYPES = {None, "file_share", "thread_broadcast", "me_message"}
+
+
 async def handle_direct_message(request: Request) -> Answer | None:
     event = request.body["event"]
-    if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
-        return None  # other channels, edits, deletions and the app's own messages are not answers
+    if event.get("channel_type") != "im" or event.get("bot_id"):
+        return None  # other channels and the app's own messages are not answers
+    if event.get("subtype") == "message_changed":
+        edited, before = event.get("message") or {}, event.get("previous_message") or {}
+        if edited.get("bot_id") or edited.get("text") == before.get("text"):
+            return None  # the app's own message, or a link preview added
+        return Answer(mrkdwn("edited_not_read"))
+    if event.get("subtype") not in TYPED_SUBTYPES:
+        return None
     return await converse(request, event.get("text", ""))
 
 

@@ -5,6 +5,7 @@ import re
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks.text import mrkdwn, summary_messages
+from bot.slack.message_text import split_verb
 from bot.slack.scope import Answer, Request, workspace_scope
 from bot.slack.services.channels import channel_refusal
 from flows.digest import DAYS, DigestRefused, configure_digest, digest_settings, digest_text, parse_schedule, preview_digest
@@ -28,8 +29,7 @@ async def is_admin(request: Request) -> bool:
 
 async def digest_command(request: Request, rest: str, raw: str) -> Answer:
     caller, now = request.caller, request.now()
-    sub, _, argument = rest.partition(" ")
-    sub = sub.casefold()
+    sub, argument = split_verb(rest)
     async with transaction(request.engine) as db:
         workspace = await workspace_scope(db, caller)
         if sub == "preview":

@@ -5,7 +5,7 @@ what to show the caller (the handler shows it) or shows the conversation itself.
 from bot.slack.blocks.summaries import edit_buttons
 from bot.slack.blocks.text import mrkdwn, summary_messages
 from bot.slack.ids import StepRef
-from bot.slack.message_text import text_from_message
+from bot.slack.message_text import split_verb, text_from_message
 from bot.slack.scope import Answer, Request, project_scope, workspace_scope
 from bot.slack.services.channels import channel_refusal
 from bot.slack.services.conversation import deliver, open_dm
@@ -19,11 +19,6 @@ from flows.projects import new_project, workspace_projects
 from prompts import MarkupKind
 from storage.engine import transaction
 from storage.slack_events import claim_event
-
-
-def split_verb(text: str) -> tuple[str, str]:
-    verb, _, rest = text.strip().partition(" ")
-    return verb.casefold(), rest.strip()
 
 
 async def create(request: Request, name: str) -> Answer:
