@@ -69,12 +69,13 @@ async def latest_flow_session(
 
 
 async def place_flow_session(
-    session: AsyncSession, *, flow_session_id: int, channel: str, thread_ts: str | None, question_ts: str | None
+    session: AsyncSession, *, flow_session_id: int, channel: str, thread_ts: str | None, question_ts: str | None, shown_step: str | None
 ) -> None:
     """Where a transport holds the conversation now (a Slack DM or thread, and the message
-    asking the current question): one UPDATE, without reading the row again."""
+    asking the question of `shown_step`, once it was posted): one UPDATE, without reading the
+    row again."""
     await session.exec(
         update(FlowSession)
         .where(col(FlowSession.id) == flow_session_id)
-        .values(channel=channel, thread_ts=thread_ts, question_ts=question_ts)
+        .values(channel=channel, thread_ts=thread_ts, question_ts=question_ts, shown_step=shown_step)
     )

@@ -10,7 +10,7 @@ from sqlmodel import SQLModel, select
 from storage import models  # noqa: F401
 from storage.engine import create_engine, transaction
 from storage.migrate import alembic_config, upgrade
-from storage.models import Job
+from storage.models import FlowSession, Job
 
 
 async def test_migrations_create_exactly_the_models(engine):
@@ -64,3 +64,33 @@ async def test_the_posted_parts_migration_keeps_the_jobs_in_place(database_url):
     await engine.dispose()
     assert (job.kind, job.dedupe_key, job.status, job.attempts, job.posted) == ("message", "update:7", "pending", 2, None)
     assert job.payload["groups"] == [[{"type": "divider"}]] and job.due_at == datetime(2026, 11, 28, 10, tzinfo=UTC)
+
+
+async def test_the_shown_step_migration_keeps_the_flow_sessions_in_place(database_url):
+    """0005 -> 0006 with a user halfway through a plan: their place is kept, nothing shown yet."""
+    from alembic import command
+
+    await asyncio.to_thread(command.downgrade, alembic_config(database_url), "0005")
+    engine = create_engine(database_url)
+    stamp = datetime(2026, 11, 28, 10, tzinfo=UTC) if engine.dialect.name == "postgresql" else "2026-11-28 10:00:00.000000"
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("INSERT INTO workspace (enterprise_id, team_id, name, created_at) VALUES ('', 'T1', '', :t)"), {"t": stamp}
+        )
+        await connection.execute(
+            text("INSERT INTO project (workspace_id, name, created_at, updated_at) VALUES (1, 'A38', :t, :t)"), {"t": stamp}
+        )
+        await connection.execute(
+            text(
+                'INSERT INTO flowsession (project_id, flow, "user", position, status, channel, question_ts, started_at, updated_at) '
+                "VALUES (1, 'plan', 'ULEAD', 'why.drivers', 'active', 'DLEAD', '1.2', :t, :t)"
+            ),
+            {"t": stamp},
+        )
+    await engine.dispose()
+    upgrade(database_url)
+    engine = create_engine(database_url)
+    async with transaction(engine) as db:
+        [session] = (await db.exec(select(FlowSession))).all()
+    await engine.dispose()
+    assert (session.position, session.status, session.question_ts, session.shown_step) == ("why.drivers", "active", "1.2", None)

@@ -69,15 +69,15 @@ def typed_answer(action: dict[str, Any], body: dict[str, Any]) -> str:
     return str(action["value"])
 
 
-async def handle_answer(request: Request) -> None:
+async def handle_answer(request: Request) -> Answer | None:
     action = action_of(request)
-    await plan.click(request, StepRef.decode(action["block_id"]), typed_answer(action, request.body))
+    return await plan.click(request, StepRef.decode(action["block_id"]), typed_answer(action, request.body))
 
 
-async def handle_control(request: Request) -> None:
+async def handle_control(request: Request) -> Answer | None:
     action = action_of(request)
     word = vocabulary()["commands"][CONTROL_WORDS[action["action_id"]]][0]
-    await plan.click(request, StepRef.decode(action["block_id"]), word)
+    return await plan.click(request, StepRef.decode(action["block_id"]), word)
 
 
 async def handle_selection_change(ack: Any) -> None:

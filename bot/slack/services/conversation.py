@@ -44,7 +44,9 @@ async def deliver(
         posted = await client.chat_postMessage(channel=channel, thread_ts=thread_ts, blocks=blocks, text=fallback(reply.text))
         if session is not None:
             async with transaction(engine) as db:
-                await place_flow_session(db, flow_session_id=session.id, channel=channel, thread_ts=thread_ts, question_ts=posted["ts"])
+                await place_flow_session(
+                    db, flow_session_id=session.id, channel=channel, thread_ts=thread_ts, question_ts=posted["ts"], shown_step=reply.step
+                )
         return
     if reply.status == ReplyStatus.PAUSED:
         await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=reply.text)

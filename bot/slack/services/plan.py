@@ -2,6 +2,8 @@
 status, projects, help; and the answers to a plan's questions, typed or clicked. Each returns
 what to show the caller (the handler shows it) or shows the conversation itself."""
 
+import logging
+
 from bot.slack.blocks.summaries import edit_buttons
 from bot.slack.blocks.text import mrkdwn, summary_messages
 from bot.slack.ids import StepRef
@@ -9,16 +11,19 @@ from bot.slack.message_text import split_verb, text_from_message
 from bot.slack.scope import Answer, Request, project_scope, workspace_scope
 from bot.slack.services.channels import channel_refusal
 from bot.slack.services.conversation import deliver, open_dm
-from flows.conversation.engine import load_state
+from flows.conversation.engine import Flow, load_state
 from flows.conversation.presenting import overview, plan_completions
 from flows.conversation.registry import FLOWS, flow_of_step
-from flows.conversation.runner import active_conversation, answer_flow, open_flow
+from flows.conversation.runner import Reply, ReplyStatus, active_conversation, answer_flow, open_flow
 from flows.plan import PLAN
 from flows.progress.status import project_status
 from flows.projects import new_project, workspace_projects
 from prompts import MarkupKind
 from storage.engine import transaction
+from storage.models import Project
 from storage.slack_events import claim_event
+
+logger = logging.getLogger(__name__)
 
 
 async def create(request: Request, name: str) -> Answer:
@@ -92,13 +97,11 @@ async def converse(request: Request, text: str) -> Answer | None:
                 markup=MarkupKind.MRKDWN,
                 flow_session=session,
                 queue_effects=True,
+                tracks_shown=True,
                 now=request.now(),
             )
     if conversation is not None:
-        await deliver(
-            request.client, request.engine, project=project, reply=reply, channel=caller.channel, thread_ts=request.thread_ts, flow=flow
-        )
-        return None
+        return await show_reply(request, project, reply, flow)
     verb, rest = split_verb(text)
     if verb == "plan":
         return await plan(request, rest, in_place=True)
@@ -111,7 +114,7 @@ async def converse(request: Request, text: str) -> Answer | None:
     return Answer(mrkdwn("not_in_a_plan"))
 
 
-async def click(request: Request, asked: StepRef, text: str) -> None:
+async def click(request: Request, asked: StepRef, text: str) -> Answer | None:
     """A button or menu of a question message: the answer to that step, if it is still current."""
     caller = request.caller
     flow = flow_of_step(asked.step)
@@ -126,8 +129,27 @@ async def click(request: Request, asked: StepRef, text: str) -> None:
             markup=MarkupKind.MRKDWN,
             expected_step=asked.step,
             queue_effects=True,
+            tracks_shown=True,
             now=request.now(),
         )
-    await deliver(
-        request.client, request.engine, project=project, reply=reply, channel=caller.channel, thread_ts=request.thread_ts, flow=flow
-    )
+    return await show_reply(request, project, reply, flow)
+
+
+async def show_reply(request: Request, project: Project, reply: Reply, flow: Flow) -> Answer | None:
+    """Show a reply whose answer is already stored. If Slack refuses the next question, the user
+    is told their answer was kept; the question was not marked shown, so their next message
+    asks it again rather than being taken as its answer."""
+    try:
+        await deliver(
+            request.client,
+            request.engine,
+            project=project,
+            reply=reply,
+            channel=request.caller.channel,
+            thread_ts=request.thread_ts,
+            flow=flow,
+        )
+    except Exception:
+        logger.exception("showing the reply to %s failed", request.caller.user)
+        return Answer(mrkdwn("next_question_not_shown")) if reply.status == ReplyStatus.ASKING and not reply.error else None
+    return None

@@ -15,7 +15,7 @@ from storage.jobs import list_jobs
 from storage.models import DigestConfig, Job, JobStatus, Project
 from tests.factories import WHOLE_PLAN, plan_in_slack
 from tests.fake_slack import TEAM
-from tests.slack_app import CHANNEL, LEAD, MEMBER
+from tests.slack_app import CHANNEL, LEAD, MEMBER, start, stored_answers
 from tests.terminal import run
 
 INVITE = "Invite me first: type `/invite @Social Value Planner`"
@@ -162,3 +162,28 @@ async def test_a_pack_upload_refused_for_good_tells_the_requester_once(slack):
     assert done.failed == 1
     told = [m for m in slack.fake.of("chat.postMessage") if m["channel"] == LEAD]
     assert len(told) == 1 and "the handover pack of A38 Derby Junctions" in told[0]["text"]
+
+
+async def test_a_429_storm_on_the_next_question_never_misfiles_the_answer_sent_again(slack):
+    def shown() -> list[dict]:
+        return [m for m in slack.questions() if "ts" in m]  # the questions Slack accepted
+
+    await start(slack)
+    slack.fake.rate_limit["chat.postMessage"] = [1, 1, 1, 1]  # more 429s than the client waits out
+    await slack.dm("Jobs for Derby")
+    await slack.fake.settle(3)
+    told = [m for m in slack.fake.of("chat.postMessage") if "Your answer is saved" in m.get("text", "")]
+    assert len(told) == 1 and len(shown()) == 1  # the next question never appeared
+
+    await slack.dm("Jobs for Derby")  # the user, seeing no question, sends the answer again
+    await slack.fake.settle()
+    [_, second] = shown()
+    assert "I could not show you this question earlier" in str(second["blocks"]) and "What drives" in str(second["blocks"])
+    _, answers = await stored_answers(slack.engine)
+    assert [(a.field, a.value) for a in answers] == [("purpose", "Jobs for Derby")]  # not stored as the drivers
+
+    await slack.click_in(second, selected=["client"], action_id="plan_multi_save")
+    await slack.fake.settle()
+    assert len(shown()) == 3
+    _, answers = await stored_answers(slack.engine)
+    assert sorted((a.field, str(a.value)) for a in answers) == [("drivers", "['client']"), ("purpose", "Jobs for Derby")]
