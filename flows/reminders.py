@@ -64,11 +64,16 @@ async def remember_time_zone(db: AsyncSession, workspace: Workspace, user: str, 
 
 
 def _reminders_of(status: MeasureStatus, tz: str, now: datetime) -> list[tuple[str, date, datetime]]:
-    """(kind, period due date, when) of the reminders a measure needs around `now`."""
+    """(kind, period due date, when) of the reminders a measure needs around `now`. Of the
+    periods already past, only the latest unreported one is reminded of: after downtime, or a
+    year of silence, a measure is one line of one reminder, not one per missed period."""
     wanted = []
+    past = [p.end for p in status.plan.schedule if p.end < now.date() and p.end not in status.reported]
     for period in status.plan.schedule:
         due_at = reminder_moments(period.end, tz)
         if period.end in status.reported or max(due_at.values()) < now - CATCH_UP or min(due_at.values()) > now + AHEAD:
+            continue
+        if past and period.end < past[-1]:
             continue
         missed = [kind for kind, at in due_at.items() if at <= now]
         for kind, at in due_at.items():

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clock import Clock
 from bot.slack.blocks.progress import reminder_blocks
 from bot.slack.blocks.summaries import edit_buttons
-from bot.slack.blocks.text import fallback, plain, summary_messages
+from bot.slack.blocks.text import fallback, messages, plain, summary_messages, text_sections
 from bot.slack.errors import PERMANENT, slack_error
 from bot.slack.ids import MeasureRef
 from bot.worker.sender import Sender
@@ -29,6 +29,7 @@ from flows.digest import digest_text, digest_to_send, record_digest
 from flows.handover_pack import build_pack, handover_document
 from flows.outbox import DigestDue, HandoverPack, JobKind, OutboxJob, PlanSummary, Reminder
 from flows.plan import PLAN
+from flows.progress.status import MeasureStatus
 from flows.reminders import reminder_subject, slack_user_of
 from prompts import MarkupKind, render
 from storage.engine import transaction
@@ -119,26 +120,52 @@ async def tell_about_message(_delivery: Delivery, message: Message) -> Notice | 
     return Notice(message.tell, message.what, message.channel) if message.tell else None
 
 
-async def send_reminder(delivery: Delivery, job: Job, reminder: Reminder) -> JobStatus:
-    """To the owner (or the lead): dropped if the period was reported meanwhile."""
-    async with transaction(delivery.engine) as db:
-        subject = await reminder_subject(db, reminder, delivery.clock.now())
-    if subject is None:
-        return JobStatus.DROPPED
-    project, status = subject
-    text = render(
-        "slack.j2:reminder",
-        MarkupKind.MRKDWN,
-        project=project,
-        status=status,
-        kind=reminder.moment,
-        due=reminder.period_end,
-        owner=reminder.owner,
-        to_owner=reminder.to == reminder.owner,
-    )
-    ref = MeasureRef(project=project.id, measure=status.measure.key, period=reminder.period_end)
-    await delivery.sender.post(reminder.to, job, text=fallback(text), blocks=reminder_blocks(text, ref))
-    return JobStatus.SENT
+async def send_reminders(delivery: Delivery, jobs: list[Job]) -> dict[int, JobStatus]:
+    """The reminders due to one person, as one DM: a section and buttons per measure, whatever
+    the number of measures and missed periods (a long one continues in its thread). Those no
+    longer needed when their time came (reported, superseded, the measure gone) are dropped;
+    two of one measure are one line. Returns each job's status; raises if Slack refused."""
+    done: dict[int, JobStatus] = {}
+    lines: dict[int, tuple[Reminder, Project, MeasureStatus]] = {}
+    for job in jobs:
+        reminder = Reminder.from_payload(job.payload)
+        async with transaction(delivery.engine) as db:
+            subject = await reminder_subject(db, reminder, delivery.clock.now())
+        if subject is None:
+            done[job.id] = JobStatus.DROPPED
+            continue
+        done[job.id] = JobStatus.SENT
+        held = lines.get(reminder.measure_id)
+        if held is None or held[0].period_end < reminder.period_end:
+            lines[reminder.measure_id] = (reminder, *subject)
+    if not lines:
+        return done
+    texts, blocks = [], []
+    for reminder, project, status in lines.values():
+        text = render(
+            "slack.j2:reminder",
+            MarkupKind.MRKDWN,
+            project=project,
+            status=status,
+            kind=reminder.moment,
+            due=reminder.period_end,
+            owner=reminder.owner,
+            to_owner=reminder.to == reminder.owner,
+        )
+        texts.append(text)
+        blocks += reminder_blocks(text, MeasureRef(project=project.id, measure=status.measure.key, period=reminder.period_end))
+    if len(lines) > 1:
+        heading = render("slack.j2:reminders_heading", MarkupKind.MRKDWN, count=len(lines))
+        texts.insert(0, heading)
+        blocks = text_sections(heading) + blocks
+    carrier = next(job for job in jobs if done[job.id] == JobStatus.SENT)
+    await post_parts(delivery, carrier, next(iter(lines.values()))[0].to, text=fallback(texts[0]), groups=messages(blocks))
+    return done
+
+
+async def send_reminder(delivery: Delivery, job: Job, _reminder: Reminder) -> JobStatus:
+    """One reminder alone (the worker sends a person's reminders together: send_reminders)."""
+    return (await send_reminders(delivery, [job]))[job.id]
 
 
 async def send_digest(delivery: Delivery, job: Job, due: DigestDue) -> JobStatus:

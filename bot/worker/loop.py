@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clock import Clock, SystemClock
 from bot.slack.blocks.text import fallback, text_sections
 from bot.slack.errors import PERMANENT, slack_error
-from bot.worker.kinds import KINDS, Delivery, Message
+from bot.worker.kinds import KINDS, Delivery, Message, send_reminders
 from bot.worker.retry import Outcome, after_failure
 from bot.worker.sender import Sender
 from flows.digest import plan_digests
-from flows.outbox import queue
+from flows.outbox import JobKind, queue
 from flows.reminders import owners_without_time_zone, plan_reminders, remember_time_zone
 from prompts import MarkupKind, render
 from storage.engine import transaction
@@ -81,7 +81,8 @@ async def work_pass(engine: AsyncEngine, sender: Sender, clock: Clock) -> PassRe
 
 
 async def send_due(engine: AsyncEngine, sender: Sender, clock: Clock) -> PassResult:
-    """Claim and send due jobs, a batch at a time, until none is due."""
+    """Claim and send due jobs, a batch at a time, until none is due. The reminders of a batch
+    that go to one person are one DM."""
     result = PassResult()
     delivery = Delivery(engine, sender, clock)
     while True:
@@ -89,27 +90,50 @@ async def send_due(engine: AsyncEngine, sender: Sender, clock: Clock) -> PassRes
             jobs = await claim_due_jobs(db, now=clock.now(), limit=BATCH, lease=LEASE)
         if not jobs:
             return result
-        for job in jobs:
-            outcome = await _send(delivery, job)
-            notice = await _notice(delivery, job, outcome) if outcome.status == JobStatus.FAILED else None
+        for group in _by_recipient(jobs):
+            outcomes = await _send(delivery, group)
+            # One notice for a group that failed for good: it was one message.
+            failed = next((job for job in group if outcomes[job.id].status == JobStatus.FAILED), None)
+            notice = await _notice(delivery, failed, outcomes[failed.id]) if failed is not None else None
             async with transaction(engine) as db:
-                await finish_job(db, job, status=outcome.status, now=clock.now(), error=outcome.error, retry_at=outcome.retry_at)
+                for job in group:
+                    outcome = outcomes[job.id]
+                    await finish_job(db, job, status=outcome.status, now=clock.now(), error=outcome.error, retry_at=outcome.retry_at)
+                    result.count(outcome.status)
                 if notice is not None:
                     await queue(db, notice, due_at=clock.now())
-            result.count(outcome.status)
 
 
-async def _send(delivery: Delivery, job: Job) -> Outcome:
-    kind = KINDS.get(job.kind)
+def _by_recipient(jobs: list[Job]) -> list[list[Job]]:
+    """Reminders grouped by the person they go to (in the order first due); any other job alone."""
+    groups: list[list[Job]] = []
+    reminders: dict[str, list[Job]] = {}
+    for job in jobs:
+        if job.kind == JobKind.REMINDER:
+            to = str(job.payload.get("to"))
+            if to not in reminders:
+                reminders[to] = []
+                groups.append(reminders[to])
+            reminders[to].append(job)
+        else:
+            groups.append([job])
+    return groups
+
+
+async def _send(delivery: Delivery, group: list[Job]) -> dict[int, Outcome]:
+    """Send one message (a job, or one person's reminders) and say how each job ends."""
+    first = group[0]
     try:
+        if first.kind == JobKind.REMINDER:
+            return {job_id: Outcome(status) for job_id, status in (await send_reminders(delivery, group)).items()}
+        kind = KINDS.get(first.kind)
         if kind is None:
-            raise ValueError(f"unknown job kind {job.kind}")
-        return Outcome(await kind.deliver(delivery, job))
-    except SlackApiError as failure:
-        return after_failure(failure, attempts=job.attempts, now=delivery.clock.now())
-    except Exception as failure:  # connection lost after the slack_sdk retries, a bug: keep the job
-        logger.exception("job %s failed", job.dedupe_key)
-        return after_failure(failure, attempts=job.attempts, now=delivery.clock.now())
+            raise ValueError(f"unknown job kind {first.kind}")
+        return {first.id: Outcome(await kind.deliver(delivery, first))}
+    except Exception as failure:  # Slack's refusal, a connection lost after the slack_sdk retries, a bug: keep the jobs
+        if not isinstance(failure, SlackApiError):
+            logger.exception("job %s failed", first.dedupe_key)
+        return {job.id: after_failure(failure, attempts=job.attempts, now=delivery.clock.now()) for job in group}
 
 
 async def _notice(delivery: Delivery, job: Job, outcome: Outcome) -> Message | None:

@@ -1,13 +1,15 @@
 """The worker against the fake Slack Web API, with time injected: reminders planned and sent
 once, catch-up after downtime, 429s, leases, and the single SQLite worker."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from bot.settings import Settings
 from bot.slack.app import slack_client
+from bot.worker.kinds import Message
 from bot.worker.loop import LEASE, WorkerRefused, run_worker
+from flows.outbox import queue
 from flows.progress.updates import record_update
 from storage.engine import transaction
 from storage.jobs import claim_due_jobs, list_jobs, take_worker_lease
@@ -116,15 +118,19 @@ async def test_a_worker_killed_after_claiming_leaves_the_job_to_its_lease(planne
     assert len(reminders(fake)) == 1
 
 
-async def test_posts_to_one_channel_are_a_second_apart(planned, fake):
+async def test_one_persons_reminders_are_one_dm_and_posts_to_one_channel_are_a_second_apart(planned, fake):
     clock = FakeClock(datetime(2026, 12, 2, 9, 30, tzinfo=UTC))
     async with transaction(planned) as db:
         m2 = await db.get(Measure, 2)
         m2.owner, m2.cadence = PRIYA, "monthly"  # both measures Priya's, both overdue today
         db.add(m2)
+        for n in (1, 2):
+            await queue(db, Message(key=f"note:{n}", channel=PRIYA, text=f"Note {n}", groups=[[{"type": "divider"}]]), due_at=clock.now())
     await work(planned, fake, clock)
-    assert len(reminders(fake, PRIYA)) == 2
-    assert clock.slept and all(s >= 0.99 for s in clock.slept)
+    [one] = [m for m in reminders(fake, PRIYA) if "Note" not in m["text"]]
+    assert "2 measures need a progress update" in one["text"] and len(reminders(fake, PRIYA)) == 3
+    assert len([b for b in one["blocks"] if b["type"] == "actions"]) == 2  # each measure's buttons
+    assert len(clock.slept) == 2 and all(s >= 0.99 for s in clock.slept)
 
 
 async def test_a_second_worker_on_sqlite_refuses_to_start(planned, fake, database_url):
@@ -152,5 +158,40 @@ async def test_two_workers_at_once_send_each_reminder_once(planned, fake, databa
         assert len(refused) <= 1  # at most one of two simultaneous workers runs
     else:
         assert refused == []
-    keys = [m["metadata"]["event_payload"]["key"] for m in reminders(fake)]
-    assert len(keys) == len(set(keys)) == 4  # m1 and m2 overdue: each to its owner and to the lead
+    # m1 and m2 overdue: each to its owner, and both to the lead in one DM; each sent once
+    assert sorted(m["channel"] for m in reminders(fake)) == sorted([PRIYA, TOM, LEAD])
+    [to_lead] = reminders(fake, LEAD)
+    assert "2 measures need a progress update" in to_lead["text"]
+    assert "Apprenticeships on the contract" in str(to_lead["blocks"]) and "Local labour" in str(to_lead["blocks"])
+
+
+async def test_a_year_of_overdue_weekly_measures_is_one_dm_a_day_at_most(planned, fake):
+    """Ten weekly measures of Priya's, never reported for a year: each day's reminders are one
+    DM listing each measure once (its latest period), never one DM per missed period."""
+    async with transaction(planned) as db:
+        for n in range(10):
+            db.add(
+                Measure(
+                    project_id=1,
+                    key=f"w{n}",
+                    name=f"Weekly measure {n}",
+                    unit="hours",
+                    owner=PRIYA,
+                    cadence="weekly",
+                    baseline_value=0,
+                    baseline_date=date(2025, 11, 3),
+                    target_value=100,
+                    target_date=date(2028, 3, 31),
+                )
+            )
+    clock = FakeClock(datetime(2026, 11, 30, 9, 30, tzinfo=UTC))  # a Monday, a year on
+    per_day = []
+    for _ in range(14):
+        before = {person: len(reminders(fake, person)) for person in (PRIYA, LEAD)}
+        await work(planned, fake, clock)
+        per_day.append(max(len(reminders(fake, person)) - before[person] for person in (PRIYA, LEAD)))
+        clock.current += timedelta(days=1)
+    assert max(per_day) == 1, per_day  # the owner, and the lead for what is overdue: one DM a day at most
+    first = next(m for m in reminders(fake, PRIYA))
+    listed = [f"Weekly measure {n}" for n in range(10) if f"*Weekly measure {n}*" in str(first["blocks"])]
+    assert len(listed) == 10 and str(first["blocks"]).count("*Weekly measure 0*") == 1
