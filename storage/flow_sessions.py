@@ -69,13 +69,18 @@ async def latest_flow_session(
 
 
 async def place_flow_session(
-    session: AsyncSession, *, flow_session_id: int, channel: str, thread_ts: str | None, question_ts: str | None, shown_step: str | None
+    session: AsyncSession, *, flow_session_id: int, channel: str, thread_ts: str | None, question_ts: str | None
 ) -> None:
     """Where a transport holds the conversation now (a Slack DM or thread, and the message
-    asking the question of `shown_step`, once it was posted): one UPDATE, without reading the
-    row again."""
+    asking the current question, which is therefore shown): one UPDATE, without reading the row
+    again."""
     await session.exec(
         update(FlowSession)
         .where(col(FlowSession.id) == flow_session_id)
-        .values(channel=channel, thread_ts=thread_ts, question_ts=question_ts, shown_step=shown_step)
+        .values(channel=channel, thread_ts=thread_ts, question_ts=question_ts, unshown_step=None)
     )
+
+
+async def mark_unshown(session: AsyncSession, *, flow_session_id: int, step: str) -> None:
+    """The question of `step` could not be posted: the next message is not its answer."""
+    await session.exec(update(FlowSession).where(col(FlowSession.id) == flow_session_id).values(unshown_step=step))

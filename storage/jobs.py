@@ -57,6 +57,20 @@ async def claim_due_jobs(session: AsyncSession, *, now: datetime, limit: int, le
     return sorted(claimed.scalars().all(), key=lambda job: (job.due_at, job.id))
 
 
+async def claim_jobs(session: AsyncSession, *, keys: list[str], now: datetime, lease: timedelta) -> list[Job]:
+    """Take these jobs, by dedupe key, if they are due and no worker holds them: the web process
+    sends what a request just queued without waiting for the worker's next pass (the worker
+    sends whatever this leaves)."""
+    claimed = await session.exec(
+        update(Job)
+        .where(col(Job.dedupe_key).in_(keys), _claimable(now))
+        .values(status=JobStatus.CLAIMED, lease_until=now + lease, attempts=col(Job.attempts) + 1)
+        .returning(Job)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(claimed.scalars().all(), key=lambda job: (job.due_at, job.id))
+
+
 async def finish_job(
     session: AsyncSession,
     job: Job,

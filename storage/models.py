@@ -151,10 +151,10 @@ class FlowSession(SQLModel, table=True):
     # Where the conversation is held, for transports that have places (a Slack DM or thread).
     channel: str | None = Field(default=None, max_length=32)
     thread_ts: str | None = Field(default=None, max_length=32)
-    question_ts: str | None = Field(default=None, max_length=32)  # the message asking `shown_step`
-    # The step whose question was last shown (set once Slack accepted the post): a message
-    # for a step never shown is not taken as its answer. None where the transport does not say.
-    shown_step: str | None = Field(default=None, max_length=128)
+    question_ts: str | None = Field(default=None, max_length=32)  # the message asking `position`
+    # The step whose question could not be posted (Slack refused it): a message that arrives
+    # for it is not taken as its answer, the question is asked instead. None once it is shown.
+    unshown_step: str | None = Field(default=None, max_length=128)
     started_at: datetime = timestamp()
     updated_at: datetime = timestamp()
 

@@ -43,6 +43,7 @@ class FakeSlack:
     channels: dict[str, dict | None] = field(default_factory=dict)
     refuse_in: dict[str, str] = field(default_factory=dict)  # channel -> the error every post there gets
     limit_call: dict[tuple[str, int], int] = field(default_factory=dict)  # (method, nth call from 1) -> Retry-After of a 429
+    delay: dict[str, float] = field(default_factory=dict)  # method -> seconds it takes to answer
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -105,6 +106,8 @@ class FakeSlack:
         for key in ("blocks", "view"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
+        if self.delay.get(method):
+            await asyncio.sleep(self.delay[method])
         nth = 1 + sum(1 for c in self.calls if c.method == method)
         if self.rate_limit.get(method) or (method, nth) in self.limit_call:
             retry_after = self.rate_limit[method].pop(0) if self.rate_limit.get(method) else self.limit_call.pop((method, nth))

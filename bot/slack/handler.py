@@ -2,6 +2,8 @@
 show a refusal to the person who acted, and on any failure log the traceback and tell them
 plainly that something went wrong (never silence)."""
 
+import hashlib
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -98,7 +100,7 @@ async def post_answer(client: AsyncWebClient, answer: Answer, *, channel: str, t
 
 
 FormResult = dict[str, Any] | None  # the ack's arguments (errors, or a view to show), or None to close
-FormBody = Callable[[Request], Awaitable[tuple[FormResult, Callable[[], Awaitable[None]] | None]]]
+FormBody = Callable[[Request], Awaitable[tuple[FormResult, Callable[[], Awaitable[object]] | None]]]
 
 
 def form_handler(run: FormBody, *, what: str) -> Listener:
@@ -126,6 +128,13 @@ def form_handler(run: FormBody, *, what: str) -> Listener:
 
     listener.__name__ = f"handle_{what.replace(' ', '_')}"
     return listener
+
+
+def submission_key(view: dict[str, Any]) -> str:
+    """A form as submitted (its view and what was typed in it), so that the same submission sent
+    twice is stored once: claimed like an event, in the transaction that stores it."""
+    typed = json.dumps([view.get("private_metadata"), view.get("state", {}).get("values")], sort_keys=True)
+    return f"view:{view.get('id', '')}:{hashlib.sha256(typed.encode()).hexdigest()[:32]}"
 
 
 def _apology(view: dict[str, Any], text: str) -> dict[str, Any]:

@@ -11,10 +11,12 @@ import dataclasses
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from bot.slack.blocks.progress import reminder_blocks
@@ -27,7 +29,7 @@ from flows.conversation.engine import load_state
 from flows.conversation.presenting import overview
 from flows.digest import digest_text, digest_to_send, record_digest
 from flows.handover_pack import build_pack, handover_document
-from flows.outbox import DigestDue, HandoverPack, JobKind, OutboxJob, PlanSummary, Reminder
+from flows.outbox import DigestDue, HandoverPack, JobKind, OutboxJob, PlanSummary, Reminder, queue
 from flows.plan import PLAN
 from flows.progress.status import MeasureStatus
 from flows.reminders import reminder_subject, slack_user_of
@@ -49,6 +51,7 @@ class Message(OutboxJob):
     groups: list[list[dict[str, Any]]]
     tell: str | None = None  # who is told if Slack refuses it for good
     what: str = ""  # what it is, as that person is told ("an update of ... for ...")
+    thread_ts: str | None = None  # posted in this thread (a note under the message it is about)
 
     @property
     def dedupe_key(self) -> str:
@@ -99,21 +102,32 @@ class Kind(Generic[P]):
         return await self.notice(delivery, self.payload.from_payload(job.payload)) if self.notice else None
 
 
-async def post_parts(delivery: Delivery, job: Job, channel: str, *, text: str, groups: list[list[Any]]) -> None:
+async def post_parts(
+    delivery: Delivery, job: Job, channel: str, *, text: str, groups: list[list[Any]], thread_ts: str | None = None
+) -> None:
     """A long content as a parent message and its thread replies. Each part's ts is kept as it
     is posted, so a retry (after a 429 on part 2, say) continues from the first unsent part
     under the same parent, and nothing is posted twice."""
     posted = list(job.posted or [])
     for group in groups[len(posted) :]:
-        answer = await delivery.sender.post(channel, job, text=text, blocks=group, **({"thread_ts": posted[0]} if posted else {}))
+        thread = thread_ts or (posted[0] if posted else None)
+        answer = await delivery.sender.post(channel, job, text=text, blocks=group, **({"thread_ts": thread} if thread else {}))
         posted.append(str(answer["ts"]))
         async with transaction(delivery.engine) as db:
             await record_posted(db, job_id=job.id, posted=posted)
 
 
 async def send_message(delivery: Delivery, job: Job, message: Message) -> JobStatus:
-    await post_parts(delivery, job, message.channel, text=message.text, groups=message.groups)
+    await post_parts(delivery, job, message.channel, text=message.text, groups=message.groups, thread_ts=message.thread_ts)
     return JobStatus.SENT
+
+
+async def queue_dm(db: AsyncSession, *, key: str, to: str, text: str, now: datetime, thread_ts: str | None = None) -> str:
+    """A short message (a confirmation, a note in a thread) through the job table, in the
+    caller's transaction; `to` is a user (their DM) or a channel. Returns its key."""
+    message = Message(key=key, channel=to, text=fallback(text), groups=[[b.to_dict() for b in text_sections(text)]], thread_ts=thread_ts)
+    await queue(db, message, due_at=now)
+    return message.dedupe_key
 
 
 async def tell_about_message(_delivery: Delivery, message: Message) -> Notice | None:

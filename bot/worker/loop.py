@@ -28,7 +28,7 @@ from flows.outbox import JobKind, queue
 from flows.reminders import owners_without_time_zone, plan_reminders, remember_time_zone
 from prompts import MarkupKind, render
 from storage.engine import transaction
-from storage.jobs import claim_due_jobs, finish_job, release_worker_lease, take_worker_lease
+from storage.jobs import claim_due_jobs, claim_jobs, finish_job, release_worker_lease, take_worker_lease
 from storage.models import Job, JobStatus
 
 logger = logging.getLogger(__name__)
@@ -90,18 +90,32 @@ async def send_due(engine: AsyncEngine, sender: Sender, clock: Clock) -> PassRes
             jobs = await claim_due_jobs(db, now=clock.now(), limit=BATCH, lease=LEASE)
         if not jobs:
             return result
-        for group in _by_recipient(jobs):
-            outcomes = await _send(delivery, group)
-            # One notice for a group that failed for good: it was one message.
-            failed = next((job for job in group if outcomes[job.id].status == JobStatus.FAILED), None)
-            notice = await _notice(delivery, failed, outcomes[failed.id]) if failed is not None else None
-            async with transaction(engine) as db:
-                for job in group:
-                    outcome = outcomes[job.id]
-                    await finish_job(db, job, status=outcome.status, now=clock.now(), error=outcome.error, retry_at=outcome.retry_at)
-                    result.count(outcome.status)
-                if notice is not None:
-                    await queue(db, notice, due_at=clock.now())
+        await _settle(delivery, jobs, result)
+
+
+async def send_now(engine: AsyncEngine, client: AsyncWebClient, clock: Clock, keys: list[str]) -> PassResult:
+    """Send the jobs a request just queued, from the web process, after its ack: a confirmation
+    arrives at once, and is still sent by the worker if this process dies first."""
+    result = PassResult()
+    async with transaction(engine) as db:
+        jobs = await claim_jobs(db, keys=keys, now=clock.now(), lease=LEASE)
+    await _settle(Delivery(engine, Sender(client, clock), clock), jobs, result)
+    return result
+
+
+async def _settle(delivery: Delivery, jobs: list[Job], result: PassResult) -> None:
+    for group in _by_recipient(jobs):
+        outcomes = await _send(delivery, group)
+        # One notice for a group that failed for good: it was one message.
+        failed = next((job for job in group if outcomes[job.id].status == JobStatus.FAILED), None)
+        notice = await _notice(delivery, failed, outcomes[failed.id]) if failed is not None else None
+        async with transaction(delivery.engine) as db:
+            for job in group:
+                outcome = outcomes[job.id]
+                await finish_job(db, job, status=outcome.status, now=delivery.clock.now(), error=outcome.error, retry_at=outcome.retry_at)
+                result.count(outcome.status)
+            if notice is not None:
+                await queue(db, notice, due_at=delivery.clock.now())
 
 
 def _by_recipient(jobs: list[Job]) -> list[list[Job]]:

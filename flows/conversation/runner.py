@@ -95,7 +95,6 @@ async def answer_flow(
     expected_step: str | None = None,
     flow_session: FlowSession | None = None,
     queue_effects: bool = False,
-    tracks_shown: bool = False,
     now: datetime | None = None,
 ) -> Reply:
     """Take one message from the user at the step they are on. A click on a button of an
@@ -103,13 +102,13 @@ async def answer_flow(
 
     `flow_session` is the user's session when the caller has just read (and locked) it.
     With `queue_effects`, completing the flow queues what the flow declares (a surface with a
-    worker; the terminal shows everything itself). With `tracks_shown` (a surface that records
-    which question it showed), a message for a question never shown is not taken as its
-    answer: the question is asked, and nothing is stored."""
+    worker; the terminal shows everything itself). A message for a question the surface could
+    not show (FlowSession.unshown_step) is not taken as its answer: the question is asked, and
+    nothing is stored."""
     if flow_session is None:
         flow_session = await get_or_create_flow_session(db, project_id=project.id, flow=flow.name, user=user)
     state = await load_state(db, project)
-    turn = _Turn(db, flow, flow_session, state, markup, user, queue_effects, tracks_shown, now or utcnow())
+    turn = _Turn(db, flow, flow_session, state, markup, user, queue_effects, now or utcnow())
     return replace(await turn.answer(text, expected_step), session=flow_session)
 
 
@@ -124,7 +123,6 @@ class _Turn:
     markup: str
     user: str
     queue_effects: bool
-    tracks_shown: bool
     now: datetime
 
     async def answer(self, text: str, expected_step: str | None) -> Reply:
@@ -133,7 +131,7 @@ class _Turn:
         current = _find(instances, self.flow_session.position)
         if current is None or self.flow_session.status == SessionStatus.COMPLETE:
             return await _open(self.db, flow, self.flow_session, state, markup)
-        if self.tracks_shown and self.flow_session.shown_step not in (None, current.id):
+        if self.flow_session.unshown_step == current.id:
             return _ask(flow, state, instances, current, markup, notice=render("flow.j2:not_shown", markup))
         if expected_step is not None and expected_step != current.id:
             notice = render("flow.j2:moved_on", markup)

@@ -66,8 +66,8 @@ async def test_the_posted_parts_migration_keeps_the_jobs_in_place(database_url):
     assert job.payload["groups"] == [[{"type": "divider"}]] and job.due_at == datetime(2026, 11, 28, 10, tzinfo=UTC)
 
 
-async def test_the_shown_step_migration_keeps_the_flow_sessions_in_place(database_url):
-    """0005 -> 0006 with a user halfway through a plan: their place is kept, nothing shown yet."""
+async def test_the_unshown_step_migration_keeps_the_flow_sessions_in_place(database_url):
+    """0005 -> 0006 with a user halfway through a plan: their place is kept, no question marked unshown."""
     from alembic import command
 
     await asyncio.to_thread(command.downgrade, alembic_config(database_url), "0005")
@@ -93,4 +93,4 @@ async def test_the_shown_step_migration_keeps_the_flow_sessions_in_place(databas
     async with transaction(engine) as db:
         [session] = (await db.exec(select(FlowSession))).all()
     await engine.dispose()
-    assert (session.position, session.status, session.question_ts, session.shown_step) == ("why.drivers", "active", "1.2", None)
+    assert (session.position, session.status, session.question_ts, session.unshown_step) == ("why.drivers", "active", "1.2", None)

@@ -17,7 +17,7 @@ from flows.conversation.runner import Reply, ReplyStatus
 from flows.handover import HANDOVER
 from flows.outbox import HandoverPack
 from storage.engine import transaction
-from storage.flow_sessions import place_flow_session
+from storage.flow_sessions import mark_unshown, place_flow_session
 from storage.models import Project
 
 
@@ -41,12 +41,16 @@ async def deliver(
         if reply.error:
             await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=reply.notice)
         blocks = question_blocks(reply, project.id)
-        posted = await client.chat_postMessage(channel=channel, thread_ts=thread_ts, blocks=blocks, text=fallback(reply.text))
+        try:
+            posted = await client.chat_postMessage(channel=channel, thread_ts=thread_ts, blocks=blocks, text=fallback(reply.text))
+        except Exception:
+            if session is not None and reply.step:
+                async with transaction(engine) as db:
+                    await mark_unshown(db, flow_session_id=session.id, step=reply.step)
+            raise
         if session is not None:
             async with transaction(engine) as db:
-                await place_flow_session(
-                    db, flow_session_id=session.id, channel=channel, thread_ts=thread_ts, question_ts=posted["ts"], shown_step=reply.step
-                )
+                await place_flow_session(db, flow_session_id=session.id, channel=channel, thread_ts=thread_ts, question_ts=posted["ts"])
         return
     if reply.status == ReplyStatus.PAUSED:
         await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=reply.text)

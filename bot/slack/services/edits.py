@@ -5,10 +5,12 @@ from typing import Any
 
 from bot.slack.blocks.summaries import edit_buttons, edit_view, summary_view
 from bot.slack.blocks.text import mrkdwn, plain
-from bot.slack.handler import FormResult
+from bot.slack.handler import FormResult, submission_key
 from bot.slack.ids import FIELD_ACTION, EditForm, EditRef, ProjectRef
 from bot.slack.scope import Request, project_scope
 from bot.slack.services.home import publish_home
+from bot.worker.kinds import queue_dm
+from bot.worker.loop import send_now
 from flows.conversation.editing import EditRefused, edit_form, save_edits
 from flows.conversation.engine import load_state
 from flows.conversation.presenting import overview
@@ -17,6 +19,7 @@ from flows.plan import PLAN
 from flows.projects import ProjectRefused
 from prompts import MarkupKind
 from storage.engine import transaction
+from storage.slack_events import claim_event
 
 
 async def open_summary(request: Request, ref: ProjectRef) -> None:
@@ -62,13 +65,15 @@ def submitted_values(view: dict[str, Any]) -> dict[str, str | None]:
     return values
 
 
-async def save_edit_form(request: Request) -> tuple[FormResult, Callable[[], Awaitable[None]] | None]:
-    """Store a submitted form (errors show in it), then confirm in the DM and refresh App Home."""
-    view = request.body["view"]
+async def save_edit_form(request: Request) -> tuple[FormResult, Callable[[], Awaitable[object]] | None]:
+    """Store a submitted form and queue its confirmation (errors show in the form), then, after
+    the ack, send the confirmation and refresh App Home. The same form sent twice stores once."""
+    view, caller, now = request.body["view"], request.caller, request.now()
     metadata = EditForm.decode(view.get("private_metadata"))
-    caller = request.caller
     try:
         async with transaction(request.engine) as db:
+            if not await claim_event(db, submission_key(view)):
+                return None, None
             project = (await project_scope(db, caller, project_id=metadata.project)).project
             changed = await save_edits(
                 db,
@@ -80,6 +85,12 @@ async def save_edit_form(request: Request) -> tuple[FormResult, Callable[[], Awa
                 submitted=submitted_values(view),
                 seen_versions=metadata.versions,
             )
+            saved = mrkdwn("edits_saved", count=changed, name=project.name)
+            keys = (
+                [await queue_dm(db, key=f"saved:edit:{project.id}:{now.isoformat()}", to=caller.user, text=saved, now=now)]
+                if changed
+                else []
+            )
     except EditRefused as refused:
         return {"response_action": "errors", "errors": refused.errors}, None
     except ProjectRefused as refused:
@@ -89,7 +100,7 @@ async def save_edit_form(request: Request) -> tuple[FormResult, Callable[[], Awa
         return None, None
 
     async def confirm() -> None:
-        await request.client.chat_postMessage(channel=caller.user, text=mrkdwn("edits_saved", count=changed, name=project.name))
+        await send_now(request.engine, request.client, request.clock, keys)
         await publish_home(request)
 
     return None, confirm

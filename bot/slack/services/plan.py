@@ -97,7 +97,6 @@ async def converse(request: Request, text: str) -> Answer | None:
                 markup=MarkupKind.MRKDWN,
                 flow_session=session,
                 queue_effects=True,
-                tracks_shown=True,
                 now=request.now(),
             )
     if conversation is not None:
@@ -129,7 +128,6 @@ async def click(request: Request, asked: StepRef, text: str) -> Answer | None:
             markup=MarkupKind.MRKDWN,
             expected_step=asked.step,
             queue_effects=True,
-            tracks_shown=True,
             now=request.now(),
         )
     return await show_reply(request, project, reply, flow)

@@ -2,11 +2,14 @@
 Nothing to report, and Approve / Return of an update posted to the project's channel."""
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.slack.blocks.progress import posted_update_blocks, return_view, update_view
 from bot.slack.blocks.text import fallback, mrkdwn, plain
-from bot.slack.handler import FormResult
+from bot.slack.handler import FormResult, submission_key
 from bot.slack.ids import (
     FIELD_ACTION,
     RETURN_COMMENT,
@@ -21,7 +24,8 @@ from bot.slack.ids import (
     UpdateRef,
 )
 from bot.slack.scope import Answer, Request, project_scope
-from bot.worker.kinds import Message
+from bot.worker.kinds import Message, queue_dm
+from bot.worker.loop import send_now
 from flows.conversation.inputs import Choice
 from flows.outbox import queue
 from flows.progress.review import ReviewRefused, review
@@ -32,6 +36,7 @@ from flows.reminders import slack_user_of, snooze_reminder
 from prompts import MarkupKind, format_number
 from storage.engine import transaction
 from storage.models import ProgressUpdate, Project, Review
+from storage.slack_events import claim_event
 
 FIELD_BLOCKS = {
     "measure": UPDATE_MEASURE,
@@ -76,9 +81,11 @@ def _field(values: dict[str, Any], block: str) -> str | None:
     return element.get("value")
 
 
-async def save_update_form(request: Request) -> tuple[FormResult, Callable[[], Awaitable[None]] | None]:
-    """Store a submitted update and queue its post to the channel, before the ack: errors show
-    in the form. The confirmation DM is sent after the ack."""
+async def save_update_form(request: Request) -> tuple[FormResult, Callable[[], Awaitable[object]] | None]:
+    """Store a submitted update, and queue its confirmation DM and its post to the channel, in
+    one transaction before the ack: errors show in the form, and no Web API call can delay the
+    ack. The same form submitted again (Slack's error after a slow ack, say) stores nothing new.
+    After the ack the queued messages are sent at once."""
     view, caller, now = request.body["view"], request.caller, request.now()
     metadata = UpdateForm.decode(view.get("private_metadata"))
     values = view["state"]["values"]
@@ -87,6 +94,8 @@ async def save_update_form(request: Request) -> tuple[FormResult, Callable[[], A
     confirmed = metadata.confirm is not None and metadata.confirm == value
     try:
         async with transaction(request.engine) as db:
+            if not await claim_event(db, submission_key(view)):
+                return None, None  # the same form again: it was stored the first time
             project = (await project_scope(db, caller, project_id=metadata.project)).project
             update, status = await record_update(
                 db,
@@ -102,8 +111,16 @@ async def save_update_form(request: Request) -> tuple[FormResult, Callable[[], A
                 confirmed=confirmed,
                 markup=MarkupKind.TEXT,
             )
+            saved = mrkdwn(
+                "update_saved",
+                measure=status.measure.name,
+                due=update.period_end,
+                value=_shown_value(update.value, status),
+                rating=status.rating.value,
+            )
+            keys = [await queue_dm(db, key=f"saved:update:{update.id}", to=caller.user, text=saved, now=now)]
             if await posted_to_channel(db, project):
-                await queue_update_post(db, project, update, status, caller.user, now)
+                keys.append(await queue_update_post(db, project, update, status, caller.user, now))
     except UpdateRefused as refused:
         if refused.confirm and measure_key:
             # Shown again with what was typed; the same value sent again is confirmed.
@@ -124,17 +141,7 @@ async def save_update_form(request: Request) -> tuple[FormResult, Callable[[], A
     except ProjectRefused as refused:
         return {"response_action": "errors", "errors": {UPDATE_VALUE: mrkdwn(refused.reason, **refused.context)}}, None
 
-    async def confirm() -> None:
-        saved = mrkdwn(
-            "update_saved",
-            measure=status.measure.name,
-            due=update.period_end,
-            value=_shown_value(update.value, status),
-            rating=status.rating.value,
-        )
-        await request.client.chat_postMessage(channel=caller.user, text=saved)
-
-    return None, confirm
+    return None, lambda: send_now(request.engine, request.client, request.clock, keys)
 
 
 def measure_key_name(view: dict[str, Any], measure_key: str) -> str:
@@ -150,7 +157,9 @@ def _shown_value(value: float | None, status: MeasureStatus) -> str:
     return f"{format_number(value)} {status.measure.unit}" if value is not None else "—"
 
 
-async def queue_update_post(db: Any, project: Project, update: ProgressUpdate, status: MeasureStatus, author: str, now: Any) -> None:
+async def queue_update_post(
+    db: AsyncSession, project: Project, update: ProgressUpdate, status: MeasureStatus, author: str, now: datetime
+) -> str:
     """The update as posted to the project's channel, with the lead's Approve / Return."""
     text = mrkdwn(
         "update_posted",
@@ -174,6 +183,7 @@ async def queue_update_post(db: Any, project: Project, update: ProgressUpdate, s
         what=plain("what_update", measure=status.measure.name, name=project.name),
     )
     await queue(db, message, due_at=now)
+    return message.dedupe_key
 
 
 async def snooze(request: Request, ref: MeasureRef) -> Answer | None:
@@ -214,8 +224,11 @@ async def nothing_to_report(request: Request, ref: MeasureRef) -> None:
 async def approve(request: Request, ref: UpdateRef) -> Answer | None:
     """The lead approves an update: noted in the update's thread."""
     message = request.body.get("message") or {}
-    refused = await _decide(request, ref, Review.APPROVED, None, channel=request.caller.channel, thread_ts=message.get("ts"))
-    return Answer(refused) if refused else None
+    decided = await _decide(request, ref, Review.APPROVED, None, channel=request.caller.channel, thread_ts=message.get("ts"))
+    if isinstance(decided, str):
+        return Answer(decided)
+    await send_now(request.engine, request.client, request.clock, decided)
+    return None
 
 
 async def open_return_form(request: Request, ref: UpdateRef) -> None:
@@ -224,59 +237,49 @@ async def open_return_form(request: Request, ref: UpdateRef) -> None:
     await request.client.views_open(trigger_id=request.body["trigger_id"], view=return_view(metadata=metadata))
 
 
-async def save_return_form(request: Request) -> tuple[FormResult, Callable[[], Awaitable[None]] | None]:
+async def save_return_form(request: Request) -> tuple[FormResult, Callable[[], Awaitable[object]] | None]:
     """The lead's comment on a returned update; a refusal (not the lead, no comment) shows in the form."""
     view = request.body["view"]
     metadata = ReturnForm.decode(view.get("private_metadata"))
     comment = _field(view["state"]["values"], RETURN_COMMENT)
-    decided: list[Callable[[], Awaitable[None]]] = []
-    refused = await _decide(
-        request,
-        UpdateRef(project=metadata.project, update=metadata.update),
-        Review.RETURNED,
-        comment,
-        channel=metadata.channel,
-        thread_ts=metadata.thread_ts,
-        later=decided,
-    )
-    if refused:
-        return {"response_action": "errors", "errors": {RETURN_COMMENT: refused}}, None
-    return None, decided[0] if decided else None
+    ref = UpdateRef(project=metadata.project, update=metadata.update)
+    decided = await _decide(request, ref, Review.RETURNED, comment, channel=metadata.channel, thread_ts=metadata.thread_ts)
+    if isinstance(decided, str):
+        return {"response_action": "errors", "errors": {RETURN_COMMENT: decided}}, None
+    return None, lambda: send_now(request.engine, request.client, request.clock, decided)
 
 
 async def _decide(
-    request: Request,
-    ref: UpdateRef,
-    decision: Review,
-    comment: str | None,
-    *,
-    channel: str,
-    thread_ts: str | None,
-    later: list[Callable[[], Awaitable[None]]] | None = None,
-) -> str | None:
-    """Store the review; announce it in the update's thread and, when returned, to its author
-    (now, or after the ack when `later` collects it). Returns a refusal to show, if any."""
-    caller = request.caller
+    request: Request, ref: UpdateRef, decision: Review, comment: str | None, *, channel: str, thread_ts: str | None
+) -> list[str] | str:
+    """Store the review, and queue its note in the update's thread and, when returned, the DM
+    to its author, in one transaction. Returns the keys of what was queued, or a refusal to show.
+    A form sent again stores and queues nothing new."""
+    caller, now = request.caller, request.now()
+    view = request.body.get("view")
     try:
         async with transaction(request.engine) as db:
+            if view is not None and not await claim_event(db, submission_key(view)):
+                return []
             project = (await project_scope(db, caller, project_id=ref.project)).project
             update, measure = await review(
-                db, project, update_id=ref.update, reviewer=caller.user, decision=decision, comment=comment, now=request.now()
+                db, project, update_id=ref.update, reviewer=caller.user, decision=decision, comment=comment, now=now
             )
-    except ReviewRefused as refused:
+            note = mrkdwn("reviewed", decision=decision.value, reviewer=caller.user, comment=comment)
+            stamp = now.isoformat()
+            keys = [
+                await queue_dm(
+                    db,
+                    key=f"reviewed:{update.id}:{stamp}",
+                    to=channel or project.channel_id or caller.user,
+                    text=note,
+                    now=now,
+                    thread_ts=thread_ts,
+                )
+            ]
+            if decision == Review.RETURNED:
+                back = mrkdwn("returned_to_author", reviewer=caller.user, measure=measure.name, due=update.period_end, comment=comment)
+                keys.append(await queue_dm(db, key=f"returned:{update.id}:{stamp}", to=update.author, text=back, now=now))
+    except (ReviewRefused, ProjectRefused) as refused:
         return mrkdwn(refused.reason, **refused.context)
-    except ProjectRefused as refused:
-        return mrkdwn(refused.reason, **refused.context)
-    note = mrkdwn("reviewed", decision=decision.value, reviewer=caller.user, comment=comment)
-
-    async def announce() -> None:
-        await request.client.chat_postMessage(channel=channel or project.channel_id or caller.user, thread_ts=thread_ts, text=note)
-        if decision == Review.RETURNED:
-            back = mrkdwn("returned_to_author", reviewer=caller.user, measure=measure.name, due=update.period_end, comment=comment)
-            await request.client.chat_postMessage(channel=update.author, text=back)
-
-    if later is None:
-        await announce()
-    else:
-        later.append(announce)
-    return None
+    return keys

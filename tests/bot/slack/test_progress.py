@@ -144,6 +144,7 @@ async def test_update_command_offers_the_callers_measures_and_status_shows_ratin
 async def posted_update(slack, clock) -> dict:
     form = await open_form(slack)
     await slack.submit(form, form_values(value="180"))
+    await slack.fake.settle()  # sent by the web process right after the ack
     await work(slack, clock)
     return next(m for m in slack.fake.of("chat.postMessage") if m["channel"] == CHANNEL)
 
@@ -188,3 +189,23 @@ async def test_the_lead_returns_an_update_with_a_comment(planned, clock):
     assert (stored.review, stored.review_comment) == ("returned", "Add the register <!here>")
     to_author = [m for m in slack.fake.of("chat.postMessage") if m["channel"] == LEAD and "returned your update" in m.get("text", "")]
     assert to_author and "Add the register &lt;!here&gt;" in to_author[0]["text"]
+
+
+async def test_a_slow_confirmation_never_delays_the_ack_and_a_resubmitted_form_stores_once(planned, clock):
+    slack = planned
+    form = await open_form(slack)
+    slack.fake.delay["chat.postMessage"] = 5  # Slack answering slowly (Bolt answers 404 after 3 s)
+    posted_before = len(slack.fake.of("chat.postMessage"))
+    status, answer = await slack.submit(form, form_values(value="180"))
+    assert (status, answer) == (200, None)
+    assert len(slack.fake.of("chat.postMessage")) == posted_before  # acked before any post was answered
+    status, answer = await slack.submit(form, form_values(value="180"))  # the same form sent again
+    assert (status, answer) == (200, None)
+    slack.fake.delay.clear()
+    await slack.fake.settle(6)
+    await work(slack, clock)
+    [stored] = await updates(slack.engine)
+    assert stored.value == 180
+    saved = [m for m in slack.fake.of("chat.postMessage") if m["channel"] == LEAD and "Saved" in m.get("text", "")]
+    assert len(saved) == 1
+    assert len([m for m in slack.fake.of("chat.postMessage") if m["channel"] == CHANNEL]) == 1

@@ -1,4 +1,4 @@
-"""flow session shown step: the step whose question a transport last showed the user
+"""flow session unshown step: the step whose question Slack refused to show
 
 Revision ID: 0006
 Revises: 0005
@@ -17,9 +17,9 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("flowsession") as batch:
-        batch.add_column(sa.Column("shown_step", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True))
+        batch.add_column(sa.Column("unshown_step", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("flowsession") as batch:
-        batch.drop_column("shown_step")
+        batch.drop_column("unshown_step")
