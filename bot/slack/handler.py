@@ -11,11 +11,13 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import PlainTextObject, SectionBlock
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.blocks.text import fallback, mrkdwn, plain
+from bot.slack.errors import slack_error
 from bot.slack.ids import StaleRef
 from bot.slack.scope import Answer, Caller, Request
 from flows.projects import ProjectRefused
@@ -23,6 +25,9 @@ from flows.projects import ProjectRefused
 logger = logging.getLogger(__name__)
 
 Body = Callable[[Request], Awaitable[Answer | None]]
+RESPONSE_URL_USES = 5  # messages Slack takes through one response_url
+# Slack's refusals of a call made for the person who acted, in words they can act on.
+SAID_BY_SLACK = {"expired_trigger_id": "form_expired", "exchanged_trigger_id": "form_expired", "trigger_expired": "form_expired"}
 Listener = Callable[..., Awaitable[None]]
 
 
@@ -60,6 +65,9 @@ def handler(run: Body, *, what: str) -> Listener:
         except StaleRef as stale:
             logger.warning("%s: a %s the app cannot have written", what, stale)
             answer = Answer(mrkdwn("stale_button"))
+        except SlackApiError as refused:
+            logger.exception("%s: Slack refused %s", what, slack_error(refused))
+            answer = Answer(mrkdwn(SAID_BY_SLACK.get(slack_error(refused) or "", "something_went_wrong"), error=slack_error(refused)))
         except Exception:
             logger.exception("%s failed", what)
             answer = Answer(mrkdwn("something_went_wrong"))
@@ -72,8 +80,15 @@ def handler(run: Body, *, what: str) -> Listener:
 
 async def tell(request: Request, answer: Answer) -> None:
     """Show an answer where the caller acted: through the command's or message's response_url
-    (ephemeral unless public), else in the channel or DM the request came from."""
+    (ephemeral unless public), else in the channel or DM the request came from. An answer longer
+    than a response_url may carry (Slack takes five messages through one) goes to the caller's
+    DM, as a message and its thread, and the response_url says so."""
     try:
+        if request.respond is not None and len(answer.groups) > RESPONSE_URL_USES:
+            opened = await request.client.conversations_open(users=request.caller.user)
+            await post_answer(request.client, answer, channel=str(opened["channel"]["id"]), thread_ts=None)
+            await request.respond(text=mrkdwn("sent_to_dm"), response_type="ephemeral", replace_original=False)
+            return
         if request.respond is not None:
             response_type = "in_channel" if answer.public else "ephemeral"
             if not answer.groups:

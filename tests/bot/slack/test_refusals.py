@@ -12,10 +12,10 @@ from bot.worker.kinds import Message
 from flows.outbox import queue
 from storage.engine import transaction
 from storage.jobs import list_jobs
-from storage.models import DigestConfig, Job, JobStatus, Project
+from storage.models import DigestConfig, Job, JobStatus, Measure, Project
 from tests.factories import WHOLE_PLAN, plan_in_slack
 from tests.fake_slack import TEAM
-from tests.slack_app import CHANNEL, LEAD, MEMBER, start, stored_answers
+from tests.slack_app import CHANNEL, LEAD, MEMBER, dm_channel, start, stored_answers
 from tests.terminal import run
 
 INVITE = "Invite me first: type `/invite @Social Value Planner`"
@@ -187,3 +187,26 @@ async def test_a_429_storm_on_the_next_question_never_misfiles_the_answer_sent_a
     assert len(shown()) == 3
     _, answers = await stored_answers(slack.engine)
     assert sorted((a.field, str(a.value)) for a in answers) == [("drivers", "['client']"), ("purpose", "Jobs for Derby")]
+
+
+async def test_a_form_slack_refuses_to_open_tells_the_user_what_to_try(slack):
+    plan = [{"Priya Shah": LEAD, "Tom Evans": LEAD}.get(answer, answer) for answer in WHOLE_PLAN]
+    await plan_in_slack(slack.engine, plan, team=TEAM, channel=CHANNEL, lead=LEAD)
+    slack.fake.refuse["views.open"] = [{"ok": False, "error": "expired_trigger_id"}]
+    await slack.command("update")
+    [answer] = slack.fake.of("response_url")
+    assert "took too long to open that form" in answer["text"] and answer["response_type"] == "ephemeral"
+
+
+async def test_a_status_longer_than_a_response_url_carries_goes_to_the_dm_whole(slack):
+    project = await plan_in_slack(slack.engine, WHOLE_PLAN, team=TEAM, channel=CHANNEL, lead=LEAD)
+    async with transaction(slack.engine) as db:
+        for n in range(120):
+            db.add(Measure(project_id=project.id, key=f"x{n}", name=f"Measure {n} " + "of a long name " * 8, unit="hours"))
+    await slack.command("status")
+    [answer] = slack.fake.of("response_url")
+    assert "too long to show here" in answer["text"]
+    in_dm = [m for m in slack.fake.of("chat.postMessage") if m["channel"] == dm_channel(LEAD)]
+    assert len(in_dm) > 5 and {m.get("thread_ts") for m in in_dm[1:]} == {in_dm[0]["ts"]}
+    shown = str([m["blocks"] for m in in_dm])
+    assert "Measure 0 " in shown and "Measure 119 " in shown  # nothing cut
