@@ -68,7 +68,8 @@ async def projects(request: Request) -> Answer:
         found = await workspace_projects(db, workspace)
         done = await plan_completions(db, PLAN, found)
     listed = [{"name": p.name, "channel": p.channel_id, "answered": done[p.id][0], "total": done[p.id][1]} for p in found]
-    return Answer(mrkdwn("project_list", projects=listed))
+    text = mrkdwn("project_list", projects=listed)
+    return Answer(text, tuple(summary_messages(text)))  # hundreds of projects: several messages, or the DM
 
 
 def help_answer() -> Answer:

@@ -61,7 +61,7 @@ async def test_status_shows_the_summary_to_the_caller_only_and_projects_lists_co
     text = json.dumps(status["blocks"])
     assert "Purpose: Jobs for Derby" in text and "Still unanswered (16)" in text
     assert "Edit why" in text
-    assert f"*{NAME}* in <#{CHANNEL}>: 1 of 17 questions answered" in listing["text"]
+    assert f"*{NAME}* in <#{CHANNEL}>: 1 of 17 questions answered" in json.dumps(listing["blocks"])
 
 
 async def test_app_home_shows_each_project_and_its_completion(slack):
