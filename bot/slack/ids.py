@@ -122,12 +122,15 @@ class UpdateRef(Ref):
 
 
 class EditForm(Ref):
-    """The edit form's private_metadata: what it edits and the versions it was opened on."""
+    """The edit form's private_metadata: what it edits and the latest answer it saw (one number,
+    whatever the number of fields: Slack keeps at most 3,000 characters here). `versions` is
+    what forms opened by earlier versions carry."""
 
     project: RowId
     question: str = Field(max_length=32)
     subject: str = Field(default="", max_length=16)
-    versions: dict[str, int] = Field(default_factory=dict, max_length=100)
+    seen: int | None = Field(default=None, ge=0)
+    versions: dict[str, int] | None = Field(default=None, max_length=100)
 
 
 class UpdateForm(Ref):

@@ -17,7 +17,7 @@ from flows.conversation.inputs import Choice, InputKind
 from flows.conversation.presenting import describe
 from flows.conversation.runner import explain, store_answer
 from prompts import MarkupKind, render
-from storage.models import Project
+from storage.models import Answer, Project
 
 FORM_TEXT_LIMIT = 3000  # Slack's plain_text_input holds at most this many characters
 
@@ -75,6 +75,19 @@ def edit_form(flow: Flow, state: FlowState, question: str, subject: str = "") ->
     return fields
 
 
+def latest_answer_id(state: FlowState) -> int:
+    """What a form opened now has seen: answers are numbered in the order they are stored."""
+    return max((answer.id for answer in state.answers.values()), default=0)
+
+
+def _changed_since(answer: Answer, field: str, seen_versions: dict[str, int] | None, seen_up_to: int | None) -> bool:
+    """Whether the answer changed after the form was opened: stored after the latest answer the
+    form saw (or, for a form opened before, not at the version it showed)."""
+    if seen_up_to is not None:
+        return answer.id > seen_up_to
+    return answer.version != (seen_versions or {}).get(field, 0)
+
+
 async def save_edits(
     db: AsyncSession,
     flow: Flow,
@@ -84,7 +97,8 @@ async def save_edits(
     question: str,
     subject: str,
     submitted: dict[str, str | None],
-    seen_versions: dict[str, int],
+    seen_versions: dict[str, int] | None = None,
+    seen_up_to: int | None = None,
 ) -> int:
     """Store the changed answers in order, each checked against the answers before it.
     Returns how many changed; raises EditRefused (the caller's transaction rolls back)."""
@@ -105,7 +119,7 @@ async def save_edits(
         answer = state.answers.get((step.question, step.field, instance.subject))
         if answer is not None and answer.value == to_jsonable_python(value):
             continue
-        if answer is not None and answer.version != seen_versions.get(instance.id, 0):
+        if answer is not None and _changed_since(answer, instance.id, seen_versions, seen_up_to):
             errors[instance.id] = render("flow.j2:edited_meanwhile", MarkupKind.TEXT, author=answer.author)
             continue
         await store_answer(db, flow, state, instance, value, user)

@@ -11,7 +11,7 @@ from bot.slack.scope import Request, project_scope
 from bot.slack.services.home import publish_home
 from bot.worker.kinds import queue_dm
 from bot.worker.loop import send_now
-from flows.conversation.editing import EditRefused, edit_form, save_edits
+from flows.conversation.editing import EditRefused, edit_form, latest_answer_id, save_edits
 from flows.conversation.engine import load_state
 from flows.conversation.presenting import overview
 from flows.conversation.registry import flow_of_question
@@ -34,12 +34,13 @@ async def open_edit_form(request: Request, target: EditRef) -> None:
     async with transaction(request.engine) as db:
         project = (await project_scope(db, request.caller, project_id=target.project)).project
         flow = flow_of_question(target.question)
-        fields = edit_form(flow, await load_state(db, project), target.question, target.subject)
+        state = await load_state(db, project)
+        fields = edit_form(flow, state, target.question, target.subject)
     metadata = EditForm(
         project=target.project,
         question=target.question,
         subject=target.subject,
-        versions={field.id: field.version for field in fields},
+        seen=latest_answer_id(state),
     )
     view = edit_view(fields, metadata=metadata, title_hint=f"{project.name} · {plain('edit_hint')}")
     if "view" in request.body:  # opened from a modal: stacked on it
@@ -84,6 +85,7 @@ async def save_edit_form(request: Request) -> tuple[FormResult, Callable[[], Awa
                 subject=metadata.subject,
                 submitted=submitted_values(view),
                 seen_versions=metadata.versions,
+                seen_up_to=metadata.seen,
             )
             saved = mrkdwn("edits_saved", count=changed, name=project.name)
             keys = (

@@ -16,7 +16,8 @@ from bot.slack.ids import EditForm, EditRef, MeasureRef, ProjectRef, ReturnForm,
         MeasureRef(project=7, measure="m1", period="2026-12-01"),
         MeasureRef(project=7, measure="m1", period=None),
         UpdateRef(project=7, update=12),
-        EditForm(project=7, question="why", versions={"why.purpose": 2}),
+        EditForm(project=7, question="why", seen=41),
+        EditForm(project=7, question="why", versions={"why.purpose": 2}),  # opened by an earlier version
         UpdateForm(project=7, measure="m1", period="2026-12-01", name="Local labour", confirm="9e9"),
         ReturnForm(project=7, update=12, channel="C0001", thread_ts="1700000000.000100"),
     ],
@@ -60,3 +61,7 @@ def test_the_formats_of_buttons_already_posted_still_read():
 def test_an_altered_ref_is_refused_as_stale(kind, raw):
     with pytest.raises(StaleRef):
         kind.decode(raw)
+
+
+def test_an_edit_form_says_what_it_saw_in_one_number_whatever_its_size():
+    assert len(EditForm(project=2**31 - 1, question="monitoring", subject="", seen=10**12).encode()) < 100
