@@ -11,3 +11,4 @@ def register_listeners(app: AsyncApp) -> None:
     actions.register(app)
     views.register(app)
     assistant.register(app)
+    events.register_fallback(app)  # last: any other event is acknowledged, so Slack does not retry it

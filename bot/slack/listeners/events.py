@@ -1,12 +1,25 @@
 """Events: messages in the app's DM (the conversation) and App Home."""
 
+import re
+
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.slack.blocks.text import mrkdwn
 from bot.slack.handler import handler
 from bot.slack.scope import Answer, Request
 from bot.slack.services.home import publish_home
 from bot.slack.services.plan import converse
+
+
+def register_fallback(app: AsyncApp) -> None:
+    app.event(re.compile(".*"))(handle_other_event)
+
+
+async def handle_other_event(ack: AsyncAck) -> None:
+    """An event the app does not act on (a reaction, a channel join): acknowledged with 200,
+    since Slack retries anything else and would keep sending it."""
+    await ack()
 
 
 def register(app: AsyncApp) -> None:

@@ -70,3 +70,18 @@ async def test_an_enterprise_grid_owner_is_reminded_and_a_rate_limited_lookup_is
     await slack.run_worker()
     async with transaction(slack.engine) as db:
         assert [(u.user_id, u.tz) for u in (await db.exec(select(SlackUser))).all()] == [("W0OWNER", "Europe/London")]
+
+
+async def test_an_event_the_app_does_not_act_on_is_acknowledged(slack):
+    response = await slack.event(
+        {
+            "type": "reaction_added",
+            "user": LEAD,
+            "reaction": "thumbsup",
+            "item": {"type": "message", "channel": CHANNEL, "ts": "1.1"},
+            "event_ts": "2.2",
+        }
+    )
+    assert response.status == 200
+    await slack.fake.settle()
+    assert [c.method for c in slack.fake.calls if c.method != "auth.test"] == []
