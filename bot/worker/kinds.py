@@ -8,13 +8,16 @@ for a pack, the admin who set the digest's channel.
 """
 
 import dataclasses
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
+import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -38,6 +41,8 @@ from storage.engine import transaction
 from storage.jobs import record_posted
 from storage.models import Job, JobStatus, Project
 from storage.portfolio import get_digest_config
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -240,6 +245,23 @@ async def tell_about_pack(delivery: Delivery, pack_due: HandoverPack) -> Notice 
     return Notice(pack_due.requested_by, plain("what_pack", name=project.name if project else ""), project.channel_id if project else None)
 
 
+async def upload_file(client: AsyncWebClient, filename: str, data: bytes) -> str:
+    """Slack's two-step upload of one file (not shared yet); returns its id."""
+    answer = await client.files_getUploadURLExternal(filename=filename, length=len(data))
+    async with aiohttp.ClientSession() as http, http.post(str(answer["upload_url"]), data=data) as uploaded:
+        if uploaded.status != 200:
+            raise SlackRequestError(f"upload of {filename} failed with HTTP {uploaded.status}")
+    return str(answer["file_id"])
+
+
+async def delete_files(client: AsyncWebClient, file_ids: list[str]) -> None:
+    for file_id in file_ids:
+        try:
+            await client.files_delete(file=file_id)
+        except SlackApiError as failure:
+            logger.warning("could not delete the unshared file %s: %s", file_id, slack_error(failure))
+
+
 async def send_pack(delivery: Delivery, job: Job, pack_due: HandoverPack) -> JobStatus:
     """Build the handover pack and share its three files with one summary comment: Slack posts
     nothing until the last step, so a failed upload leaves nothing half posted."""
@@ -252,20 +274,27 @@ async def send_pack(delivery: Delivery, job: Job, pack_due: HandoverPack) -> Job
         files = {fmt: await handover_document(db, project, fmt, today) for fmt in ("md", "html", "json")}
     slug = re.sub(r"[^A-Za-z0-9]+", "-", project.name).strip("-").lower() or "project"
     client = delivery.sender.client
+    uploads = [(f"{slug}-handover.{fmt}", f"{project.name}: handover pack ({fmt})", content.encode()) for fmt, content in files.items()]
+    file_ids: list[str] = []
     try:
-        await client.files_upload_v2(
-            channel=project.channel_id or pack_due.requested_by,
+        for filename, _, data in uploads:
+            file_ids.append(await upload_file(client, filename, data))
+        await client.files_completeUploadExternal(
+            files=[{"id": file_id, "title": title} for file_id, (_, title, _) in zip(file_ids, uploads, strict=True)],
+            channel_id=project.channel_id or pack_due.requested_by,
             initial_comment=render("slack.j2:pack_summary", MarkupKind.MRKDWN, pack=pack),
-            file_uploads=[
-                {"content": content, "filename": f"{slug}-handover.{fmt}", "title": f"{project.name}: handover pack ({fmt})"}
-                for fmt, content in files.items()
-            ],
         )
     except (SlackApiError, SlackRequestError) as failure:
+        await delete_files(client, file_ids)  # uploaded but never shared: no orphan left in the workspace
         if job.attempts == 1 and slack_error(failure) not in PERMANENT:  # told once, not at every retry
             await client.chat_postMessage(
                 channel=pack_due.requested_by,
-                text=render("slack.j2:pack_upload_failed", MarkupKind.MRKDWN, name=project.name, error=type(failure).__name__),
+                text=render(
+                    "slack.j2:pack_upload_failed",
+                    MarkupKind.MRKDWN,
+                    name=project.name,
+                    error=slack_error(failure) or type(failure).__name__,
+                ),
             )
         raise
     return JobStatus.SENT

@@ -79,7 +79,10 @@ async def test_a_failed_upload_posts_nothing_tells_the_requester_and_is_retried(
     result = await slack.run_worker()
     assert (result.sent, result.retried) == (0, 1)
     assert [c.answer.get("ok") for c in slack.fake.calls if c.method == "files.completeUploadExternal"] == [False]
-    assert any("failed" in m.get("text", "") and m["channel"] == LEAD for m in slack.fake.of("chat.postMessage"))
+    told = [m for m in slack.fake.of("chat.postMessage") if "failed" in m.get("text", "") and m["channel"] == LEAD]
+    assert len(told) == 1 and "internal_error" in told[0]["text"]  # Slack's error, in its own words
+    uploaded = [c.answer["file_id"] for c in slack.fake.calls if c.method == "files.getUploadURLExternal"]
+    assert len(uploaded) == 3 and [c.args["file"] for c in slack.fake.calls if c.method == "files.delete"] == uploaded  # no orphans
     clock.current += timedelta(minutes=1)
     assert (await slack.run_worker()).sent == 1
     assert [c.answer.get("ok") for c in slack.fake.calls if c.method == "files.completeUploadExternal"] == [False, True]

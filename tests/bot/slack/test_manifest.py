@@ -17,7 +17,9 @@ SCOPE_OF_METHOD = {
     "views_push": None,
     "views_publish": None,
     "users_info": "users:read",
-    "files_upload_v2": "files:write",
+    "files_getUploadURLExternal": "files:write",
+    "files_completeUploadExternal": "files:write",
+    "files_delete": "files:write",
     "conversations_info": ("channels:read", "groups:read"),  # public and private channels
 }
 
