@@ -56,6 +56,7 @@ class Reply:
     session: FlowSession | None = field(default=None, compare=False, repr=False)
     queued: tuple[OutboxJob, ...] = ()  # what completing the flow queued, in the same transaction
     edit_targets: tuple[EditTarget, ...] = ()  # with the summary: the forms that edit it
+    answered: str = ""  # the question this message answered, as it was asked (`notice` says what was stored)
 
 
 def _command(text: str) -> str | None:
@@ -157,6 +158,7 @@ class _Turn:
         except ValidationError as invalid:
             return _ask(flow, state, instances, current, markup, notice=explain(invalid, markup), error=True)
 
+        asked = _ask(flow, state, instances, current, markup).text  # as it was shown, before the answer
         subjects = await store_answer(self.db, flow, state, current, value, self.user)
         if current.step.store is not None:  # it changed the project, its communities or measures
             self.state = state = await load_state(self.db, state.project)
@@ -166,7 +168,7 @@ class _Turn:
             await move_flow_session(self.db, self.flow_session, position=current.id, status=SessionStatus.ACTIVE)
             return _ask(flow, state, instances, current, markup, notice=notice)
         notice = render("flow.j2:saved", markup, value=describe(current, state, value))
-        return await self.go(instances, _after(instances, current), notice=notice)
+        return replace(await self.go(instances, _after(instances, current), notice=notice), answered=asked)
 
     async def go(self, instances: list[StepInstance], target: StepInstance | None, notice: str = "") -> Reply:
         if target is None:

@@ -54,6 +54,11 @@ def _answer_elements(reply: Reply) -> list[ButtonElement | StaticSelectElement |
     return []
 
 
+def answered_blocks(question: str, notice: str) -> list[Block]:
+    """A question once answered: its text, what was stored, and no buttons left to click."""
+    return text_sections(question) + [ContextBlock(elements=[MarkdownTextObject(text=shorten(notice, SECTION_TEXT_LIMIT))])]
+
+
 def question_blocks(reply: Reply, project_id: int) -> list[Block]:
     """One question: its text, the ways to answer it, and Skip / Back / Pause."""
     blocks: list[Block] = []

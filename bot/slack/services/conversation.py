@@ -3,10 +3,13 @@ a refusal in the open question's thread, the summary when the flow is complete. 
 completed flow sends to the project's channel was queued with the last answer, and the
 worker posts it. Where the question was posted is kept with the user's flow session."""
 
+import logging
+
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.slack.blocks.questions import question_blocks
+from bot.slack.blocks.questions import answered_blocks, question_blocks
 from bot.slack.blocks.summaries import edit_buttons
 from bot.slack.blocks.text import fallback, mrkdwn, summary_messages
 from bot.slack.handler import post_answer
@@ -20,6 +23,8 @@ from storage.engine import transaction
 from storage.flow_sessions import mark_unshown, place_flow_session
 from storage.models import Project
 
+logger = logging.getLogger(__name__)
+
 
 async def deliver(
     client: AsyncWebClient,
@@ -31,7 +36,27 @@ async def deliver(
     thread_ts: str | None,
     flow: Flow,
 ) -> None:
-    """Show `reply` in `channel` (and `thread_ts`, for an assistant thread)."""
+    """Show `reply` in `channel` (and `thread_ts`, for an assistant thread); then the question it
+    answered loses its buttons and shows what was stored."""
+    session = reply.session
+    answered_ts = session.question_ts if session is not None else None  # read before this reply moved it
+    try:
+        await _show(client, engine, project=project, reply=reply, channel=channel, thread_ts=thread_ts, flow=flow)
+    finally:
+        if reply.answered and session is not None and answered_ts:
+            await _mark_answered(client, channel=session.channel or channel, ts=answered_ts, reply=reply)
+
+
+async def _show(
+    client: AsyncWebClient,
+    engine: AsyncEngine,
+    *,
+    project: Project,
+    reply: Reply,
+    channel: str,
+    thread_ts: str | None,
+    flow: Flow,
+) -> None:
     session = reply.session
     if reply.error and session is not None and session.question_ts:
         # The question stays open; the refusal goes in its thread.
@@ -63,6 +88,15 @@ async def deliver(
     await post_answer(client, summary, channel=channel, thread_ts=thread_ts)
     if any(isinstance(job, HandoverPack) for job in reply.queued):
         await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=mrkdwn("pack_coming", name=project.name))
+
+
+async def _mark_answered(client: AsyncWebClient, *, channel: str, ts: str, reply: Reply) -> None:
+    try:
+        await client.chat_update(
+            channel=channel, ts=ts, text=fallback(reply.answered), blocks=answered_blocks(reply.answered, reply.notice)
+        )
+    except SlackApiError as failure:  # the next question matters more than tidying the last one
+        logger.warning("could not mark question %s answered: %s", ts, failure.response.get("error"))
 
 
 async def open_dm(client: AsyncWebClient, user: str) -> str:

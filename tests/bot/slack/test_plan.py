@@ -3,7 +3,7 @@
 import json
 
 from tests.factories import WHOLE_PLAN
-from tests.slack_app import CHANNEL, LEAD, NAME, start, stored_answers
+from tests.slack_app import CHANNEL, LEAD, NAME, dm_channel, start, stored_answers
 
 
 async def test_new_then_plan_then_typed_answers_walk_the_five_questions(slack):
@@ -165,3 +165,14 @@ async def test_a_bad_typed_answer_is_explained_in_the_thread_of_the_question(sla
     assert len(slack.questions()) == 2  # the question stays open: not asked again
     _, answers = await stored_answers(slack.engine)
     assert [a.field for a in answers] == ["purpose"]
+
+
+async def test_an_answered_question_loses_its_buttons_and_shows_what_was_stored(slack):
+    first = await start(slack)
+    await slack.dm("Jobs for Derby")
+    await slack.next_question(2)
+    await slack.fake.settle()
+    [updated] = slack.fake.of("chat.update")
+    assert (updated["channel"], updated["ts"]) == (dm_channel(LEAD), first["ts"])
+    assert [b["type"] for b in updated["blocks"]] == ["section", "context"]  # no buttons left
+    assert "Why are we measuring social value" in str(updated["blocks"]) and "Saved: Jobs for Derby" in str(updated["blocks"])
