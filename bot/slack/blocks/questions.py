@@ -7,12 +7,15 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ContextBlock,
     DatePickerElement,
+    ExternalDataMultiSelectElement,
+    ExternalDataSelectElement,
+    InteractiveElement,
     MarkdownTextObject,
     StaticMultiSelectElement,
     StaticSelectElement,
 )
 
-from bot.slack.blocks.text import OPTION_TEXT_LIMIT, SECTION_TEXT_LIMIT, mrkdwn, option, plain, shorten, text_sections
+from bot.slack.blocks.text import MENU_LIMIT, OPTION_TEXT_LIMIT, SECTION_TEXT_LIMIT, mrkdwn, option, plain, shorten, text_sections
 from bot.slack.ids import (
     ANSWER_CHOICE,
     ANSWER_DATE,
@@ -31,7 +34,7 @@ from prompts import MarkupKind, render
 BUTTONS_FOR_CHOICES = 5  # more choices than this get a menu
 
 
-def _answer_elements(reply: Reply) -> list[ButtonElement | StaticSelectElement | StaticMultiSelectElement | DatePickerElement]:
+def _answer_elements(reply: Reply) -> list[InteractiveElement]:
     if reply.kind == InputKind.YES_NO:
         return [
             ButtonElement(text=plain("yes"), action_id=f"{ANSWER_CHOICE}:yes", value="yes"),
@@ -42,11 +45,18 @@ def _answer_elements(reply: Reply) -> list[ButtonElement | StaticSelectElement |
             ButtonElement(text=shorten(c.label, OPTION_TEXT_LIMIT), action_id=f"{ANSWER_CHOICE}:{n}", value=c.value)
             for n, c in enumerate(reply.choices)
         ]
+    if reply.kind == InputKind.SINGLE_CHOICE and len(reply.choices) > MENU_LIMIT:  # searched as the user types
+        return [ExternalDataSelectElement(action_id=ANSWER_SELECT, placeholder=plain("search"), min_query_length=0)]
     if reply.kind == InputKind.SINGLE_CHOICE:
-        return [StaticSelectElement(action_id=ANSWER_SELECT, placeholder=plain("pick"), options=[option(c) for c in reply.choices[:100]])]
+        return [StaticSelectElement(action_id=ANSWER_SELECT, placeholder=plain("pick"), options=[option(c) for c in reply.choices])]
+    if reply.kind == InputKind.MULTIPLE_CHOICE and len(reply.choices) > MENU_LIMIT:
+        return [
+            ExternalDataMultiSelectElement(action_id=ANSWER_MULTI, placeholder=plain("search"), min_query_length=0),
+            ButtonElement(text=plain("save"), action_id=ANSWER_MULTI_SAVE, value="save", style="primary"),
+        ]
     if reply.kind == InputKind.MULTIPLE_CHOICE and reply.choices:
         return [
-            StaticMultiSelectElement(action_id=ANSWER_MULTI, placeholder=plain("pick"), options=[option(c) for c in reply.choices[:100]]),
+            StaticMultiSelectElement(action_id=ANSWER_MULTI, placeholder=plain("pick"), options=[option(c) for c in reply.choices]),
             ButtonElement(text=plain("save"), action_id=ANSWER_MULTI_SAVE, value="save", style="primary"),
         ]
     if reply.kind == InputKind.DATE:

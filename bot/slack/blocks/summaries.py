@@ -9,7 +9,10 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ContextBlock,
     DatePickerElement,
+    ExternalDataMultiSelectElement,
+    ExternalDataSelectElement,
     InputBlock,
+    InputInteractiveElement,
     Option,
     PlainTextInputElement,
     PlainTextObject,
@@ -21,6 +24,7 @@ from slack_sdk.models.views import View
 
 from bot.slack.blocks.text import (
     ACTIONS_ELEMENT_LIMIT,
+    MENU_LIMIT,
     OPTION_TEXT_LIMIT,
     VIEW_BLOCK_LIMIT,
     mrkdwn,
@@ -60,17 +64,26 @@ def summary_view(summary: str, project_name: str, extra: list[Block]) -> View:
     )
 
 
-def _form_element(
-    field: FormField,
-) -> StaticSelectElement | StaticMultiSelectElement | RadioButtonsElement | DatePickerElement | PlainTextInputElement:
-    if field.kind == InputKind.SINGLE_CHOICE:
-        options = [option(c) for c in field.choices[:100]]
-        initial = next((o for o in options if o.value == field.value), None)
-        return StaticSelectElement(action_id=FIELD_ACTION, options=options, initial_option=initial, placeholder=plain("pick"))
-    if field.kind == InputKind.MULTIPLE_CHOICE:
-        options = [option(c) for c in field.choices[:100]]
-        picked = [o for o in options if o.value in (field.value or [])] or None
-        return StaticMultiSelectElement(action_id=FIELD_ACTION, options=options, initial_options=picked, placeholder=plain("pick"))
+def _form_element(field: FormField) -> InputInteractiveElement:
+    """The input of one field; a menu of more than MENU_LIMIT choices is searched as the user types."""
+    if field.kind in (InputKind.SINGLE_CHOICE, InputKind.MULTIPLE_CHOICE):
+        options = [option(c) for c in field.choices]
+        chosen = field.value if isinstance(field.value, list) else [field.value]
+        picked = [o for o in options if o.value in chosen]
+        searched = len(options) > MENU_LIMIT
+        if field.kind == InputKind.SINGLE_CHOICE and searched:
+            return ExternalDataSelectElement(
+                action_id=FIELD_ACTION, initial_option=picked[0] if picked else None, min_query_length=0, placeholder=plain("search")
+            )
+        if field.kind == InputKind.SINGLE_CHOICE:
+            return StaticSelectElement(
+                action_id=FIELD_ACTION, options=options, initial_option=picked[0] if picked else None, placeholder=plain("pick")
+            )
+        if searched:
+            return ExternalDataMultiSelectElement(
+                action_id=FIELD_ACTION, initial_options=picked or None, min_query_length=0, placeholder=plain("search")
+            )
+        return StaticMultiSelectElement(action_id=FIELD_ACTION, options=options, initial_options=picked or None, placeholder=plain("pick"))
     if field.kind == InputKind.YES_NO:
         options = [Option(value="yes", text=PlainTextObject(text=plain("yes"))), Option(value="no", text=PlainTextObject(text=plain("no")))]
         initial = None if field.value is None else options[0 if field.value else 1]

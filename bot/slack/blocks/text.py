@@ -16,6 +16,7 @@ VIEW_BLOCK_LIMIT = 100
 MESSAGE_TEXT_BUDGET = 12_000  # Slack refuses messages whose blocks hold much more (msg_blocks_too_long)
 OPTION_TEXT_LIMIT = 75
 ACTIONS_ELEMENT_LIMIT = 25
+MENU_LIMIT = 100  # options in one static menu; more are searched (external_select)
 
 
 def plain(macro: str, **context: Any) -> str:

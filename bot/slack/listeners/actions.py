@@ -1,12 +1,17 @@
 """Buttons and menus: answers to the current question, Skip / Back / Pause, App Home, Edit,
 a reminder's buttons, and Approve / Return of a posted update."""
 
+import logging
 import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.models.blocks import Option
+from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.handler import handler
+from bot.slack.handler import handler, request_of
 from bot.slack.ids import (
     ANSWER_CHOICE,
     ANSWER_DATE,
@@ -15,6 +20,7 @@ from bot.slack.ids import (
     ANSWER_SELECT,
     CONTROL_WORDS,
     EDIT_OPEN,
+    FIELD_ACTION,
     HOME_CONTINUE,
     HOME_SUMMARY,
     REMINDER_ADD_UPDATE,
@@ -22,17 +28,23 @@ from bot.slack.ids import (
     REMINDER_SNOOZE,
     UPDATE_APPROVE,
     UPDATE_RETURN,
+    EditForm,
     EditRef,
     MeasureRef,
     ProjectRef,
+    StaleRef,
     StepRef,
     UpdateRef,
 )
 from bot.slack.scope import Answer, Request
 from bot.slack.services import plan
 from bot.slack.services.edits import open_edit_form, open_summary
+from bot.slack.services.menus import menu_options
 from bot.slack.services.progress import approve, nothing_to_report, open_return_form, open_update_form, snooze
+from flows.projects import ProjectRefused
 from prompts import vocabulary
+
+logger = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp) -> None:
@@ -41,6 +53,8 @@ def register(app: AsyncApp) -> None:
     for action_id in (ANSWER_SELECT, ANSWER_DATE, ANSWER_MULTI_SAVE):
         app.action(action_id)(answer)
     app.action(ANSWER_MULTI)(handle_selection_change)
+    for action_id in (ANSWER_SELECT, ANSWER_MULTI, FIELD_ACTION):
+        app.options(action_id)(handle_menu_search)
     for action_id in CONTROL_WORDS:
         app.action(action_id)(handler(handle_control, what="skip, back or pause"))
     app.action(HOME_CONTINUE)(handler(handle_continue, what="continue from App Home"))
@@ -62,7 +76,7 @@ def typed_answer(action: dict[str, Any], body: dict[str, Any]) -> str:
     if action["action_id"] == ANSWER_MULTI_SAVE:
         menu = body.get("state", {}).get("values", {}).get(action["block_id"], {}).get(ANSWER_MULTI, {})
         return ", ".join(option["value"] for option in menu.get("selected_options") or [])
-    if action["type"] == "static_select":
+    if action["type"] in ("static_select", "external_select"):
         return str(action["selected_option"]["value"])
     if action["type"] == "datepicker":
         return str(action["selected_date"])
@@ -78,6 +92,26 @@ async def handle_control(request: Request) -> Answer | None:
     action = action_of(request)
     word = vocabulary()["commands"][CONTROL_WORDS[action["action_id"]]][0]
     return await plan.click(request, StepRef.decode(action["block_id"]), word)
+
+
+async def handle_menu_search(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient) -> None:
+    """What the user typed in a long menu: the matching choices, answered in the ack."""
+    request = request_of(body, context, client, None)
+    options: list[Option] = []
+    try:
+        view = body.get("view")
+        if view is not None:  # an edit form: the field's block id is its step
+            form = EditForm.decode(view.get("private_metadata"))
+            project, step = form.project, str(body.get("block_id", ""))
+        else:  # a question message: its block id names the project and the step
+            asked = StepRef.decode(body.get("block_id"))
+            project, step = asked.project, asked.step
+        options = await menu_options(request, project_id=project, step=step, query=str(body.get("value", "")))
+    except (StaleRef, ProjectRefused):
+        pass  # an altered or stale menu: nothing to offer
+    except Exception:
+        logger.exception("menu search failed")
+    await ack(options=options)
 
 
 async def handle_selection_change(ack: Any) -> None:

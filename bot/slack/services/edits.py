@@ -55,9 +55,9 @@ def submitted_values(view: dict[str, Any]) -> dict[str, str | None]:
     for block_id, actions in view["state"]["values"].items():
         element = actions.get(FIELD_ACTION) or {}
         kind = element.get("type")
-        if kind in ("static_select", "radio_buttons"):
+        if kind in ("static_select", "external_select", "radio_buttons"):
             values[block_id] = (element.get("selected_option") or {}).get("value")
-        elif kind == "multi_static_select":
+        elif kind in ("multi_static_select", "multi_external_select"):
             values[block_id] = ", ".join(o["value"] for o in element.get("selected_options") or []) or None
         elif kind == "datepicker":
             values[block_id] = element.get("selected_date")

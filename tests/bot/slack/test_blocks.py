@@ -34,18 +34,24 @@ def test_a_yes_no_question_has_two_buttons_and_its_controls_name_the_step():
     assert "Question 3 of 30" in str([b.to_dict() for b in blocks])
 
 
-def test_many_choices_become_a_menu_of_at_most_100_options():
-    choices = tuple(Choice(str(n), f"Choice {n} " + "x" * 100) for n in range(150))
-    reply = Reply(
-        status=ReplyStatus.ASKING,
-        text="Pick",
-        kind=InputKind.SINGLE_CHOICE,
-        choices=choices,
-        progress=Progress(1, 1),
-        step="what.community:m1",
-    )
-    [menu] = [e for e in actions(question_blocks(reply, 1)) if e["type"] == "static_select"]
-    assert len(menu["options"]) == 100 and all(len(o["text"]["text"]) <= 75 for o in menu["options"])
+def test_up_to_100_choices_are_a_menu_and_more_are_searched():
+    def menu(count: int) -> dict:
+        choices = tuple(Choice(str(n), f"Choice {n} " + "x" * 100) for n in range(count))
+        reply = Reply(
+            status=ReplyStatus.ASKING,
+            text="Pick",
+            kind=InputKind.SINGLE_CHOICE,
+            choices=choices,
+            progress=Progress(1, 1),
+            step="what.community:m1",
+        )
+        [found] = [e for e in actions(question_blocks(reply, 1)) if e["type"] in ("static_select", "external_select")]
+        return found
+
+    small = menu(100)
+    assert small["type"] == "static_select" and len(small["options"]) == 100 and all(len(o["text"]["text"]) <= 75 for o in small["options"])
+    large = menu(150)
+    assert large["type"] == "external_select" and large["min_query_length"] == 0 and "options" not in large
 
 
 def test_edit_buttons_carry_edit_refs_and_wrap_at_25_per_row():

@@ -1,0 +1,62 @@
+"""Menus of more than Slack's 100 options: searched as the user types (external_select), in
+a question and in an edit form, with every choice reachable and nothing silently cut."""
+
+import json
+
+from sqlmodel import select
+
+from storage.engine import transaction
+from storage.models import Measure
+from tests.fake_slack import TEAM, block_actions, interaction_body, signed_headers
+from tests.slack_app import LEAD, dm_channel, start
+
+COMMUNITIES = "\n".join(f"Community {n} | Derby ward {n}" for n in range(150))
+TO_THE_COMMUNITY_QUESTION = ["Jobs for Derby", "1, 2", "National Highways", COMMUNITIES, "done", "2", "1", "Local labour | FTE", "done"]
+
+
+async def search(slack, block_id: str, action_id: str, typed: str, view: dict | None = None) -> list[dict]:
+    payload = {
+        "type": "block_suggestion",
+        "team": {"id": TEAM, "domain": "test"},
+        "user": {"id": LEAD, "team_id": TEAM},
+        "api_app_id": "A0001",
+        "token": "legacy",
+        "action_id": action_id,
+        "block_id": block_id,
+        "value": typed,
+        "container": {"type": "view" if view else "message"},
+    }
+    if view is not None:
+        payload["view"] = view
+    body = interaction_body(payload)
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **signed_headers(body)}
+    async with slack.http.post(f"{slack.app_url}/slack/events", data=body.encode(), headers=headers) as response:
+        assert response.status == 200
+        return json.loads(await response.text())["options"]
+
+
+async def test_a_question_of_150_communities_is_searched_and_any_one_can_be_picked(slack):
+    await start(slack)
+    for n, answer in enumerate(TO_THE_COMMUNITY_QUESTION, 2):
+        await slack.dm(answer)
+        await slack.next_question(n)
+    question = slack.questions()[-1]
+    [answer_block] = [b for b in question["blocks"] if b["type"] == "actions" and b["block_id"].startswith("plan:")]
+    [menu] = answer_block["elements"]
+    assert menu["type"] == "external_select" and "options" not in menu
+
+    found = await search(slack, answer_block["block_id"], menu["action_id"], "community 14")
+    assert [o["text"]["text"] for o in found] == ["Community 14"] + [f"Community {n}" for n in range(140, 150)]
+    assert len(await search(slack, answer_block["block_id"], menu["action_id"], "")) == 100  # Slack's most
+    pick = next(o for o in found if o["text"]["text"] == "Community 147")
+    action = {"action_id": menu["action_id"], "block_id": answer_block["block_id"], "type": "external_select", "selected_option": pick}
+    await slack.interact(block_actions(action, user=LEAD, channel=dm_channel(LEAD), message={"ts": question["ts"]}))
+    await slack.next_question(len(slack.questions()) + 1)
+    async with transaction(slack.engine) as db:
+        measure = (await db.exec(select(Measure).where(Measure.key == "m1"))).one()
+    assert measure.community_id is not None and pick["value"] == "c148"
+
+
+async def test_an_altered_menu_search_offers_nothing(slack):
+    assert await search(slack, "plan:999:what.community:m1", "plan_select", "") == []
+    assert await search(slack, "plan:1:<script>", "plan_select", "") == []
