@@ -50,7 +50,10 @@ async def export_project(session: AsyncSession, project: Project) -> dict[str, A
             for m in measures
         ],
         "answers": [_row(a, exclude={"project_id"}) for a in await answer_history(session, project_id=project.id)],
-        "flow_sessions": [_row(s, exclude={"project_id"}) for s in await list_flow_sessions(session, project_id=project.id)],
+        # unshown_step is a transport's passing state, not part of the plan
+        "flow_sessions": [
+            _row(s, exclude={"project_id", "unshown_step"}) for s in await list_flow_sessions(session, project_id=project.id)
+        ],
         "progress_updates": [
             {**_row(u, exclude={"measure_id"}), "measure": measure_keys[u.measure_id]}
             for u in await update_history(session, project_id=project.id)
