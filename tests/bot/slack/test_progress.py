@@ -72,6 +72,7 @@ async def test_an_update_from_a_reminder_is_validated_in_the_form_then_stored_an
     assert "please say what will be done to recover" in answer["errors"]["recovery_action"]
     assert await updates(slack.engine) == []
 
+    before = len(slack.fake.of("chat.postMessage"))
     status, answer = await slack.submit(form, form_values(value="180", note="Six <@UEVIL> apprentices", evidence="https://example.org/r"))
     assert status == 200 and answer is None
     [stored] = await updates(slack.engine)
@@ -81,7 +82,7 @@ async def test_an_update_from_a_reminder_is_validated_in_the_form_then_stored_an
         LEAD,
         "Six <@UEVIL> apprentices",
     )
-    await slack.fake.wait_for("chat.postMessage", len(slack.fake.of("chat.postMessage")))
+    await slack.fake.wait_for("chat.postMessage", before + 2)  # the confirmation and the post, sent right after the ack
     assert any("Saved your update on *Apprenticeships on the contract*" in m.get("text", "") for m in slack.fake.of("chat.postMessage"))
 
     await work(slack, clock)
@@ -143,8 +144,9 @@ async def test_update_command_offers_the_callers_measures_and_status_shows_ratin
 
 async def posted_update(slack, clock) -> dict:
     form = await open_form(slack)
+    before = len(slack.fake.of("chat.postMessage"))
     await slack.submit(form, form_values(value="180"))
-    await slack.fake.settle()  # sent by the web process right after the ack
+    await slack.fake.wait_for("chat.postMessage", before + 2)  # confirmation and post, sent right after the ack
     await work(slack, clock)
     return next(m for m in slack.fake.of("chat.postMessage") if m["channel"] == CHANNEL)
 
@@ -166,8 +168,9 @@ async def test_the_lead_approves_an_update_and_others_cannot(planned, clock):
     [stored] = await updates(slack.engine)
     assert stored.review == "submitted"
 
+    before = len(slack.fake.of("chat.postMessage"))
     await click_posted(slack, message, "Approve")
-    await slack.fake.settle()
+    await slack.fake.wait_for("chat.postMessage", before + 1)
     [stored] = await updates(slack.engine)
     assert (stored.review, stored.reviewed_by, stored.reviewed_at) == ("approved", LEAD, clock.now())
     [note] = [m for m in slack.fake.of("chat.postMessage") if m.get("thread_ts") == message["ts"]]
@@ -182,9 +185,10 @@ async def test_the_lead_returns_an_update_with_a_comment(planned, clock):
     form = opened["view"]
     status, answer = await slack.submit(form, {"comment": {"value": {"type": "plain_text_input", "value": " "}}})
     assert answer["response_action"] == "errors" and "what should be changed" in answer["errors"]["comment"]
+    before = len(slack.fake.of("chat.postMessage"))
     status, answer = await slack.submit(form, {"comment": {"value": {"type": "plain_text_input", "value": "Add the register <!here>"}}})
     assert answer is None
-    await slack.fake.settle()
+    await slack.fake.wait_for("chat.postMessage", before + 2)  # the note in the thread, and the DM to the author
     [stored] = await updates(slack.engine)
     assert (stored.review, stored.review_comment) == ("returned", "Add the register <!here>")
     to_author = [m for m in slack.fake.of("chat.postMessage") if m["channel"] == LEAD and "returned your update" in m.get("text", "")]

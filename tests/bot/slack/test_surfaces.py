@@ -127,11 +127,12 @@ async def test_an_edit_in_a_modal_is_validated_inline_then_stored_as_a_new_versi
     _, answers = await stored_answers(slack.engine)
     assert [a.value for a in answers if a.field == "target_value"] == [520]
 
+    before = len(slack.fake.of("chat.postMessage"))
     status, answer = await slack.submit(form, {"how.target_value:m1": {"value": {"type": "plain_text_input", "value": "600"}}})
     assert status == 200 and answer is None
     _, answers = await stored_answers(slack.engine)
     assert [(a.version, a.value) for a in answers if a.field == "target_value"] == [(1, 520), (2, 600)]
-    await slack.fake.wait_for("chat.postMessage", len(slack.fake.of("chat.postMessage")))
+    await slack.fake.wait_for("chat.postMessage", before + 1)  # the confirmation, sent right after the ack
     assert any("Saved 1 change" in m.get("text", "") for m in slack.fake.of("chat.postMessage"))
 
 
