@@ -210,3 +210,32 @@ async def test_a_status_longer_than_a_response_url_carries_goes_to_the_dm_whole(
     assert len(in_dm) > 5 and {m.get("thread_ts") for m in in_dm[1:]} == {in_dm[0]["ts"]}
     shown = str([m["blocks"] for m in in_dm])
     assert "Measure 0 " in shown and "Measure 119 " in shown  # nothing cut
+
+
+async def test_retrying_a_job_that_is_not_a_failed_one_says_so_and_changes_nothing(slack, database_url):
+    async with transaction(slack.engine) as db:
+        await queue(db, Message(key="waiting", channel=CHANNEL, text="Hi", groups=[[{"type": "divider"}]]), due_at=slack.clock.now())
+        [waiting] = await list_jobs(db)
+    done = run(database_url, "jobs", "retry", str(waiting.id), "999")
+    assert done.returncode == 1 and f"Not failed or not found: {waiting.id}, 999" in done.stdout
+    assert run(database_url, "jobs", "retry", "abc").returncode == 2  # not an id: argparse says so
+    async with transaction(slack.engine) as db:
+        [still] = await list_jobs(db)
+    assert (still.status, still.attempts) == (JobStatus.PENDING, 0)
+    listed = run(database_url, "jobs", "--failed")
+    assert listed.returncode == 0 and "No failed messages." in listed.stdout
+
+
+async def test_an_install_without_the_channel_scopes_still_creates_the_project(slack):
+    slack.fake.refuse["conversations.info"] = [{"ok": False, "error": "missing_scope", "needed": "channels:read"}]
+    await slack.command("new A38 Derby Junctions")
+    assert "Created *A38 Derby Junctions*" in slack.fake.of("response_url")[-1]["text"]
+
+
+async def test_a_refused_update_of_the_answered_question_never_hides_the_next_one(slack):
+    await start(slack)
+    slack.fake.refuse["chat.update"] = [{"ok": False, "error": "message_not_found"}]
+    await slack.dm("Jobs for Derby")
+    await slack.next_question(2)
+    _, answers = await stored_answers(slack.engine)
+    assert [a.value for a in answers] == ["Jobs for Derby"]
