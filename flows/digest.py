@@ -14,11 +14,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from flows.conversation.engine import FlowState
 from flows.conversation.presenting import completion
 from flows.outbox import DigestDue, queue
+from flows.people import people_names
 from flows.plan import PLAN
 from flows.progress.status import measure_plan, status_from
 from flows.ratings import Rating
 from flows.refusals import Refused
-from flows.reminders import slack_user_of
 from prompts import render
 from storage.engine import insert_if_absent
 from storage.models import Digest, DigestConfig, Workspace
@@ -83,6 +83,7 @@ class WeeklyDigest:
     no_owner: list[dict[str, Any]] = field(default_factory=list)
     untouched: list[dict[str, Any]] = field(default_factory=list)
     handovers: list[dict[str, Any]] = field(default_factory=list)
+    people: dict[str, str] = field(default_factory=dict)  # Slack user id -> name, for the terminal
 
     @property
     def changed(self) -> bool:
@@ -95,7 +96,7 @@ async def build_digest(db: AsyncSession, workspace: Workspace, *, week: str, as_
     previous = await latest_digest(db, workspace_id=workspace.id, before_week=week)
     by_rating = dict.fromkeys(RATINGS, 0)
     totals: dict[str, Any] = {"projects": len(portfolio.projects), "complete": 0, "in_progress": 0, "not_started": 0, "ratings": by_rating}
-    digest = WeeklyDigest(week, as_of, totals, previous.numbers if previous else None)
+    digest = WeeklyDigest(week, as_of, totals, previous.numbers if previous else None, people=await people_names(db, workspace.id))
     for project in portfolio.projects:
         state = FlowState(
             project,
@@ -117,8 +118,7 @@ async def build_digest(db: AsyncSession, workspace: Workspace, *, week: str, as_
             )
             ratings[status.rating.value] += 1
             by_rating[status.rating.value] += 1
-            owner = {"id": slack_user_of(measure.owner), "name": measure.owner}
-            entry = {"measure": measure.name, "project": project.name, "owner": owner}
+            entry = {"measure": measure.name, "project": project.name, "owner": measure.owner}
             if status.rating == Rating.OVERDUE and status.overdue is not None:
                 digest.overdue.append({**entry, "due": status.overdue.end})
             elif status.rating in (Rating.INADEQUATE, Rating.REQUIRES_IMPROVEMENT):
@@ -138,7 +138,7 @@ async def build_digest(db: AsyncSession, workspace: Workspace, *, week: str, as_
 
 
 def digest_text(digest: WeeklyDigest, markup: str) -> str:
-    return render("digest.j2", markup, digest=digest, ratings=RATINGS)
+    return render("digest.j2", markup, digest=digest, ratings=RATINGS, people=digest.people)
 
 
 TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")

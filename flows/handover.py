@@ -54,6 +54,7 @@ HANDOVER = Flow(
             "handover/flow.j2:aftercare_owner",
             for_each="measure",
             condition=continues,
+            person=True,
         ),
     ),
 )

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from flows.conversation.engine import load_state
 from flows.conversation.presenting import describe
 from flows.handover import AFTERCARE_YEARS, HANDOVER
+from flows.people import people_names
 from flows.plan import PLAN
 from flows.progress.status import MeasureStatus, measure_plan, measure_status
 from flows.ratings import BELOW_GOOD, Rating
@@ -55,6 +56,7 @@ class HandoverPack:
     open_measures: list[dict[str, Any]]
     history: list[dict[str, Any]] = field(default_factory=list)
     case_studies: list[Any] = field(default_factory=list)  # when the case studies feature lands
+    people: dict[str, str] = field(default_factory=dict)  # Slack user id -> name: files name people
 
 
 def _closeout(status: MeasureStatus) -> str:
@@ -179,6 +181,7 @@ async def build_pack(db: AsyncSession, project: Project, today: date) -> Handove
         unanswered=unanswered,
         open_measures=open_measures,
         history=history,
+        people=await people_names(db, project.workspace_id),
     )
 
 
@@ -194,7 +197,8 @@ async def handover_document(db: AsyncSession, project: Project, fmt: str, today:
     if fmt == "json":
         return json.dumps(await export_project(db, project), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     template, markup = FORMATS[fmt]
-    return render(template, markup, pack=await build_pack(db, project, today)) + "\n"
+    pack = await build_pack(db, project, today)
+    return render(template, markup, pack=pack, people=pack.people) + "\n"
 
 
 async def handover_started(db: AsyncSession, project: Project) -> bool:

@@ -23,6 +23,7 @@ class JobKind(StrEnum):
     DIGEST = "digest"  # a workspace's weekly digest
     HANDOVER_PACK = "handover_pack"  # a project's handover pack, built and uploaded
     PLAN_SUMMARY = "plan_summary"  # a completed plan's summary, to the project's channel
+    OWNER_GONE = "owner_gone"  # a measure owner Slack no longer has: the lead is told, once
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,18 @@ class PlanSummary(OutboxJob):
     @property
     def dedupe_key(self) -> str:
         return f"summary:{self.project_id}:{self.completed_by}:{self.completed_at}"
+
+
+@dataclass(frozen=True)
+class OwnerGone(OutboxJob):
+    kind: ClassVar[JobKind] = JobKind.OWNER_GONE
+    project_id: int
+    user: str  # the owner who is gone
+    lead: str  # who is told
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"{self.kind}:{self.project_id}:{self.user}"
 
 
 async def queue(db: AsyncSession, job: OutboxJob, *, due_at: datetime) -> bool:

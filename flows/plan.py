@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from flows.conversation.engine import Flow, FlowState, Step, Store
 from flows.conversation.inputs import (
     CadenceGiven,
+    ChannelGiven,
     Choice,
     ChoiceGiven,
     ChoicesGiven,
@@ -25,7 +26,7 @@ from flows.conversation.inputs import (
     YesNoGiven,
 )
 from flows.outbox import OutboxJob, PlanSummary
-from prompts import catalogue, vocabulary
+from prompts import MarkupKind, catalogue, render, vocabulary
 from storage.projects import add_community, add_measure
 
 CATALOGUE = "ppn002-2025"
@@ -62,6 +63,12 @@ def community_choices(state: FlowState, _subject: str) -> list[Choice]:
 
 
 # -- conditions and validation context -----------------------------------------------------
+
+
+def project_channel(state: FlowState, _subject: str) -> list[Choice]:
+    """The project's channel, offered first where updates are posted."""
+    channel = state.project.channel_id
+    return [Choice(channel, render("plan/monitoring.j2:project_channel_choice", MarkupKind.TEXT))] if channel else []
 
 
 def outcomes_chosen(state: FlowState, _subject: str) -> bool:
@@ -244,7 +251,7 @@ PLAN = Flow(
             store=to_measure("target_date"),
         ),
         Step("how.evidence", InputKind.TEXT, TextGiven, "plan/how.j2:evidence", for_each="measure", store=to_measure("evidence")),
-        Step("how.owner", InputKind.TEXT, TextGiven, "plan/how.j2:owner", for_each="measure", store=to_measure("owner")),
+        Step("how.owner", InputKind.TEXT, TextGiven, "plan/how.j2:owner", for_each="measure", store=to_measure("owner"), person=True),
         Step("how_long.phases", InputKind.MULTIPLE_CHOICE, ChoicesGiven, "plan/how_long.j2:phases", choices=fixed("phases")),
         Step(
             "how_long.current_phase",
@@ -288,7 +295,13 @@ PLAN = Flow(
             store=to_measure("cadence"),
         ),
         Step("monitoring.reminded", InputKind.MULTIPLE_CHOICE, ChoicesGiven, "plan/monitoring.j2:reminded", choices=fixed("reminded")),
-        Step("monitoring.updates_posted", InputKind.TEXT, TextGiven, "plan/monitoring.j2:updates_posted"),
+        Step(
+            "monitoring.updates_posted",
+            InputKind.CHANNEL,
+            ChannelGiven,
+            "plan/monitoring.j2:updates_posted",
+            choices=project_channel,
+        ),
         Step("monitoring.default_thresholds", InputKind.YES_NO, YesNoGiven, "plan/monitoring.j2:default_thresholds"),
         Step(
             "monitoring.thresholds",

@@ -5,31 +5,26 @@ before the due date, on it, and when overdue (the project lead too): at 09:30 in
 time zone, on weekdays. Planning is repeatable: a reminder's dedupe key is unique, so it is
 queued once however often planning runs. After downtime only the latest missed reminder of a
 period is queued (never more than one a day), and at send time a reminder for a period
-reported meanwhile is dropped.
+reported meanwhile is dropped. An owner Slack no longer has (deactivated) is not reminded;
+the project's lead is told once, to give their measures another owner.
 """
 
-import re
 from datetime import date, datetime, timedelta
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from flows.outbox import Reminder, queue
+from flows.outbox import OwnerGone, Reminder, queue
+from flows.people import DEFAULT_TZ
 from flows.progress.status import MeasureStatus, one_measure_status, project_status
 from flows.schedules import reminder_moments
-from storage.models import Measure, Project, SlackUser, Workspace
+from prompts import slack_user_of
+from storage.models import Measure, Project, Workspace
+from storage.people import get_person, list_people
 from storage.projects import LOCAL_TEAM_ID, list_measures
 
-SLACK_USER = re.compile(r"^(?:<@|@)?([UW][A-Z0-9]{2,})>?$")  # W: Enterprise Grid users
 AHEAD = timedelta(days=10)  # reminders are queued this far ahead of their time
 CATCH_UP = timedelta(days=21)  # periods due longer ago than this are not reminded of any more
-DEFAULT_TZ = "Europe/London"
-
-
-def slack_user_of(owner: str | None) -> str | None:
-    """The Slack user id an owner answer names (picked in Slack, or typed as @U… or @W…), if any."""
-    match = SLACK_USER.match((owner or "").strip())
-    return match.group(1) if match else None
 
 
 async def slack_projects(db: AsyncSession) -> list[tuple[Workspace, Project]]:
@@ -39,28 +34,6 @@ async def slack_projects(db: AsyncSession) -> list[tuple[Workspace, Project]]:
         .where(col(Workspace.team_id) != LOCAL_TEAM_ID)
     )
     return [(w, p) for w, p in found.all()]
-
-
-async def owners_without_time_zone(db: AsyncSession) -> list[tuple[Workspace, str]]:
-    """Slack users who own a measure and whose time zone the app has not looked up yet."""
-    found = await db.exec(
-        select(Workspace, col(Measure.owner))
-        .join(Project, col(Project.workspace_id) == col(Workspace.id))
-        .join(Measure, col(Measure.project_id) == col(Project.id))
-        .where(col(Workspace.team_id) != LOCAL_TEAM_ID, col(Measure.owner).is_not(None))
-    )
-    known = {(u.workspace_id, u.user_id) for u in (await db.exec(select(SlackUser))).all()}
-    wanted = {}
-    for workspace, owner in found.all():
-        user = slack_user_of(owner)
-        if user and (workspace.id, user) not in known:
-            wanted[(workspace.id, user)] = (workspace, user)
-    return list(wanted.values())
-
-
-async def remember_time_zone(db: AsyncSession, workspace: Workspace, user: str, tz: str | None, now: datetime) -> None:
-    db.add(SlackUser(workspace_id=workspace.id, user_id=user, tz=tz or DEFAULT_TZ, fetched_at=now))
-    await db.flush()
 
 
 def _reminders_of(status: MeasureStatus, tz: str, now: datetime) -> list[tuple[str, date, datetime]]:
@@ -85,18 +58,26 @@ def _reminders_of(status: MeasureStatus, tz: str, now: datetime) -> list[tuple[s
 
 
 async def plan_reminders(db: AsyncSession, now: datetime) -> int:
-    """Queue every reminder due now or soon; returns how many were new."""
-    zones = {(u.workspace_id, u.user_id): u.tz for u in (await db.exec(select(SlackUser))).all()}
+    """Queue every reminder due now or soon; returns how many were new. An owner Slack no
+    longer has is not reminded: the lead is told once instead."""
+    people = {(u.workspace_id, u.user_id): u for u in await list_people(db)}
     queued = 0
     for workspace, project in await slack_projects(db):
+        lead = slack_user_of(project.lead)
+        if lead is not None and (workspace.id, lead) in people and people[(workspace.id, lead)].gone:
+            lead = None
         for status in await project_status(db, project, now.date()):
             owner = slack_user_of(status.measure.owner)
             if owner is None:
                 continue
-            tz = zones.get((workspace.id, owner), DEFAULT_TZ)
+            known = people.get((workspace.id, owner))
+            if known is not None and known.gone:
+                if lead is not None and lead != owner:
+                    queued += await queue(db, OwnerGone(project_id=project.id, user=owner, lead=lead), due_at=now)
+                continue
+            tz = known.tz if known is not None else DEFAULT_TZ
             for kind, period_end, at in _reminders_of(status, tz, now):
                 recipients = [owner]
-                lead = slack_user_of(project.lead)
                 if kind == "overdue" and lead is not None and lead != owner:
                     recipients.append(lead)
                 for recipient in recipients:
@@ -124,11 +105,15 @@ def superseded(reminder: Reminder, now: datetime) -> bool:
 
 async def reminder_subject(db: AsyncSession, reminder: Reminder, now: datetime) -> tuple[Project, MeasureStatus] | None:
     """The project and measure a queued reminder is about, or None if it is no longer needed:
-    the period was reported, a later reminder replaces it, or the measure is gone."""
+    the period was reported, a later reminder replaces it, the measure is gone, or Slack no
+    longer has the person it is for."""
     if superseded(reminder, now):
         return None
     project = await db.get(Project, reminder.project_id)
     if project is None:
+        return None
+    person = await get_person(db, workspace_id=project.workspace_id, user_id=reminder.to)
+    if person is not None and person.gone:
         return None
     status = await one_measure_status(db, project, reminder.measure_id, now.date())
     if status is None or date.fromisoformat(reminder.period_end) in status.reported:
@@ -144,9 +129,7 @@ async def snooze_reminder(
     measure = next((m for m in await list_measures(db, project_id=project.id) if m.key == measure_key), None)
     if measure is None:
         return None
-    zone = (
-        await db.exec(select(col(SlackUser.tz)).where(col(SlackUser.workspace_id) == project.workspace_id, col(SlackUser.user_id) == user))
-    ).first()
+    known = await get_person(db, workspace_id=project.workspace_id, user_id=user)
     again = now + timedelta(days=1)
     reminder = Reminder(
         project_id=project.id,
@@ -155,7 +138,7 @@ async def snooze_reminder(
         moment="snoozed",
         to=user,
         owner=slack_user_of(measure.owner) or user,
-        tz=zone or DEFAULT_TZ,
+        tz=known.tz if known else DEFAULT_TZ,
         day=again.date().isoformat(),
     )
     await queue(db, reminder, due_at=again)

@@ -7,9 +7,12 @@ One environment per markup, built by one factory, all with StrictUndefined:
 Templates are never built from user data: user text is only ever a variable.
 
 Shared templates carry no surface's markup: they say `{{ em(text) }}` for emphasis, and each
-environment renders it (bold in Slack, Markdown and HTML; plain in the terminal).
+environment renders it (bold in Slack, Markdown and HTML; plain in the terminal). A person
+named in an answer (an owner, say) is written `{{ person(value) }}`: a live mention in Slack,
+their name (from the `people` the caller passes, id -> name) in the terminal and in files.
 """
 
+import re
 import tomllib
 from collections.abc import Callable
 from datetime import date
@@ -18,10 +21,12 @@ from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 HERE = Path(__file__).parent
+SLACK_USER = re.compile(r"^(?:<@|@)?([UW][A-Z0-9]{2,})>?$")  # W: Enterprise Grid users
 
 
 class MarkupKind(StrEnum):
@@ -75,6 +80,29 @@ def emphasis(markup: str, value: Any) -> Markup:
     if markup == MarkupKind.HTML:
         return Markup("<strong>{}</strong>").format(value)
     return Markup(str(value))
+
+
+def slack_user_of(text: str | None) -> str | None:
+    """The Slack user id an answer names (picked in Slack, or typed as @U… or @W…), if any."""
+    match = SLACK_USER.match((text or "").strip())
+    return match.group(1) if match else None
+
+
+def person(markup: str, context: Context, value: Any) -> Any:
+    """A person as each surface writes them: a live mention in Slack (the id is all Slack
+    needs), their name elsewhere when the caller knows it, else as they were typed."""
+    user = slack_user_of(value if isinstance(value, str) else None)
+    if user is None:
+        return value
+    if markup == MarkupKind.MRKDWN:
+        return Markup(f"<@{user}>")
+    people = context.get("people") or {}
+    return people.get(user) or f"@{user}"
+
+
+def channel(markup: str, channel_id: str) -> Any:
+    """A channel by id: a live link in Slack, #id elsewhere (the terminal has no channels)."""
+    return Markup(f"<#{escape_mrkdwn(channel_id)}>") if markup == MarkupKind.MRKDWN else f"#{channel_id}"
 
 
 def format_date(value: date | str | None) -> str:
@@ -133,6 +161,8 @@ def environment(markup: str) -> Environment:
     env.filters["bar"] = progress_bar
     env.filters["readable"] = readable
     env.globals["em"] = partial(emphasis, markup)
+    env.globals["person"] = pass_context(partial(person, markup))
+    env.globals["channel"] = partial(channel, markup)
     return env
 
 

@@ -1,6 +1,6 @@
 """Where each user stands in each flow: read and written inside the answer's transaction."""
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -44,11 +44,20 @@ async def list_flow_sessions(session: AsyncSession, *, project_id: int) -> list[
 
 
 async def latest_flow_session(
-    session: AsyncSession, *, team_id: str, enterprise_id: str, user: str, status: str, lock: bool = False
+    session: AsyncSession,
+    *,
+    team_id: str,
+    enterprise_id: str,
+    user: str,
+    status: str,
+    lock: bool = False,
+    place: tuple[str, str | None] | None = None,
 ) -> tuple[Project, FlowSession] | None:
     """The user's most recently used session with this status in this workspace, of any flow,
     found by the workspace's team (one query, even before the workspace is known); with
-    `lock`, the session row is locked (on PostgreSQL) as `get_or_create_flow_session` does."""
+    `lock`, the session row is locked (on PostgreSQL) as `get_or_create_flow_session` does.
+    With `place` (a channel, and a thread or None), only a session held there: in that thread,
+    or under its current question's thread; outside any thread, one never placed too."""
     query = (
         select(Project, FlowSession)
         .join(FlowSession, col(FlowSession.project_id) == col(Project.id))
@@ -62,6 +71,16 @@ async def latest_flow_session(
         .order_by(col(FlowSession.updated_at).desc(), col(FlowSession.id).desc())
         .limit(1)
     )
+    if place is not None:
+        channel, thread = place
+        if thread is None:
+            query = query.where(
+                or_(col(FlowSession.channel) == channel, col(FlowSession.channel).is_(None)), col(FlowSession.thread_ts).is_(None)
+            )
+        else:
+            query = query.where(
+                col(FlowSession.channel) == channel, or_(col(FlowSession.thread_ts) == thread, col(FlowSession.question_ts) == thread)
+            )
     if lock:
         query = query.with_for_update(of=FlowSession).execution_options(populate_existing=True)
     row = (await session.exec(query)).first()

@@ -42,9 +42,16 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
     )
 
 
-async def claim_due_jobs(session: AsyncSession, *, now: datetime, limit: int, lease: timedelta) -> list[Job]:
-    """Take up to `limit` due jobs (and jobs whose lease ran out) for this worker."""
+async def claim_due_jobs(
+    session: AsyncSession, *, now: datetime, limit: int, lease: timedelta, kind: str | None = None, to: list[str] | None = None
+) -> list[Job]:
+    """Take up to `limit` due jobs (and jobs whose lease ran out) for this worker; only of
+    `kind` and for the people in `to` (the payload's "to") when given."""
     due = select(col(Job.id)).where(_claimable(now)).order_by(col(Job.due_at)).limit(limit)
+    if kind is not None:
+        due = due.where(col(Job.kind) == kind)
+    if to is not None:
+        due = due.where(col(Job.payload)["to"].as_string().in_(to))
     if dialect_of(session) == "postgresql":
         due = due.with_for_update(skip_locked=True)
     claimed = await session.exec(

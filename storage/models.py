@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Dialect, Index, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Dialect, Index, TypeDecorator, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -224,7 +224,9 @@ class Job(SQLModel, table=True):
 
 
 class SlackUser(SQLModel, table=True):
-    """What the app knows of a Slack user: their time zone, for reminders at their working hour."""
+    """What the app knows of a Slack user, from users.info, refreshed now and then: their time
+    zone (reminders at their working hour), their name (for files and the terminal), and
+    whether Slack still has them (a deactivated owner is not reminded; the lead is told)."""
 
     __table_args__ = (UniqueConstraint("workspace_id", "user_id"),)
 
@@ -233,6 +235,8 @@ class SlackUser(SQLModel, table=True):
     user_id: str = Field(max_length=32)
     tz: str = Field(default="Europe/London", max_length=64)
     fetched_at: datetime = timestamp()
+    name: str | None = Field(default=None, max_length=200)
+    gone: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class WorkerLease(SQLModel, table=True):

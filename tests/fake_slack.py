@@ -37,6 +37,7 @@ class FakeSlack:
     refuse: dict[str, list[dict]] = field(default_factory=dict)  # method -> queued error answers
     rate_limit: dict[str, list[int]] = field(default_factory=dict)  # method -> Retry-After of queued 429s
     workspace_admins: set[str] = field(default_factory=set)  # users.info says is_admin for these
+    people: dict[str, dict] = field(default_factory=dict)  # user -> what users.info says besides the defaults
     uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> bytes uploaded
     # channel -> what conversations.info says of it besides the defaults (the app is a member);
     # None: channel_not_found (a private channel the app is not in)
@@ -154,11 +155,15 @@ class FakeSlack:
             found = {"id": channel, "is_member": True, "is_archived": False, "is_im": channel.startswith("D"), "is_mpim": False}
             return {"ok": True, "channel": {**found, **(self.channels.get(channel) or {})}}
         if method == "users.info":
-            user = args.get("user")
-            return {
-                "ok": True,
-                "user": {"id": user, "tz": "Europe/London", "real_name": "Test User", "is_admin": user in self.workspace_admins},
+            user = str(args.get("user"))
+            found = {
+                "id": user,
+                "tz": "Europe/London",
+                "real_name": "Test User",
+                "deleted": False,
+                "is_admin": user in self.workspace_admins,
             }
+            return {"ok": True, "user": {**found, **self.people.get(user, {})}}
         return {"ok": True}
 
     async def handle_upload(self, request: web.Request) -> web.Response:

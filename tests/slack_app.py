@@ -112,8 +112,9 @@ class Slack:
         user: str = LEAD,
         selected: list[str] | None = None,
         date: str | None = None,
+        channel: str | None = None,
     ) -> aiohttp.ClientResponse:
-        """Click in a posted question: a button by value or action id, a menu, or a date."""
+        """Click in a posted question: a button by value or action id, a menu, a date, or a channel."""
         ts = message["ts"]
         for block in message["blocks"]:
             for element in block.get("elements", []) if block["type"] == "actions" else []:
@@ -150,11 +151,15 @@ class Slack:
                             {**action, "selected_option": {"value": value}}, user=user, channel=dm_channel(user), message={"ts": ts}
                         )
                     )
+                if element["type"] == "conversations_select" and channel:
+                    return await self.interact(
+                        block_actions({**action, "selected_conversation": channel}, user=user, channel=dm_channel(user), message={"ts": ts})
+                    )
                 if element["type"] == "datepicker" and date:
                     return await self.interact(
                         block_actions({**action, "selected_date": date}, user=user, channel=dm_channel(user), message={"ts": ts})
                     )
-        raise AssertionError(f"nothing to click for {value or action_id or date} in {json.dumps(message['blocks'])[:2000]}")
+        raise AssertionError(f"nothing to click for {value or action_id or date or channel} in {json.dumps(message['blocks'])[:2000]}")
 
 
 def dm_channel(user: str) -> str:

@@ -18,6 +18,7 @@ ANSWER_SELECT = "plan_select"  # a single-choice menu
 ANSWER_MULTI = "plan_multi"  # a multiple-choice menu: read when Save is clicked
 ANSWER_MULTI_SAVE = "plan_multi_save"
 ANSWER_DATE = "plan_date"
+ANSWER_CHANNEL = "plan_channel"  # a channel menu: the app checks it can post there first
 CONTROL_SKIP, CONTROL_BACK, CONTROL_PAUSE = "plan_skip", "plan_back", "plan_pause"
 CONTROL_WORDS = {CONTROL_SKIP: "skip", CONTROL_BACK: "back", CONTROL_PAUSE: "pause"}
 # App Home and summaries
@@ -104,6 +105,7 @@ class EditRef(Ref):
     project: RowId
     question: str = Field(max_length=32)
     subject: str = Field(default="", max_length=16)
+    page: int = Field(default=0, ge=0, le=100)  # a form of more fields than a modal holds, in pages
 
 
 class MeasureRef(Ref):

@@ -32,15 +32,18 @@ from flows.conversation.engine import load_state
 from flows.conversation.presenting import overview
 from flows.digest import digest_text, digest_to_send, record_digest
 from flows.handover_pack import build_pack, handover_document
-from flows.outbox import DigestDue, HandoverPack, JobKind, OutboxJob, PlanSummary, Reminder, queue
+from flows.outbox import DigestDue, HandoverPack, JobKind, OutboxJob, OwnerGone, PlanSummary, Reminder, queue
+from flows.people import mark_gone
 from flows.plan import PLAN
 from flows.progress.status import MeasureStatus
-from flows.reminders import reminder_subject, slack_user_of
-from prompts import MarkupKind, render
+from flows.reminders import reminder_subject
+from prompts import MarkupKind, render, slack_user_of
 from storage.engine import transaction
 from storage.jobs import record_posted
 from storage.models import Job, JobStatus, Project
+from storage.people import get_person
 from storage.portfolio import get_digest_config
+from storage.projects import list_measures
 
 logger = logging.getLogger(__name__)
 
@@ -178,7 +181,14 @@ async def send_reminders(delivery: Delivery, jobs: list[Job]) -> dict[int, JobSt
         texts.insert(0, heading)
         blocks = text_sections(heading) + blocks
     carrier = next(job for job in jobs if done[job.id] == JobStatus.SENT)
-    await post_parts(delivery, carrier, next(iter(lines.values()))[0].to, text=fallback(texts[0]), groups=messages(blocks))
+    reminder, project, _ = next(iter(lines.values()))
+    try:
+        await post_parts(delivery, carrier, reminder.to, text=fallback(texts[0]), groups=messages(blocks))
+    except SlackApiError as failure:
+        if PERMANENT.get(slack_error(failure) or "") == "person":  # deactivated: planning stops reminding them
+            async with transaction(delivery.engine) as db:
+                await mark_gone(db, project.workspace_id, reminder.to, delivery.clock.now())
+        raise
     return done
 
 
@@ -230,13 +240,30 @@ async def tell_about_digest(delivery: Delivery, due: DigestDue) -> Notice | None
 
 
 async def tell_about_reminder(delivery: Delivery, reminder: Reminder) -> Notice | None:
-    """A reminder Slack will not deliver (the person is deactivated, say): the lead is told."""
+    """A reminder Slack will not deliver: the lead is told, unless the person is gone (the
+    lead is then told once, by the OwnerGone job planning queues)."""
     async with transaction(delivery.engine) as db:
         project = await db.get(Project, reminder.project_id)
+        person = await get_person(db, workspace_id=project.workspace_id, user_id=reminder.to) if project else None
     lead = slack_user_of(project.lead) if project else None
-    if project is None or lead is None or lead == reminder.to:
+    if project is None or lead is None or lead == reminder.to or (person is not None and person.gone):
         return None
     return Notice(lead, plain("what_reminder", name=project.name), person=reminder.to)
+
+
+async def send_owner_gone(delivery: Delivery, job: Job, gone: OwnerGone) -> JobStatus:
+    """Tell the lead, once, that an owner Slack no longer has is not reminded, and of what."""
+    async with transaction(delivery.engine) as db:
+        project = await db.get(Project, gone.project_id)
+        person = await get_person(db, workspace_id=project.workspace_id, user_id=gone.user) if project else None
+        measures = (
+            [m.name for m in await list_measures(db, project_id=project.id) if slack_user_of(m.owner) == gone.user] if project else []
+        )
+    if project is None or person is None or not person.gone or not measures:
+        return JobStatus.DROPPED  # found again, or no longer an owner
+    text = render("slack.j2:owner_gone", MarkupKind.MRKDWN, user=gone.user, name=person.name, project=project.name, measures=measures)
+    await post_parts(delivery, job, gone.lead, text=fallback(text), groups=messages(text_sections(text)))
+    return JobStatus.SENT
 
 
 async def tell_about_pack(delivery: Delivery, pack_due: HandoverPack) -> Notice | None:
@@ -306,4 +333,5 @@ KINDS: dict[str, Kind[Any]] = {
     JobKind.DIGEST: Kind(DigestDue, send_digest, tell_about_digest),
     JobKind.PLAN_SUMMARY: Kind(PlanSummary, send_plan_summary, tell_about_summary),
     JobKind.HANDOVER_PACK: Kind(HandoverPack, send_pack, tell_about_pack),
+    JobKind.OWNER_GONE: Kind(OwnerGone, send_owner_gone),
 }

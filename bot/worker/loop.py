@@ -25,7 +25,8 @@ from bot.worker.retry import Outcome, after_failure
 from bot.worker.sender import Sender
 from flows.digest import plan_digests
 from flows.outbox import JobKind, queue
-from flows.reminders import owners_without_time_zone, plan_reminders, remember_time_zone
+from flows.people import Person, people_to_look_up, remember_person
+from flows.reminders import plan_reminders
 from prompts import MarkupKind, render
 from storage.engine import transaction
 from storage.jobs import claim_due_jobs, claim_jobs, finish_job, release_worker_lease, take_worker_lease
@@ -56,24 +57,27 @@ class PassResult:
             setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
 
 
-async def locate_owners(engine: AsyncEngine, client: AsyncWebClient, clock: Clock) -> None:
+async def look_up_people(engine: AsyncEngine, client: AsyncWebClient, clock: Clock) -> None:
+    """users.info for the owners and leads not yet known, or not for a while (time zone, name,
+    deactivated). A 429 or an outage is asked again next pass, never stored as a default."""
     async with transaction(engine) as db:
-        wanted = await owners_without_time_zone(db)
+        wanted = await people_to_look_up(db, clock.now())
     for workspace, user in wanted:
         try:
-            found = await client.users_info(user=user)
-            tz = found["user"].get("tz")
+            found = (await client.users_info(user=user))["user"]
+            person = Person(tz=found.get("tz"), name=found.get("real_name") or found.get("name"), gone=bool(found.get("deleted")))
         except SlackApiError as failure:
             logger.warning("users.info %s failed: %s", user, failure)
-            if slack_error(failure) not in PERMANENT:
-                continue  # asked again next pass: a 429 or an outage is not the person's time zone
-            tz = None
+            error = slack_error(failure)
+            if error not in PERMANENT:
+                continue
+            person = Person(gone=error == "user_not_found")
         async with transaction(engine) as db:
-            await remember_time_zone(db, workspace, user, tz, clock.now())
+            await remember_person(db, workspace.id, user, person, clock.now())
 
 
 async def work_pass(engine: AsyncEngine, sender: Sender, clock: Clock) -> PassResult:
-    await locate_owners(engine, sender.client, clock)
+    await look_up_people(engine, sender.client, clock)
     async with transaction(engine) as db:
         await plan_reminders(db, clock.now())
         await plan_digests(db, clock.now())
@@ -82,12 +86,16 @@ async def work_pass(engine: AsyncEngine, sender: Sender, clock: Clock) -> PassRe
 
 async def send_due(engine: AsyncEngine, sender: Sender, clock: Clock) -> PassResult:
     """Claim and send due jobs, a batch at a time, until none is due. The reminders of a batch
-    that go to one person are one DM."""
+    that go to one person are one DM; a full batch brings along the rest of its people's due
+    reminders (up to another batch), so a busy moment does not split anyone's DM."""
     result = PassResult()
     delivery = Delivery(engine, sender, clock)
     while True:
         async with transaction(engine) as db:
             jobs = await claim_due_jobs(db, now=clock.now(), limit=BATCH, lease=LEASE)
+            people = sorted({str(job.payload.get("to")) for job in jobs if job.kind == JobKind.REMINDER})
+            if len(jobs) == BATCH and people:  # a full batch may have cut someone's reminders in two
+                jobs += await claim_due_jobs(db, now=clock.now(), limit=BATCH, lease=LEASE, kind=JobKind.REMINDER, to=people)
         if not jobs:
             return result
         await _settle(delivery, jobs, result)

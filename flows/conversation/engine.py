@@ -74,6 +74,7 @@ class Step:
     for_each: str | None = None  # "measure"
     item_fields: tuple[str, ...] = ()
     required_fields: int = 1
+    person: bool = False  # the answer names someone: a mention in Slack, their name elsewhere
 
     @property
     def question(self) -> str:

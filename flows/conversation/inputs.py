@@ -23,6 +23,9 @@ MAX_SHORT_TEXT = 200
 EARLIEST_YEAR, LATEST_YEAR = 1990, 2150
 MAX_NUMBER = 1e12
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %B %Y", "%d %b %Y")
+# A channel as a menu gives it (C0123ABC) or as a typed mention carries it (<#C0123ABC|name>);
+# ids have a digit, so a typed #GENERAL is words. G: private channels made before 2021.
+CHANNEL_ID = re.compile(r"^(?:<#|#)?([CG](?=[A-Z0-9]*\d)[A-Z0-9]{2,})(?:\|[^>]*)?>?$")
 NUMBER = re.compile(r"^(?P<sign>-)?\s*[£$€]?\s*(?P<digits>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)\s*(?P<unit>(?:[^\d,.\s].*)?)$")
 
 
@@ -34,6 +37,7 @@ class InputKind(StrEnum):
     DATE = "date"
     LIST = "list"
     YES_NO = "yes_no"
+    CHANNEL = "channel"  # a Slack channel picked from a menu, or words meaning the project's channel
 
 
 @dataclass(frozen=True)
@@ -243,6 +247,26 @@ class CadenceGiven(Given):
         if "COUNT=" in rule or "UNTIL=" in rule:
             raise refuse("rrule_bounded")  # the plan's horizon bounds it
         return rule
+
+
+class ChannelGiven(Given):
+    """Where something is posted: a channel's id, or the words typed (which mean the project's
+    channel: a typed mention reaches us as its name only)."""
+
+    value: str
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _parse(cls, raw: Any) -> str:
+        text = clean_text(raw, maximum=MAX_SHORT_TEXT)
+        match = CHANNEL_ID.match(text)
+        return match.group(1) if match else text
+
+
+def channel_of(value: Any) -> str | None:
+    """The channel id a stored answer names, if it names one."""
+    match = CHANNEL_ID.match(value) if isinstance(value, str) else None
+    return match.group(1) if match else None
 
 
 class YesNoGiven(Given):

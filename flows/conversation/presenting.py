@@ -1,12 +1,13 @@
 """Answers as people read them: one value described, and the whole plan summarised."""
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.conversation.engine import Flow, FlowState, StepInstance
-from flows.conversation.inputs import InputKind
+from flows.conversation.inputs import InputKind, channel_of
 from prompts import MarkupKind, format_date, format_number, render
 from storage.models import Project
 from storage.portfolio import load_plans
@@ -26,6 +27,8 @@ def describe(instance: StepInstance, state: FlowState, value: Any) -> str:
         return format_date(value)
     if kind == InputKind.YES_NO:
         return render("flow.j2:yes_no", MarkupKind.TEXT, value=value)
+    if kind == InputKind.CHANNEL and channel_of(value):
+        return f"#{channel_of(value)}"
     if kind == InputKind.LIST:
         items = value if isinstance(value, list) else [value]
         return "; ".join(item["name"] for item in items)
@@ -34,8 +37,9 @@ def describe(instance: StepInstance, state: FlowState, value: Any) -> str:
     return str(value)
 
 
-def summary(flow: Flow, state: FlowState, markup: str) -> str:
-    """The plan summary: every current answer by question, then what is still unanswered."""
+def summary(flow: Flow, state: FlowState, markup: str, people: dict[str, str] | None = None) -> str:
+    """The plan summary: every current answer by question, then what is still unanswered.
+    `people` (Slack id -> name) names the people answers mention, outside Slack."""
     sections: dict[str, list[dict[str, Any]]] = {question: [] for question in flow.questions}
     unanswered = []
     for instance in flow.instances(state):
@@ -44,12 +48,14 @@ def summary(flow: Flow, state: FlowState, markup: str) -> str:
             "label": render(step.prompt + "_label", MarkupKind.TEXT),
             "measure": state.measure(instance.subject).name if instance.subject else None,
             "question": step.question,
+            "person": step.person,
         }
         if not instance.answered(state):
             unanswered.append(entry)
         elif step.kind != InputKind.LIST:  # lists are shown whole, below
             value = state.value(step.key, instance.subject)
-            sections[step.question].append({**entry, "value": describe(instance, state, value)})
+            channel = channel_of(value) if step.kind == InputKind.CHANNEL else None
+            sections[step.question].append({**entry, "value": describe(instance, state, value), "channel": channel})
     communities = {c.id: c.name for c in state.communities}
     return render(
         flow.summary,
@@ -59,6 +65,7 @@ def summary(flow: Flow, state: FlowState, markup: str) -> str:
         unanswered=unanswered,
         communities=state.communities,
         measures=[{"measure": m, "community": communities.get(m.community_id) if m.community_id else None} for m in state.measures],
+        people=people or {},
     )
 
 
@@ -75,6 +82,7 @@ class EditTarget:
     question: str
     subject: str = ""
     measure: str = ""
+    fields: int = 0  # how many answers the form holds (a surface may split a long form)
 
 
 @dataclass(frozen=True)
@@ -88,11 +96,17 @@ class Overview:
 def edit_targets(flow: Flow, state: FlowState) -> tuple[EditTarget, ...]:
     """One form per guiding question, and per measure for a question asked of each measure."""
     targets: list[EditTarget] = []
+    counts: Counter[tuple[str, str]] = Counter()
+    for instance in flow.instances(state):
+        if instance.step.kind != InputKind.LIST:  # as editing.edit_form counts them
+            counts[(instance.step.question, "")] += 1
+            if instance.subject:
+                counts[(instance.step.question, instance.subject)] += 1
     for question in flow.questions:
         if all(step.for_each for step in flow.steps if step.question == question):
-            targets += [EditTarget(question, m.key, m.name) for m in state.measures]
+            targets += [EditTarget(question, m.key, m.name, counts[(question, m.key)]) for m in state.measures]
         else:
-            targets.append(EditTarget(question))
+            targets.append(EditTarget(question, fields=counts[(question, "")]))
     return tuple(targets)
 
 

@@ -288,11 +288,11 @@ def _complete(flow: Flow, state: FlowState, markup: str, notice: str = "", finis
 
 
 async def active_conversation(
-    db: AsyncSession, *, team_id: str, enterprise_id: str | None, user: str
+    db: AsyncSession, *, team_id: str, enterprise_id: str | None, user: str, place: tuple[str, str | None] | None = None
 ) -> tuple[Project, FlowSession] | None:
     """The conversation a message from this user belongs to: their most recent active one, of
-    any flow, in their workspace. Its session is locked (on PostgreSQL) until the message is
-    answered."""
+    any flow, in their workspace, held in `place` when given (a DM and an assistant thread
+    each keep their own). Its session is locked (on PostgreSQL) until the message is answered."""
     return await latest_flow_session(
-        db, team_id=team_id, enterprise_id=enterprise_id or "", user=user, status=SessionStatus.ACTIVE, lock=True
+        db, team_id=team_id, enterprise_id=enterprise_id or "", user=user, status=SessionStatus.ACTIVE, lock=True, place=place
     )

@@ -11,7 +11,7 @@ from pydantic_core import PydanticCustomError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.conversation.engine import load_state
-from flows.conversation.inputs import MAX_TEXT, clean_text, parse_date, parse_number, refuse
+from flows.conversation.inputs import MAX_TEXT, channel_of, clean_text, parse_date, parse_number, refuse
 from flows.conversation.runner import explain
 from flows.progress.status import MeasureStatus, project_status
 from flows.ratings import BELOW_GOOD, rate
@@ -130,9 +130,13 @@ async def record_update(
     return update, next(s for s in await project_status(db, project, today) if s.measure.key == measure_key)
 
 
-async def posted_to_channel(db: AsyncSession, project: Project) -> bool:
-    """Updates are posted to the project's channel when the plan says where updates are posted."""
-    return bool(project.channel_id and (await load_state(db, project)).value("monitoring.updates_posted"))
+async def updates_channel(db: AsyncSession, project: Project) -> str | None:
+    """Where updates are posted, as the plan says: the channel picked, or the project's channel
+    for any other answer; nowhere while the question is unanswered."""
+    answer = (await load_state(db, project)).value("monitoring.updates_posted")
+    if answer is None:
+        return None
+    return channel_of(answer) or project.channel_id
 
 
 def _actual_after(status: MeasureStatus, value: float) -> float:

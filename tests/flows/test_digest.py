@@ -46,7 +46,7 @@ async def test_counts_and_lists_of_a_seeded_portfolio(engine):
     assert built.numbers["projects"] == 3
     assert (built.numbers["complete"], built.numbers["in_progress"], built.numbers["not_started"]) == (1, 1, 1)
     assert built.numbers["ratings"] == {"good": 1, "approaching": 0, "requires_improvement": 0, "inadequate": 0, "no_data": 0, "overdue": 1}
-    assert [(o["measure"], o["owner"]["id"]) for o in built.overdue] == [("Local labour", "UTOM")]
+    assert [(o["measure"], o["owner"]) for o in built.overdue] == [("Local labour", "UTOM")]
     assert sorted(built.no_community) == ["<!channel> scheme", "Spondon Bypass"]
     assert [(h["project"], h["date"].isoformat()) for h in built.handovers] == []  # handover 31 Oct 2027: beyond 90 days
     text = digest_text(built, MarkupKind.MRKDWN)

@@ -10,7 +10,7 @@ from sqlmodel import SQLModel, select
 from storage import models  # noqa: F401
 from storage.engine import create_engine, transaction
 from storage.migrate import alembic_config, upgrade
-from storage.models import FlowSession, Job
+from storage.models import FlowSession, Job, SlackUser
 
 
 async def test_migrations_create_exactly_the_models(engine):
@@ -94,3 +94,27 @@ async def test_the_unshown_step_migration_keeps_the_flow_sessions_in_place(datab
         [session] = (await db.exec(select(FlowSession))).all()
     await engine.dispose()
     assert (session.position, session.status, session.question_ts, session.unshown_step) == ("why.drivers", "active", "1.2", None)
+
+
+async def test_the_people_migration_keeps_what_was_known_of_each_user(database_url):
+    """0006 -> 0007 with a user's time zone in place: kept, with no name yet and not gone."""
+    from alembic import command
+
+    await asyncio.to_thread(command.downgrade, alembic_config(database_url), "0006")
+    engine = create_engine(database_url)
+    stamp = datetime(2026, 11, 28, 10, tzinfo=UTC) if engine.dialect.name == "postgresql" else "2026-11-28 10:00:00.000000"
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("INSERT INTO workspace (enterprise_id, team_id, name, created_at) VALUES ('', 'T1', '', :t)"), {"t": stamp}
+        )
+        await connection.execute(
+            text("INSERT INTO slackuser (workspace_id, user_id, tz, fetched_at) VALUES (1, 'UPRIYA', 'Asia/Kolkata', :t)"), {"t": stamp}
+        )
+    await engine.dispose()
+    upgrade(database_url)
+    engine = create_engine(database_url)
+    async with transaction(engine) as db:
+        [person] = (await db.exec(select(SlackUser))).all()
+    await engine.dispose()
+    assert (person.user_id, person.tz, person.name, person.gone) == ("UPRIYA", "Asia/Kolkata", None, False)
+    assert person.fetched_at == datetime(2026, 11, 28, 10, tzinfo=UTC)

@@ -6,6 +6,8 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ContextBlock,
+    ConversationFilter,
+    ConversationSelectElement,
     DatePickerElement,
     ExternalDataMultiSelectElement,
     ExternalDataSelectElement,
@@ -17,6 +19,7 @@ from slack_sdk.models.blocks import (
 
 from bot.slack.blocks.text import MENU_LIMIT, OPTION_TEXT_LIMIT, SECTION_TEXT_LIMIT, mrkdwn, option, plain, shorten, text_sections
 from bot.slack.ids import (
+    ANSWER_CHANNEL,
     ANSWER_CHOICE,
     ANSWER_DATE,
     ANSWER_MULTI,
@@ -32,6 +35,7 @@ from flows.conversation.runner import Reply
 from prompts import MarkupKind, render
 
 BUTTONS_FOR_CHOICES = 5  # more choices than this get a menu
+CHANNELS = ConversationFilter(include=["public", "private"])  # never a DM: nobody would approve there
 
 
 def _answer_elements(reply: Reply) -> list[InteractiveElement]:
@@ -61,6 +65,14 @@ def _answer_elements(reply: Reply) -> list[InteractiveElement]:
         ]
     if reply.kind == InputKind.DATE:
         return [DatePickerElement(action_id=ANSWER_DATE, placeholder=plain("pick_date"))]
+    if reply.kind == InputKind.CHANNEL:
+        return [
+            *(
+                ButtonElement(text=shorten(c.label, OPTION_TEXT_LIMIT), action_id=f"{ANSWER_CHOICE}:{n}", value=c.value)
+                for n, c in enumerate(reply.choices)
+            ),
+            ConversationSelectElement(action_id=ANSWER_CHANNEL, placeholder=plain("pick_channel"), filter=CHANNELS),
+        ]
     return []
 
 

@@ -8,6 +8,7 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ContextBlock,
+    ConversationSelectElement,
     DatePickerElement,
     ExternalDataMultiSelectElement,
     ExternalDataSelectElement,
@@ -22,6 +23,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.slack.blocks.questions import CHANNELS
 from bot.slack.blocks.text import (
     ACTIONS_ELEMENT_LIMIT,
     MENU_LIMIT,
@@ -35,18 +37,28 @@ from bot.slack.blocks.text import (
 )
 from bot.slack.ids import EDIT_CALLBACK, EDIT_OPEN, FIELD_ACTION, EditForm, EditRef
 from flows.conversation.editing import FORM_TEXT_LIMIT, FormField
-from flows.conversation.inputs import InputKind
+from flows.conversation.inputs import InputKind, channel_of
 from flows.conversation.presenting import EditTarget
+
+FORM_FIELDS = VIEW_BLOCK_LIMIT - 1  # a modal's blocks, less the form's heading
+
+
+def form_pages(fields: int) -> int:
+    return max(1, -(-fields // FORM_FIELDS))
 
 
 def edit_buttons(project_id: int, targets: Iterable[EditTarget]) -> list[Block]:
+    """An Edit button per form; a form longer than a modal holds is several, one per page."""
+    pages = [(t, page, form_pages(t.fields)) for t in targets for page in range(form_pages(t.fields))]
     buttons = [
         ButtonElement(
-            text=shorten(plain("edit", question=plain(f"question_{t.question}"), measure=t.measure), OPTION_TEXT_LIMIT),
+            text=shorten(
+                plain("edit", question=plain(f"question_{t.question}"), measure=t.measure, page=page + 1, pages=count), OPTION_TEXT_LIMIT
+            ),
             action_id=f"{EDIT_OPEN}:{n}",
-            value=EditRef(project=project_id, question=t.question, subject=t.subject).encode(),
+            value=EditRef(project=project_id, question=t.question, subject=t.subject, page=page).encode(),
         )
-        for n, t in enumerate(targets)
+        for n, (t, page, count) in enumerate(pages)
     ]
     return [ActionsBlock(elements=buttons[i : i + ACTIONS_ELEMENT_LIMIT]) for i in range(0, len(buttons), ACTIONS_ELEMENT_LIMIT)]
 
@@ -90,6 +102,10 @@ def _form_element(field: FormField) -> InputInteractiveElement:
         return RadioButtonsElement(action_id=FIELD_ACTION, options=options, initial_option=initial)
     if field.kind == InputKind.DATE:
         return DatePickerElement(action_id=FIELD_ACTION, initial_date=field.value, placeholder=plain("pick_date"))
+    if field.kind == InputKind.CHANNEL:
+        return ConversationSelectElement(
+            action_id=FIELD_ACTION, initial_conversation=channel_of(field.value), placeholder=plain("pick_channel"), filter=CHANNELS
+        )
     return PlainTextInputElement(
         action_id=FIELD_ACTION,
         initial_value=field.text or None,
@@ -100,7 +116,7 @@ def _form_element(field: FormField) -> InputInteractiveElement:
 
 def edit_view(fields: list[FormField], *, metadata: EditForm, title_hint: str) -> View:
     blocks: list[Block] = [ContextBlock(elements=[PlainTextObject(text=shorten(title_hint, 150))])]
-    for field in fields[: VIEW_BLOCK_LIMIT - 1]:
+    for field in fields[:FORM_FIELDS]:
         if not field.editable:
             blocks += text_sections(mrkdwn("too_long_for_form", label=field.label))[:1]
             continue

@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.handler import handler, request_of
 from bot.slack.ids import (
+    ANSWER_CHANNEL,
     ANSWER_CHOICE,
     ANSWER_DATE,
     ANSWER_MULTI,
@@ -38,6 +39,7 @@ from bot.slack.ids import (
 )
 from bot.slack.scope import Answer, Request
 from bot.slack.services import plan
+from bot.slack.services.channels import channel_refusal
 from bot.slack.services.edits import open_edit_form, open_summary
 from bot.slack.services.menus import menu_options
 from bot.slack.services.progress import approve, nothing_to_report, open_return_form, open_update_form, snooze
@@ -50,7 +52,7 @@ logger = logging.getLogger(__name__)
 def register(app: AsyncApp) -> None:
     answer = handler(handle_answer, what="answer by click")
     app.action(re.compile(f"^{ANSWER_CHOICE}:"))(answer)
-    for action_id in (ANSWER_SELECT, ANSWER_DATE, ANSWER_MULTI_SAVE):
+    for action_id in (ANSWER_SELECT, ANSWER_DATE, ANSWER_MULTI_SAVE, ANSWER_CHANNEL):
         app.action(action_id)(answer)
     app.action(ANSWER_MULTI)(handle_selection_change)
     for action_id in (ANSWER_SELECT, ANSWER_MULTI, FIELD_ACTION):
@@ -80,11 +82,17 @@ def typed_answer(action: dict[str, Any], body: dict[str, Any]) -> str:
         return str(action["selected_option"]["value"])
     if action["type"] == "datepicker":
         return str(action["selected_date"])
+    if action["type"] == "conversations_select":
+        return str(action["selected_conversation"])
     return str(action["value"])
 
 
 async def handle_answer(request: Request) -> Answer | None:
     action = action_of(request)
+    if action["action_id"] == ANSWER_CHANNEL:  # a channel nobody could approve updates in is refused before it is stored
+        refused = await channel_refusal(request, str(action.get("selected_conversation", "")))
+        if refused is not None:
+            return refused
     return await plan.click(request, StepRef.decode(action["block_id"]), typed_answer(action, request.body))
 
 

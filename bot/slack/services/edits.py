@@ -3,7 +3,7 @@
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.slack.blocks.summaries import edit_buttons, edit_view, summary_view
+from bot.slack.blocks.summaries import FORM_FIELDS, edit_buttons, edit_view, form_pages, summary_view
 from bot.slack.blocks.text import mrkdwn, plain
 from bot.slack.handler import FormResult, submission_key
 from bot.slack.ids import FIELD_ACTION, EditForm, EditRef, ProjectRef
@@ -36,6 +36,8 @@ async def open_edit_form(request: Request, target: EditRef) -> None:
         flow = flow_of_question(target.question)
         state = await load_state(db, project)
         fields = edit_form(flow, state, target.question, target.subject)
+    page = min(target.page, form_pages(len(fields)) - 1)  # the plan may have shrunk since the button was posted
+    fields = fields[page * FORM_FIELDS : (page + 1) * FORM_FIELDS]
     metadata = EditForm(
         project=target.project,
         question=target.question,
@@ -61,6 +63,8 @@ def submitted_values(view: dict[str, Any]) -> dict[str, str | None]:
             values[block_id] = ", ".join(o["value"] for o in element.get("selected_options") or []) or None
         elif kind == "datepicker":
             values[block_id] = element.get("selected_date")
+        elif kind == "conversations_select":
+            values[block_id] = element.get("selected_conversation")
         else:
             values[block_id] = element.get("value")
     return values

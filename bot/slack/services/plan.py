@@ -85,9 +85,17 @@ async def converse(request: Request, text: str) -> Answer | None:
     async with transaction(request.engine) as db:
         if event_id and not await claim_event(db, event_id):
             return None
-        conversation = await active_conversation(db, team_id=caller.team_id, enterprise_id=caller.enterprise_id, user=caller.user)
+        conversation = await active_conversation(
+            db, team_id=caller.team_id, enterprise_id=caller.enterprise_id, user=caller.user, place=(caller.channel, request.thread_ts)
+        )
+        elsewhere = conversation is None and await active_conversation(
+            db, team_id=caller.team_id, enterprise_id=caller.enterprise_id, user=caller.user
+        )
         if conversation is not None:
             project, session = conversation
+            # The next question goes where the conversation is held (a reply under a question's
+            # thread does not move it into that thread).
+            place = (session.channel or caller.channel, session.thread_ts)
             flow = FLOWS[session.flow]
             reply = await answer_flow(
                 db,
@@ -101,7 +109,7 @@ async def converse(request: Request, text: str) -> Answer | None:
                 now=request.now(),
             )
     if conversation is not None:
-        return await show_reply(request, project, reply, flow)
+        return await show_reply(request, project, reply, flow, place=place)
     verb, rest = split_verb(text)
     if verb == "plan":
         return await plan(request, rest, in_place=True)
@@ -111,7 +119,7 @@ async def converse(request: Request, text: str) -> Answer | None:
         return await projects(request)
     if verb == "help":
         return help_answer()
-    return Answer(mrkdwn("not_in_a_plan"))
+    return Answer(mrkdwn("answer_elsewhere" if elsewhere else "not_in_a_plan"))
 
 
 async def click(request: Request, asked: StepRef, text: str) -> Answer | None:
@@ -134,20 +142,15 @@ async def click(request: Request, asked: StepRef, text: str) -> Answer | None:
     return await show_reply(request, project, reply, flow)
 
 
-async def show_reply(request: Request, project: Project, reply: Reply, flow: Flow) -> Answer | None:
-    """Show a reply whose answer is already stored. If Slack refuses the next question, the user
-    is told their answer was kept; the question was not marked shown, so their next message
-    asks it again rather than being taken as its answer."""
+async def show_reply(
+    request: Request, project: Project, reply: Reply, flow: Flow, place: tuple[str, str | None] | None = None
+) -> Answer | None:
+    """Show a reply whose answer is already stored, where the caller acted or in `place`. If
+    Slack refuses the next question, the user is told their answer was kept; the question was
+    not marked shown, so their next message asks it again rather than being taken as its answer."""
+    channel, thread_ts = place or (request.caller.channel, request.thread_ts)
     try:
-        await deliver(
-            request.client,
-            request.engine,
-            project=project,
-            reply=reply,
-            channel=request.caller.channel,
-            thread_ts=request.thread_ts,
-            flow=flow,
-        )
+        await deliver(request.client, request.engine, project=project, reply=reply, channel=channel, thread_ts=thread_ts, flow=flow)
     except Exception:
         logger.exception("showing the reply to %s failed", request.caller.user)
         return Answer(mrkdwn("next_question_not_shown")) if reply.status == ReplyStatus.ASKING and not reply.error else None

@@ -30,10 +30,10 @@ from flows.conversation.inputs import Choice
 from flows.outbox import queue
 from flows.progress.review import ReviewRefused, review
 from flows.progress.status import MeasureStatus, project_status
-from flows.progress.updates import UpdateRefused, posted_to_channel, record_update
+from flows.progress.updates import UpdateRefused, record_update, updates_channel
 from flows.projects import ProjectRefused
-from flows.reminders import slack_user_of, snooze_reminder
-from prompts import MarkupKind, format_number
+from flows.reminders import snooze_reminder
+from prompts import MarkupKind, format_number, slack_user_of
 from storage.engine import transaction
 from storage.models import ProgressUpdate, Project, Review
 from storage.slack_events import claim_event
@@ -119,8 +119,9 @@ async def save_update_form(request: Request) -> tuple[FormResult, Callable[[], A
                 rating=status.rating.value,
             )
             keys = [await queue_dm(db, key=f"saved:update:{update.id}", to=caller.user, text=saved, now=now)]
-            if await posted_to_channel(db, project):
-                keys.append(await queue_update_post(db, project, update, status, caller.user, now))
+            channel = await updates_channel(db, project)
+            if channel:
+                keys.append(await queue_update_post(db, project, update, status, caller.user, now, channel))
     except UpdateRefused as refused:
         if refused.confirm and measure_key:
             # Shown again with what was typed; the same value sent again is confirmed.
@@ -158,9 +159,9 @@ def _shown_value(value: float | None, status: MeasureStatus) -> str:
 
 
 async def queue_update_post(
-    db: AsyncSession, project: Project, update: ProgressUpdate, status: MeasureStatus, author: str, now: datetime
+    db: AsyncSession, project: Project, update: ProgressUpdate, status: MeasureStatus, author: str, now: datetime, channel: str
 ) -> str:
-    """The update as posted to the project's channel, with the lead's Approve / Return."""
+    """The update as posted where the plan says, with the lead's Approve / Return."""
     text = mrkdwn(
         "update_posted",
         author=author,
@@ -176,7 +177,7 @@ async def queue_update_post(
     blocks = posted_update_blocks(text, UpdateRef(project=project.id, update=update.id))
     message = Message(
         key=f"update:{update.id}",
-        channel=project.channel_id or "",
+        channel=channel,
         text=fallback(text),
         groups=[[b.to_dict() for b in blocks]],
         tell=slack_user_of(project.lead),

@@ -7,8 +7,10 @@ from sqlmodel import select
 
 from storage.engine import transaction
 from storage.models import Measure
+from storage.projects import add_measure
+from tests.factories import WHOLE_PLAN, plan_in_slack
 from tests.fake_slack import TEAM, block_actions, interaction_body, signed_headers
-from tests.slack_app import LEAD, dm_channel, start
+from tests.slack_app import CHANNEL, LEAD, dm_channel, start
 
 COMMUNITIES = "\n".join(f"Community {n} | Derby ward {n}" for n in range(150))
 TO_THE_COMMUNITY_QUESTION = ["Jobs for Derby", "1, 2", "National Highways", COMMUNITIES, "done", "2", "1", "Local labour | FTE", "done"]
@@ -60,3 +62,34 @@ async def test_a_question_of_150_communities_is_searched_and_any_one_can_be_pick
 async def test_an_altered_menu_search_offers_nothing(slack):
     assert await search(slack, "plan:999:what.community:m1", "plan_select", "") == []
     assert await search(slack, "plan:1:<script>", "plan_select", "") == []
+
+
+async def test_a_form_of_more_fields_than_a_modal_holds_is_edited_in_pages(slack):
+    """120 measures: the monitoring form (a cadence per measure, and five more) is two forms."""
+    project = await plan_in_slack(slack.engine, WHOLE_PLAN, team=TEAM, channel=CHANNEL, lead=LEAD)
+    async with transaction(slack.engine) as db:
+        for n in range(118):
+            await add_measure(db, project_id=project.id, name=f"Measure {n}", unit="people")
+    await slack.command("status")  # a long answer: it comes in the DM
+    await slack.fake.settle()
+    messages = slack.fake.of("response_url") + slack.fake.of("chat.postMessage")
+    buttons = [e for m in messages for b in m.get("blocks") or [] if b["type"] == "actions" for e in b["elements"]]
+    monitoring = [b for b in buttons if b["text"]["text"].startswith("Edit monitoring")]
+    assert [b["text"]["text"] for b in monitoring] == ["Edit monitoring (1 of 2)", "Edit monitoring (2 of 2)"]
+    seen: list[str] = []
+    for button in monitoring:
+        action = {"action_id": button["action_id"], "block_id": "e", "type": "button", "value": button["value"]}
+        before = len(slack.fake.of("views.open"))
+        await slack.interact(block_actions(action, user=LEAD, channel=CHANNEL))
+        form = (await slack.fake.wait_for("views.open", before + 1))[-1]["view"]
+        assert len(form["blocks"]) <= 100
+        seen += [b["block_id"] for b in form["blocks"] if b["type"] == "input"]
+    assert len(seen) == len(set(seen)) == 120 + 5  # every field once: a cadence per measure, and five more
+    assert "monitoring.cadence:m120" in seen
+    status, answer = await slack.submit(
+        form, {"monitoring.cadence:m120": {"value": {"type": "static_select", "selected_option": {"value": "quarterly"}}}}
+    )
+    assert status == 200 and answer is None
+    async with transaction(slack.engine) as db:
+        measure = (await db.exec(select(Measure).where(Measure.key == "m120"))).one()
+    assert measure.cadence == "quarterly"

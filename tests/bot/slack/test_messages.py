@@ -65,11 +65,13 @@ async def test_an_enterprise_grid_owner_is_reminded_and_a_rate_limited_lookup_is
     slack.clock.at("2026-11-24T09:30:00")
     await slack.run_worker()
     async with transaction(slack.engine) as db:
-        assert (await db.exec(select(SlackUser))).all() == []  # not cached as the default time zone
+        assert (await db.exec(select(SlackUser).where(SlackUser.user_id == "W0OWNER"))).all() == []  # not cached as a default
     assert any(m["channel"] == "W0OWNER" for m in slack.fake.of("chat.postMessage"))
     await slack.run_worker()
     async with transaction(slack.engine) as db:
-        assert [(u.user_id, u.tz) for u in (await db.exec(select(SlackUser))).all()] == [("W0OWNER", "Europe/London")]
+        assert [(u.user_id, u.tz) for u in (await db.exec(select(SlackUser).where(SlackUser.user_id == "W0OWNER"))).all()] == [
+            ("W0OWNER", "Europe/London")
+        ]
 
 
 async def test_an_event_the_app_does_not_act_on_is_acknowledged(slack):

@@ -90,7 +90,7 @@ async def test_the_whole_plan_by_clicks_where_a_question_offers_them(slack):
         ("click", "monthly"),
         ("click", "quarterly"),
         ("multi", ["owner", "lead"]),
-        ("type", "#a38-social-value"),
+        ("channel", "C0STEER"),
         ("click", "no"),
         ("type", "100, 85, 60"),
         ("type", "Quarterly"),
@@ -102,6 +102,8 @@ async def test_the_whole_plan_by_clicks_where_a_question_offers_them(slack):
             await slack.click_in(question, action_id="plan_multi_save", selected=answer)
         elif how == "date":
             await slack.click_in(question, date=answer)
+        elif how == "channel":
+            await slack.click_in(question, channel=answer)
         else:
             await slack.click_in(question, answer)
         if n < len(steps):
@@ -116,6 +118,7 @@ async def test_the_whole_plan_by_clicks_where_a_question_offers_them(slack):
     assert current[("how", "target_date", "m1")] == "2028-03-31"
     assert current[("monitoring", "cadence", "m2")] == "quarterly"
     assert current[("monitoring", "default_thresholds", "")] is False
+    assert current[("monitoring", "updates_posted", "")] == "C0STEER"  # picked from the channel menu
     assert project.phase == "construction"
     assert any(m["channel"] == CHANNEL for m in slack.fake.of("chat.postMessage"))
 

@@ -7,12 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from bot.slack.ids import EditRef
 from storage.engine import transaction
 from storage.jobs import list_jobs
 from storage.models import ProgressUpdate
 from tests.factories import WHOLE_PLAN, plan_in_slack
 from tests.fake_slack import TEAM, block_actions
-from tests.slack_app import CHANNEL, LEAD
+from tests.slack_app import CHANNEL, LEAD, NAME, dm_channel, stored_answers
 
 # The A38 plan with the lead owning both measures: m1 apprenticeships 0 -> 520 weeks (monthly)
 LEAD_PLAN = [{"Priya Shah": LEAD, "Tom Evans": LEAD}.get(answer, answer) for answer in WHOLE_PLAN]
@@ -213,3 +214,64 @@ async def test_a_slow_confirmation_never_delays_the_ack_and_a_resubmitted_form_s
     saved = [m for m in slack.fake.of("chat.postMessage") if m["channel"] == LEAD and "Saved" in m.get("text", "")]
     assert len(saved) == 1
     assert len([m for m in slack.fake.of("chat.postMessage") if m["channel"] == CHANNEL]) == 1
+
+
+async def test_updates_are_posted_in_the_channel_the_plan_picked(slack, clock):
+    plan = [answer if answer != "#a38-social-value" else "<#C0STEER|steering>" for answer in LEAD_PLAN]
+    await plan_in_slack(slack.engine, plan, team=TEAM, channel=CHANNEL, lead=LEAD)
+    clock.at("2026-11-24T09:30:00")
+    await work(slack, clock)
+    form = await open_form(slack)
+    before = len(slack.fake.of("chat.postMessage"))
+    await slack.submit(form, form_values(value="180"))
+    await slack.fake.wait_for("chat.postMessage", before + 2)
+    posted = [m for m in slack.fake.of("chat.postMessage") if "reported *Apprenticeships" in json.dumps(m.get("blocks"))]
+    assert [m["channel"] for m in posted] == ["C0STEER"]  # not the project's channel
+    assert "Approve" in json.dumps(posted[0]["blocks"])
+    await slack.command(f"status {NAME}")
+    assert "Where updates are posted: <#C0STEER>" in str(slack.fake.of("response_url")[-1])
+
+
+async def test_the_channel_question_offers_the_projects_channel_and_refuses_one_the_app_is_not_in(slack):
+    await plan_in_slack(slack.engine, WHOLE_PLAN[: WHOLE_PLAN.index("#a38-social-value")], team=TEAM, channel=CHANNEL, lead=LEAD)
+    await slack.command("plan")
+    question = await slack.next_question(1)
+    assert "Where should progress updates be posted?" in json.dumps(question["blocks"])
+    menu = next(e for b in question["blocks"] if b["type"] == "actions" for e in b["elements"] if e["type"] == "conversations_select")
+    assert menu["filter"]["include"] == ["public", "private"]  # never a DM
+    slack.fake.channels["C0NOTIN"] = {"is_member": False}
+    before = len(slack.fake.of("chat.postMessage"))
+    await slack.click_in(question, channel="C0NOTIN")
+    told = (await slack.fake.wait_for("chat.postMessage", before + 1))[-1]
+    assert "/invite @Social Value Planner" in told["text"] and told["channel"] == dm_channel(LEAD)
+    _, answers = await stored_answers(slack.engine)
+    assert "updates_posted" not in {a.field for a in answers}
+    await slack.click_in(question, CHANNEL)  # the project's channel, as a button
+    await slack.next_question(2)
+    _, answers = await stored_answers(slack.engine)
+    assert [a.value for a in answers if a.field == "updates_posted"] == [CHANNEL]
+
+
+async def test_the_edit_form_changes_where_updates_are_posted_with_a_channel_menu(slack):
+    project = await plan_in_slack(slack.engine, LEAD_PLAN, team=TEAM, channel=CHANNEL, lead=LEAD)
+    await slack.interact(
+        block_actions(
+            {
+                "action_id": "edit_open:monitoring",
+                "block_id": "e",
+                "type": "button",
+                "value": EditRef(project=project.id, question="monitoring").encode(),
+            },
+            user=LEAD,
+            channel=CHANNEL,
+        )
+    )
+    form = (await slack.fake.wait_for("views.open"))[-1]["view"]
+    [block] = [b for b in form["blocks"] if b.get("block_id") == "monitoring.updates_posted"]
+    assert block["element"]["type"] == "conversations_select" and "initial_conversation" not in block["element"]  # typed before
+    status, answer = await slack.submit(
+        form, {"monitoring.updates_posted": {"value": {"type": "conversations_select", "selected_conversation": "C0STEER"}}}
+    )
+    assert status == 200 and answer is None
+    _, answers = await stored_answers(slack.engine)
+    assert [a.value for a in answers if a.field == "updates_posted"] == ["#a38-social-value", "C0STEER"]

@@ -134,23 +134,6 @@ async def test_a_429_on_part_2_of_3_resumes_under_the_same_parent(slack):
     assert (job.status, len(job.posted)) == (JobStatus.SENT, 3)
 
 
-async def test_a_reminder_slack_will_not_deliver_tells_the_lead_once(slack):
-    plan = [{"Priya Shah": "UOWNER", "Tom Evans": "UOWNER"}.get(answer, answer) for answer in WHOLE_PLAN]
-    await plan_in_slack(slack.engine, plan, team=TEAM, channel=CHANNEL, lead=LEAD)
-    slack.fake.refuse_in["UOWNER"] = "user_disabled"  # the owner left and was deactivated
-    slack.clock.at("2026-11-24T09:30:00")
-    done = await slack.run_worker()
-    assert done.failed >= 1 and done.retried == 0
-    told = [m for m in slack.fake.of("chat.postMessage") if m["channel"] == LEAD and "could not post" in m.get("text", "")]
-    assert told and all("<@UOWNER>" in m["text"] and "another owner" in str(m) for m in told)
-    assert len(told) == done.failed  # one notice per reminder that failed, none twice
-    slack.clock.advance(timedelta(hours=2))
-    await slack.run_worker()
-    assert len([m for m in slack.fake.of("chat.postMessage") if m["channel"] == LEAD and "could not post" in m.get("text", "")]) == len(
-        told
-    )
-
-
 async def test_a_pack_upload_refused_for_good_tells_the_requester_once(slack):
     from flows.outbox import HandoverPack
 

@@ -184,6 +184,48 @@ async def test_the_plan_runs_in_an_assistant_thread(slack):
     assert [a.value for a in answers] == ["Jobs for Derby"]
 
 
+async def test_an_assistant_thread_and_the_dm_keep_their_own_conversations(slack):
+    await slack.command(f"new {NAME}")
+    await slack.command("plan")  # the questions come to the DM
+    await slack.next_question(1)
+    thread = "1729999327.187299"
+    before = len(slack.fake.of("chat.postMessage"))
+    await slack.dm("Jobs for Derby", thread_ts=thread)  # typed in an assistant thread with no questions in it
+    told = (await slack.fake.wait_for("chat.postMessage", before + 1))[-1]
+    assert "Your open questions are in another conversation" in told["text"] and told["thread_ts"] == thread
+    _, answers = await stored_answers(slack.engine)
+    assert answers == []  # not taken as the DM question's answer
+    await slack.dm("Jobs for Derby")  # in the DM: the answer
+    second = await slack.next_question(2)
+    assert "thread_ts" not in second
+    await slack.dm("plan", thread_ts=thread)  # asked for here: the conversation moves into the thread
+    third = await slack.next_question(3)
+    assert third["thread_ts"] == thread
+    before = len(slack.fake.of("chat.postMessage"))
+    await slack.dm("1")  # the DM no longer holds it
+    told = (await slack.fake.wait_for("chat.postMessage", before + 1))[-1]
+    assert "Your open questions are in another conversation" in told["text"]
+    _, answers = await stored_answers(slack.engine)
+    assert [a.value for a in answers] == ["Jobs for Derby"]
+
+
+async def test_a_reply_in_the_questions_thread_answers_it_and_the_next_question_stays_in_the_dm(slack):
+    await slack.command(f"new {NAME}")
+    await slack.command("plan")
+    first = await slack.next_question(1)
+    await slack.dm("Jobs for Derby", thread_ts=first["ts"])
+    second = await slack.next_question(2)
+    assert "thread_ts" not in second
+    _, answers = await stored_answers(slack.engine)
+    assert [a.value for a in answers] == ["Jobs for Derby"]
+    before = len(slack.fake.of("chat.postMessage"))
+    await slack.dm("1", thread_ts=first["ts"])  # under a question already answered: not an answer to the next one
+    told = (await slack.fake.wait_for("chat.postMessage", before + 1))[-1]
+    assert "Your open questions are in another conversation" in told["text"]
+    _, answers = await stored_answers(slack.engine)
+    assert len(answers) == 1
+
+
 async def test_workspaces_never_see_each_other(slack):
     await slack.command(f"new {NAME}")
     await slack.command(f"new {NAME}", team="T0002")  # same name, same channel id, other workspace: allowed

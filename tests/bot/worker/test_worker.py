@@ -4,11 +4,12 @@ once, catch-up after downtime, 429s, leases, and the single SQLite worker."""
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlmodel import select
 
 from bot.settings import Settings
 from bot.slack.app import slack_client
 from bot.worker.kinds import Message
-from bot.worker.loop import LEASE, WorkerRefused, run_worker
+from bot.worker.loop import BATCH, LEASE, WorkerRefused, run_worker
 from flows.outbox import queue
 from flows.progress.updates import record_update
 from storage.engine import transaction
@@ -48,7 +49,7 @@ def reminders(fake, to: str | None = None) -> list[dict]:
 async def test_a_due_reminder_is_sent_once_at_half_past_nine_local(planned, fake):
     clock = FakeClock(datetime(2026, 11, 24, 9, 29, tzinfo=UTC))  # a week before 1 Dec, 09:29 GMT
     assert (await work(planned, fake, clock)).sent == 0
-    assert {c["user"] for c in fake.of("users.info")} == {PRIYA, TOM}
+    assert {c["user"] for c in fake.of("users.info")} == {PRIYA, TOM, LEAD}  # owners and the lead: their zones and names
     clock.at("2026-11-24T09:30:00")
     assert (await work(planned, fake, clock)).sent == 1
     [sent] = reminders(fake)
@@ -195,3 +196,32 @@ async def test_a_year_of_overdue_weekly_measures_is_one_dm_a_day_at_most(planned
     first = next(m for m in reminders(fake, PRIYA))
     listed = [f"Weekly measure {n}" for n in range(10) if f"*Weekly measure {n}*" in str(first["blocks"])]
     assert len(listed) == 10 and str(first["blocks"]).count("*Weekly measure 0*") == 1
+
+
+async def test_a_full_batch_does_not_split_a_persons_reminders(planned, fake):
+    """99 posts fall due first, then Priya's reminders: the batch of 100 holds only one of hers;
+    the rest come along, and she gets one DM."""
+    async with transaction(planned) as db:
+        project = (await db.exec(select(Project))).one()
+        for n in range(6):
+            db.add(
+                Measure(
+                    project_id=project.id,
+                    key=f"p{n}",
+                    name=f"Priya's measure {n}",
+                    unit="people",
+                    owner=PRIYA,
+                    cadence="weekly",
+                    baseline_value=0,
+                    baseline_date=date(2025, 11, 3),
+                    target_value=100,
+                    target_date=date(2028, 3, 31),
+                )
+            )
+        for n in range(BATCH - 1):
+            message = Message(key=f"busy:{n}", channel=f"C{n:04d}", text="Busy", groups=[[{"type": "divider"}]])
+            await queue(db, message, due_at=datetime(2026, 11, 30, 8, tzinfo=UTC))
+    clock = FakeClock(datetime(2026, 11, 30, 9, 30, tzinfo=UTC))
+    await work(planned, fake, clock)
+    [dm] = reminders(fake, PRIYA)
+    assert all(f"*Priya's measure {n}*" in str(dm["blocks"]) for n in range(6))
