@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.conversation.engine import FlowState
 from flows.conversation.presenting import completion
-from flows.outbox import DigestDue, queue
+from flows.outbox import DigestDue
 from flows.people import people_names
 from flows.plan import PLAN
 from flows.progress.status import measure_plan, status_from
@@ -144,14 +144,14 @@ def digest_text(digest: WeeklyDigest, markup: str) -> str:
 TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
-async def plan_digests(db: AsyncSession, now: datetime) -> int:
-    """Queue this week's digest of every workspace that has one. Only the current week's: after
-    downtime the digest is caught up once, not once per missed week."""
-    queued = 0
+async def digests_wanted(db: AsyncSession, now: datetime) -> list[tuple[DigestDue, datetime]]:
+    """This week's digest of every workspace that has one, and when (reads only). Only the
+    current week's: after downtime the digest is caught up once, not once per missed week."""
+    wanted = []
     for config in await list_digest_configs(db):
         week = iso_week(now.astimezone(ZoneInfo(config.tz)).date())
-        queued += await queue(db, DigestDue(workspace_id=config.workspace_id, week=week), due_at=scheduled_at(config, week))
-    return queued
+        wanted.append((DigestDue(workspace_id=config.workspace_id, week=week), scheduled_at(config, week)))
+    return wanted
 
 
 async def digest_to_send(db: AsyncSession, due: DigestDue) -> tuple[str, WeeklyDigest] | None:

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from flows.outbox import OwnerGone, Reminder, queue
+from flows.outbox import OutboxJob, OwnerGone, Reminder, queue
 from flows.people import DEFAULT_TZ
 from flows.progress.status import MeasureStatus, one_measure_status, project_status
 from flows.schedules import reminder_moments
@@ -57,11 +57,12 @@ def _reminders_of(status: MeasureStatus, tz: str, now: datetime) -> list[tuple[s
     return wanted
 
 
-async def plan_reminders(db: AsyncSession, now: datetime) -> int:
-    """Queue every reminder due now or soon; returns how many were new. An owner Slack no
-    longer has is not reminded: the lead is told once instead."""
+async def reminders_wanted(db: AsyncSession, now: datetime) -> list[tuple[OutboxJob, datetime]]:
+    """Every reminder due now or soon, and when (reads only: the caller queues them, and a
+    reminder already queued stays one row). An owner Slack no longer has is not reminded: the
+    lead is told once instead."""
     people = {(u.workspace_id, u.user_id): u for u in await list_people(db)}
-    queued = 0
+    wanted: list[tuple[OutboxJob, datetime]] = []
     for workspace, project in await slack_projects(db):
         lead = slack_user_of(project.lead)
         if lead is not None and (workspace.id, lead) in people and people[(workspace.id, lead)].gone:
@@ -73,7 +74,7 @@ async def plan_reminders(db: AsyncSession, now: datetime) -> int:
             known = people.get((workspace.id, owner))
             if known is not None and known.gone:
                 if lead is not None and lead != owner:
-                    queued += await queue(db, OwnerGone(project_id=project.id, user=owner, lead=lead), due_at=now)
+                    wanted.append((OwnerGone(project_id=project.id, user=owner, lead=lead), now))
                 continue
             tz = known.tz if known is not None else DEFAULT_TZ
             for kind, period_end, at in _reminders_of(status, tz, now):
@@ -90,8 +91,8 @@ async def plan_reminders(db: AsyncSession, now: datetime) -> int:
                         owner=owner,
                         tz=tz,
                     )
-                    queued += await queue(db, reminder, due_at=at)
-    return queued
+                    wanted.append((reminder, at))
+    return wanted
 
 
 def superseded(reminder: Reminder, now: datetime) -> bool:

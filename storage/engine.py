@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./socialvalue.db"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+READ_ONLY = "socialvalue_read_only"  # an execution option: this unit of work only reads
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -35,15 +36,24 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Connection) -> None:
-        # A read that later writes would otherwise fail with "database is locked"
-        # instead of waiting for busy_timeout.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A unit of work that writes takes the write lock first: one that read first and wrote
+        # later would fail with "database is locked" instead of waiting for busy_timeout. One
+        # that only reads never takes it (in WAL, readers do not wait for the writer).
+        connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 @asynccontextmanager
 async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     """One unit of work: committed when the block ends, rolled back if it raises."""
     async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+@asynccontextmanager
+async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A unit of work that only reads (a status, a health check, the worker's planning): on
+    SQLite it never waits for, nor holds, the write lock."""
+    async with AsyncSession(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False) as session, session.begin():
         yield session
 
 

@@ -86,9 +86,13 @@ async def finish_job(
     now: datetime,
     error: str | None = None,
     retry_at: datetime | None = None,
+    counted: bool = True,
 ) -> None:
-    """Record what became of a claimed job: sent, dropped, failed, or pending again at `retry_at`."""
+    """Record what became of a claimed job: sent, dropped, failed, or pending again at `retry_at`
+    (with the attempt given back when it did not count: Slack only said to wait)."""
     values: dict[str, Any] = {"status": status, "last_error": error, "lease_until": None}
+    if not counted:
+        values["attempts"] = col(Job.attempts) - 1
     if status == JobStatus.SENT:
         values["sent_at"] = now
     if retry_at is not None:
@@ -121,6 +125,25 @@ async def retry_jobs(session: AsyncSession, *, ids: list[int] | None) -> int:
         query = query.where(col(Job.id).in_(ids))
     done = await session.exec(query.values(status=JobStatus.PENDING, attempts=0, last_error=None, lease_until=None))
     return int(getattr(done, "rowcount", 0))
+
+
+async def extend_claims(session: AsyncSession, *, ids: list[int], until: datetime) -> None:
+    """A worker still at work on these jobs keeps them (its heartbeat)."""
+    await session.exec(update(Job).where(col(Job.id).in_(ids), col(Job.status) == JobStatus.CLAIMED).values(lease_until=until))
+
+
+async def release_claims(session: AsyncSession, *, ids: list[int]) -> None:
+    """A worker that stops gives back the jobs it claimed but did not send: due again at once,
+    the attempt not counted."""
+    await session.exec(
+        update(Job)
+        .where(col(Job.id).in_(ids), col(Job.status) == JobStatus.CLAIMED)
+        .values(status=JobStatus.PENDING, lease_until=None, attempts=col(Job.attempts) - 1)
+    )
+
+
+async def get_worker_lease(session: AsyncSession) -> WorkerLease | None:
+    return await session.get(WorkerLease, "worker", populate_existing=True)
 
 
 async def take_worker_lease(session: AsyncSession, *, holder: str, now: datetime, ttl: timedelta) -> bool:

@@ -1,11 +1,20 @@
-"""Apply the Alembic migrations (`socialvalue db upgrade`, and every process at start)."""
+"""Apply the Alembic migrations (`socialvalue db upgrade`, and every process at start).
+
+Any number of processes may start together: one migrates while the others wait, then find
+nothing to do (PostgreSQL: an advisory lock in migrations/env.py; SQLite: a lock on a file
+beside the database, since SQLite's own lock does not cover Alembic's reads and DDL).
+"""
 
 import asyncio
+import fcntl
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -17,13 +26,32 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    with path.open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # released when the file is closed, or the process dies
+        yield
+
+
+def _sqlite_lock(url: str) -> AbstractContextManager[None]:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return nullcontext()
+    return _file_lock(Path(f"{parsed.database}.migrate.lock"))
+
+
+def _upgrade(url: str) -> None:
+    with _sqlite_lock(url):
+        command.upgrade(alembic_config(url), "head")
+
+
 def upgrade(url: str) -> None:
     """Bring the database at `url` to the newest schema."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        command.upgrade(alembic_config(url), "head")
+        _upgrade(url)
         return
     # The migration environment runs its own event loop, which cannot nest in a running one.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(command.upgrade, alembic_config(url), "head").result()
+        pool.submit(_upgrade, url).result()

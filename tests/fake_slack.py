@@ -45,6 +45,8 @@ class FakeSlack:
     refuse_in: dict[str, str] = field(default_factory=dict)  # channel -> the error every post there gets
     limit_call: dict[tuple[str, int], int] = field(default_factory=dict)  # (method, nth call from 1) -> Retry-After of a 429
     delay: dict[str, float] = field(default_factory=dict)  # method -> seconds it takes to answer
+    # (method, nth call from 1): done as asked, then the connection is dropped before the answer
+    drop_answer: set[tuple[str, int]] = field(default_factory=set)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -104,7 +106,7 @@ class FakeSlack:
         else:
             args = dict(parse_qsl(raw))
         args = {**dict(request.query), **args}  # slack_sdk sends some arguments as query parameters
-        for key in ("blocks", "view"):
+        for key in ("blocks", "view", "metadata"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
         if self.delay.get(method):
@@ -129,6 +131,9 @@ class FakeSlack:
             answer = self.answer(method, args)
         self.calls.append(Call(method, args, answer))
         self._changed.set()
+        if (method, nth) in self.drop_answer:
+            assert request.transport is not None
+            request.transport.close()  # Slack did it; its answer is lost on the way
         return web.json_response(answer)
 
     def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -148,6 +153,12 @@ class FakeSlack:
         if method == "files.completeUploadExternal":
             files = json.loads(args["files"]) if isinstance(args.get("files"), str) else args.get("files")
             return {"ok": True, "files": [{"id": f["id"], "title": f["title"]} for f in files]}
+        if method == "conversations.history":  # a DM's messages, newest first, with their metadata
+            channel = str(args.get("channel", ""))
+            places = {channel, "U" + channel[1:]} if channel.startswith("D") else {channel}
+            posted = [c for c in self.calls if c.method == "chat.postMessage" and c.args.get("channel") in places and c.answer.get("ok")]
+            messages = [{"ts": c.answer["ts"], "text": c.args.get("text", ""), "metadata": c.args.get("metadata")} for c in posted]
+            return {"ok": True, "messages": messages[::-1]}
         if method == "conversations.info":
             channel = args.get("channel", "")
             if channel in self.channels and self.channels[channel] is None:

@@ -3,6 +3,7 @@
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiohttp import ClientConnectorError
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -12,6 +13,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -23,10 +27,22 @@ from bot.slack.listeners import register_listeners
 Next = Callable[[], Awaitable[None]]
 
 
+class ConnectionRetryNeverReposts(AsyncConnectionErrorRetryHandler):
+    """Retries a call whose connection failed, except a post that may have reached Slack: the
+    worker reconciles those by their job key instead of posting them twice."""
+
+    async def _can_retry_async(
+        self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None, error: Exception | None = None
+    ) -> bool:
+        if request.url.endswith("chat.postMessage") and not isinstance(error, ClientConnectorError):
+            return False
+        return await super()._can_retry_async(state=state, request=request, response=response, error=error)
+
+
 def slack_client(settings: Settings, *, wait_out_rate_limits: bool) -> AsyncWebClient:
     """The Web API client. Listeners run after the ack, so they may wait out a 429; the
     worker does not (it puts the job back until Slack's Retry-After instead)."""
-    handlers: list[AsyncRetryHandler] = [AsyncConnectionErrorRetryHandler(), AsyncServerErrorRetryHandler(max_retry_count=2)]
+    handlers: list[AsyncRetryHandler] = [ConnectionRetryNeverReposts(), AsyncServerErrorRetryHandler(max_retry_count=2)]
     if wait_out_rate_limits:
         handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
     token = settings.slack_bot_token.get_secret_value()

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings import Settings
 from bot.slack.app import build_app
-from storage.engine import create_engine
+from storage.engine import create_engine, reading
 from storage.migrate import upgrade
 
 EVENTS_PATH = "/slack/events"
@@ -35,8 +35,8 @@ def asgi_app(app: AsyncApp, engine: AsyncEngine) -> ASGIApp:
 
 async def _health(engine: AsyncEngine, send: Send) -> None:
     try:
-        async with engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        async with reading(engine) as db:  # never waits for SQLite's write lock
+            await (await db.connection()).execute(text("SELECT 1"))
         status, body = 200, b"ok\n"
     except Exception:
         status, body = 503, b"database unavailable\n"

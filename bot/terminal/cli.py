@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import getpass
 import json
+import signal
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -159,8 +160,11 @@ async def _run(args: argparse.Namespace, url: str) -> int:
 
 async def _work(engine: AsyncEngine, args: argparse.Namespace) -> int:
     client = slack_client(get_settings(), wait_out_rate_limits=False)
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):  # a supervisor's stop, or Ctrl-C: finish the message in hand
+        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     try:
-        result = await run_worker(engine, client, once=args.once)
+        result = await run_worker(engine, client, once=args.once, stop=stop)
     except WorkerRefused as refused:
         print(str(refused), file=sys.stderr)
         return 1

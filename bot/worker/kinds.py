@@ -119,7 +119,8 @@ async def post_parts(
     posted = list(job.posted or [])
     for group in groups[len(posted) :]:
         thread = thread_ts or (posted[0] if posted else None)
-        answer = await delivery.sender.post(channel, job, text=text, blocks=group, **({"thread_ts": thread} if thread else {}))
+        extra = {"thread_ts": thread} if thread else {}
+        answer = await delivery.sender.post(channel, job, part=len(posted), text=text, blocks=group, **extra)
         posted.append(str(answer["ts"]))
         async with transaction(delivery.engine) as db:
             await record_posted(db, job_id=job.id, posted=posted)

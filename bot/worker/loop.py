@@ -4,14 +4,20 @@ A pass looks up the time zones of new measure owners, queues the reminders and d
 are due, then claims due jobs in batches and sends each through its kind's handler, marking
 it sent only after Slack answers ok; a failure goes to the retry policy. On SQLite only one
 worker may run (it holds a lease); on PostgreSQL any number may.
+
+Leases are short and a heartbeat renews them while the worker works: the jobs a killed worker
+had claimed, and on SQLite its lease, are free again within a minute. SIGTERM (or Ctrl-C)
+stops the worker after the message in hand; it gives back what it had claimed.
 """
 
+import asyncio
+import contextlib
 import logging
 import os
 import socket
 import uuid
-from dataclasses import dataclass, fields
-from datetime import timedelta
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -22,23 +28,45 @@ from bot.slack.blocks.text import fallback, text_sections
 from bot.slack.errors import PERMANENT, slack_error
 from bot.worker.kinds import KINDS, Delivery, Message, send_reminders
 from bot.worker.retry import Outcome, after_failure
-from bot.worker.sender import Sender
-from flows.digest import plan_digests
+from bot.worker.sender import PostMaybeSent, PostUncertain, Sender, SlackSaidWait
+from flows.digest import digests_wanted
 from flows.outbox import JobKind, queue
 from flows.people import Person, people_to_look_up, remember_person
-from flows.reminders import plan_reminders
+from flows.reminders import reminders_wanted
 from prompts import MarkupKind, render
-from storage.engine import transaction
-from storage.jobs import claim_due_jobs, claim_jobs, finish_job, release_worker_lease, take_worker_lease
+from storage.engine import reading, transaction
+from storage.jobs import (
+    claim_due_jobs,
+    claim_jobs,
+    extend_claims,
+    finish_job,
+    get_worker_lease,
+    release_claims,
+    release_worker_lease,
+    take_worker_lease,
+)
 from storage.models import Job, JobStatus
 
 logger = logging.getLogger(__name__)
 BATCH = 100
-LEASE = timedelta(minutes=5)
+PLAN_CHUNK = 200  # jobs queued per transaction when planning
+LEASE = timedelta(seconds=60)  # a claimed job's; the worker's heartbeat renews it while it works
+WEB_LEASE = timedelta(minutes=5)  # jobs the web process sends right after an ack (no heartbeat there)
+WORKER_LEASE = timedelta(seconds=60)  # SQLite's single worker's, renewed by the heartbeat
+HEARTBEAT_SECONDS = 20.0
 
 
 class WorkerRefused(Exception):
     """Another worker holds the SQLite lease."""
+
+
+@dataclass
+class Shift:
+    """What one running worker holds: the jobs it claimed and has not finished, and whether it
+    was asked to stop."""
+
+    claimed: set[int] = field(default_factory=set)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass
@@ -53,8 +81,8 @@ class PassResult:
         setattr(self, name, getattr(self, name) + 1)
 
     def add(self, other: "PassResult") -> None:
-        for field in fields(self):
-            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+        for counter in fields(self):
+            setattr(self, counter.name, getattr(self, counter.name) + getattr(other, counter.name))
 
 
 async def look_up_people(engine: AsyncEngine, client: AsyncWebClient, clock: Clock) -> None:
@@ -64,7 +92,10 @@ async def look_up_people(engine: AsyncEngine, client: AsyncWebClient, clock: Clo
         wanted = await people_to_look_up(db, clock.now())
     for workspace, user in wanted:
         try:
-            found = (await client.users_info(user=user))["user"]
+            found = (await client.users_info(user=user)).get("user")
+            if not isinstance(found, dict):
+                logger.warning("users.info %s answered without a user: asked again next pass", user)
+                continue
             person = Person(tz=found.get("tz"), name=found.get("real_name") or found.get("name"), gone=bool(found.get("deleted")))
         except SlackApiError as failure:
             logger.warning("users.info %s failed: %s", user, failure)
@@ -72,25 +103,39 @@ async def look_up_people(engine: AsyncEngine, client: AsyncWebClient, clock: Clo
             if error not in PERMANENT:
                 continue
             person = Person(gone=error == "user_not_found")
+        except Exception as failure:  # Slack unreachable, a malformed answer: asked again next pass
+            logger.warning("users.info %s failed: %r", user, failure)
+            continue
         async with transaction(engine) as db:
             await remember_person(db, workspace.id, user, person, clock.now())
 
 
-async def work_pass(engine: AsyncEngine, sender: Sender, clock: Clock) -> PassResult:
+async def work_pass(engine: AsyncEngine, sender: Sender, clock: Clock, shift: Shift | None = None) -> PassResult:
     await look_up_people(engine, sender.client, clock)
-    async with transaction(engine) as db:
-        await plan_reminders(db, clock.now())
-        await plan_digests(db, clock.now())
-    return await send_due(engine, sender, clock)
+    await plan_jobs(engine, clock.now())
+    return await send_due(engine, sender, clock, shift)
 
 
-async def send_due(engine: AsyncEngine, sender: Sender, clock: Clock) -> PassResult:
+async def plan_jobs(engine: AsyncEngine, now: datetime) -> None:
+    """Queue the reminders and digests due now or soon: worked out while only reading, then
+    queued in short transactions, so that on SQLite the web process is never kept waiting for
+    the write lock while the worker reads the portfolio."""
+    async with reading(engine) as db:
+        wanted = [*await reminders_wanted(db, now), *await digests_wanted(db, now)]
+    for start in range(0, len(wanted), PLAN_CHUNK):
+        async with transaction(engine) as db:
+            for job, due_at in wanted[start : start + PLAN_CHUNK]:
+                await queue(db, job, due_at=due_at)
+
+
+async def send_due(engine: AsyncEngine, sender: Sender, clock: Clock, shift: Shift | None = None) -> PassResult:
     """Claim and send due jobs, a batch at a time, until none is due. The reminders of a batch
     that go to one person are one DM; a full batch brings along the rest of its people's due
     reminders (up to another batch), so a busy moment does not split anyone's DM."""
     result = PassResult()
     delivery = Delivery(engine, sender, clock)
-    while True:
+    shift = shift or Shift()
+    while not shift.stop.is_set():
         async with transaction(engine) as db:
             jobs = await claim_due_jobs(db, now=clock.now(), limit=BATCH, lease=LEASE)
             people = sorted({str(job.payload.get("to")) for job in jobs if job.kind == JobKind.REMINDER})
@@ -98,7 +143,9 @@ async def send_due(engine: AsyncEngine, sender: Sender, clock: Clock) -> PassRes
                 jobs += await claim_due_jobs(db, now=clock.now(), limit=BATCH, lease=LEASE, kind=JobKind.REMINDER, to=people)
         if not jobs:
             return result
-        await _settle(delivery, jobs, result)
+        shift.claimed |= {job.id for job in jobs}
+        await _settle(delivery, jobs, result, shift)
+    return result
 
 
 async def send_now(engine: AsyncEngine, client: AsyncWebClient, clock: Clock, keys: list[str]) -> PassResult:
@@ -106,13 +153,15 @@ async def send_now(engine: AsyncEngine, client: AsyncWebClient, clock: Clock, ke
     arrives at once, and is still sent by the worker if this process dies first."""
     result = PassResult()
     async with transaction(engine) as db:
-        jobs = await claim_jobs(db, keys=keys, now=clock.now(), lease=LEASE)
+        jobs = await claim_jobs(db, keys=keys, now=clock.now(), lease=WEB_LEASE)
     await _settle(Delivery(engine, Sender(client, clock), clock), jobs, result)
     return result
 
 
-async def _settle(delivery: Delivery, jobs: list[Job], result: PassResult) -> None:
+async def _settle(delivery: Delivery, jobs: list[Job], result: PassResult, shift: Shift | None = None) -> None:
     for group in _by_recipient(jobs):
+        if shift is not None and shift.stop.is_set():
+            return  # asked to stop: what is left is given back (run_worker)
         outcomes = await _send(delivery, group)
         # One notice for a group that failed for good: it was one message.
         failed = next((job for job in group if outcomes[job.id].status == JobStatus.FAILED), None)
@@ -120,10 +169,20 @@ async def _settle(delivery: Delivery, jobs: list[Job], result: PassResult) -> No
         async with transaction(delivery.engine) as db:
             for job in group:
                 outcome = outcomes[job.id]
-                await finish_job(db, job, status=outcome.status, now=delivery.clock.now(), error=outcome.error, retry_at=outcome.retry_at)
+                await finish_job(
+                    db,
+                    job,
+                    status=outcome.status,
+                    now=delivery.clock.now(),
+                    error=outcome.error,
+                    retry_at=outcome.retry_at,
+                    counted=outcome.counted,
+                )
                 result.count(outcome.status)
             if notice is not None:
                 await queue(db, notice, due_at=delivery.clock.now())
+        if shift is not None:
+            shift.claimed -= {job.id for job in group}
 
 
 def _by_recipient(jobs: list[Job]) -> list[list[Job]]:
@@ -153,7 +212,9 @@ async def _send(delivery: Delivery, group: list[Job]) -> dict[int, Outcome]:
             raise ValueError(f"unknown job kind {first.kind}")
         return {first.id: Outcome(await kind.deliver(delivery, first))}
     except Exception as failure:  # Slack's refusal, a connection lost after the slack_sdk retries, a bug: keep the jobs
-        if not isinstance(failure, SlackApiError):
+        if isinstance(failure, PostMaybeSent | PostUncertain):
+            logger.warning("job %s may have been posted: %s", first.dedupe_key, failure)
+        elif not isinstance(failure, SlackApiError | SlackSaidWait):
             logger.exception("job %s failed", first.dedupe_key)
         return {job.id: after_failure(failure, attempts=job.attempts, now=delivery.clock.now()) for job in group}
 
@@ -178,7 +239,7 @@ async def _notice(delivery: Delivery, job: Job, outcome: Outcome) -> Message | N
         channel=notice.channel,
         job=job.id,
         error=outcome.permanent,
-        advice=PERMANENT.get(outcome.permanent or "", "gave_up"),
+        advice="uncertain" if outcome.permanent == "uncertain" else PERMANENT.get(outcome.permanent or "", "gave_up"),
     )
     # Keyed by the job and the moment: told once per failure, again if it fails after a retry.
     key = f"failed:{job.id}:{delivery.clock.now().isoformat()}"
@@ -186,24 +247,90 @@ async def _notice(delivery: Delivery, job: Job, outcome: Outcome) -> Message | N
 
 
 async def run_worker(
-    engine: AsyncEngine, client: AsyncWebClient, *, once: bool, clock: Clock | None = None, poll_seconds: float = 30
+    engine: AsyncEngine,
+    client: AsyncWebClient,
+    *,
+    once: bool,
+    clock: Clock | None = None,
+    poll_seconds: float = 30,
+    stop: asyncio.Event | None = None,
 ) -> PassResult:
+    """Work passes until `stop` is set (or one pass, `once`); returns what was done."""
     clock = clock or SystemClock()
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     single = engine.dialect.name == "sqlite"
     sender = Sender(client, clock)
+    shift = Shift(stop=stop or asyncio.Event())
     total = PassResult()
+    if single:
+        await _take_lease(engine, clock, holder)
+    beat = asyncio.create_task(_heartbeat(engine, clock, holder, shift, single))
     try:
-        while True:
+        while not shift.stop.is_set():
             if single:
                 async with transaction(engine) as db:
-                    if not await take_worker_lease(db, holder=holder, now=clock.now(), ttl=LEASE * 2):
-                        raise WorkerRefused(render("terminal.j2:worker_refused"))
-            total.add(await work_pass(engine, sender, clock))
-            if once:
-                return total
-            await clock.sleep(poll_seconds)
+                    if not await take_worker_lease(db, holder=holder, now=clock.now(), ttl=WORKER_LEASE):
+                        raise WorkerRefused(render("terminal.j2:worker_refused", holder="", until=None))
+            try:
+                total.add(await work_pass(engine, sender, clock, shift))
+            except Exception:
+                if once:
+                    raise
+                logger.exception("the worker's pass failed: trying again in %s s", poll_seconds)  # the database, say
+            if once or shift.stop.is_set():
+                break
+            await _pause(clock, poll_seconds, shift.stop)
+        return total
     finally:
-        if single:
-            async with transaction(engine) as db:
+        beat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beat
+        async with transaction(engine) as db:
+            if shift.claimed:
+                await release_claims(db, ids=sorted(shift.claimed))
+            if single:
                 await release_worker_lease(db, holder=holder, now=clock.now())
+
+
+async def _take_lease(engine: AsyncEngine, clock: Clock, holder: str) -> None:
+    """Take SQLite's single-worker lease. A lease that runs out within a minute is a worker
+    that stopped without giving it back (killed, say): wait for it. One renewed meanwhile is a
+    live worker: refuse, saying whose."""
+    for attempt in range(2):
+        async with transaction(engine) as db:
+            if await take_worker_lease(db, holder=holder, now=clock.now(), ttl=WORKER_LEASE):
+                return
+            lease = await get_worker_lease(db)
+        if lease is None:
+            continue
+        wait = (lease.expires_at - clock.now()).total_seconds() + 1
+        if attempt == 0 and wait <= WORKER_LEASE.total_seconds() + 1:
+            logger.warning("the worker lease is held by %s until %s: waiting %.0f s for it", lease.holder, lease.expires_at, wait)
+            await clock.sleep(wait)
+            continue
+        raise WorkerRefused(render("terminal.j2:worker_refused", holder=lease.holder, until=lease.expires_at))
+    raise WorkerRefused(render("terminal.j2:worker_refused", holder="", until=None))
+
+
+async def _heartbeat(engine: AsyncEngine, clock: Clock, holder: str, shift: Shift, single: bool) -> None:
+    """Renew, in real time, the leases of what this worker holds while a pass runs long."""
+    while True:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        try:
+            async with transaction(engine) as db:
+                if shift.claimed:
+                    await extend_claims(db, ids=sorted(shift.claimed), until=clock.now() + LEASE)
+                if single and not await take_worker_lease(db, holder=holder, now=clock.now(), ttl=WORKER_LEASE):
+                    logger.error("another worker took the worker lease: stopping")
+                    shift.stop.set()
+        except Exception:
+            logger.exception("renewing the worker's leases failed")
+
+
+async def _pause(clock: Clock, seconds: float, stop: asyncio.Event) -> None:
+    """Wait for the next pass, or until asked to stop."""
+    sleeping = asyncio.ensure_future(clock.sleep(seconds))
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({sleeping, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    for waiting in (sleeping, stopping):
+        waiting.cancel()

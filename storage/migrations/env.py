@@ -11,6 +11,7 @@ from storage import models  # noqa: F401  (registers the tables on SQLModel.meta
 from storage.engine import DEFAULT_DATABASE_URL, create_engine
 
 target_metadata = SQLModel.metadata
+MIGRATION_LOCK = 73_100_001  # any number the app uses for nothing else: one migrator at a time
 
 
 def run_migrations(connection: Connection) -> None:
@@ -21,6 +22,10 @@ def run_migrations(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Processes that start together wait here; the next one then finds the schema at
+            # head and has nothing to do. (SQLite: storage/migrate.py locks a file.)
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         context.run_migrations()
 
 

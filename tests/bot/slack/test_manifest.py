@@ -21,6 +21,7 @@ SCOPE_OF_METHOD = {
     "files_completeUploadExternal": "files:write",
     "files_delete": "files:write",
     "conversations_info": ("channels:read", "groups:read"),  # public and private channels
+    "conversations_history": "im:history",  # only the app's DMs: where a post whose answer was lost is looked for
 }
 
 

@@ -1,0 +1,51 @@
+"""SQLite's write lock held by another process: what only reads carries on (the health check,
+the worker working out what is due), instead of waiting for the lock or failing."""
+
+import sqlite3
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import select
+
+from bot.worker.loop import plan_jobs
+from storage.engine import reading, transaction
+from storage.models import Job
+from tests.factories import WHOLE_PLAN, plan_in_slack
+from tests.fake_slack import TEAM
+
+
+@pytest.fixture
+def write_lock(engine):
+    """Another process's writing transaction: the lock is held until the test releases it."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's database-wide write lock")
+    holder = sqlite3.connect(engine.url.database, isolation_level=None, timeout=0)
+    holder.execute("BEGIN IMMEDIATE")
+    yield holder
+    holder.rollback()
+    holder.close()
+
+
+async def test_the_health_check_answers_while_the_write_lock_is_held(slack, write_lock):
+    async with slack.http.get(f"{slack.app_url}/healthz") as response:
+        status = response.status
+    print(f"\nhealth check with the write lock held: HTTP {status}")
+    assert status == 200  # before: it waited out the busy timeout, then said 503
+
+
+async def test_the_worker_reads_the_portfolio_without_the_write_lock(engine):
+    await plan_in_slack(engine, [{"Priya Shah": "UPRIYA", "Tom Evans": "UTOM"}.get(a, a) for a in WHOLE_PLAN], team=TEAM)
+    holder = sqlite3.connect(engine.url.database, isolation_level=None, timeout=0) if engine.dialect.name == "sqlite" else None
+    if holder is not None:
+        holder.execute("BEGIN IMMEDIATE")
+    try:
+        async with reading(engine) as db:  # what planning reads: here while another process writes
+            assert (await db.exec(select(Job))).all() == []
+    finally:
+        if holder is not None:
+            holder.rollback()
+            holder.close()
+    await plan_jobs(engine, datetime(2026, 11, 24, 9, 30, tzinfo=UTC))
+    async with transaction(engine) as db:
+        queued = (await db.exec(select(Job))).all()
+    assert queued and {job.kind for job in queued} == {"reminder"}

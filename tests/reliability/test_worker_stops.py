@@ -1,0 +1,128 @@
+"""A worker that stops, cleanly or not: SIGTERM finishes the message in hand and gives back
+the rest; a killed worker's SQLite lease and claimed jobs are free again within a minute; a
+live worker is never run beside."""
+
+import asyncio
+import os
+import signal
+import subprocess
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from bot.settings import Settings
+from bot.slack.app import slack_client
+from bot.worker.kinds import Message
+from bot.worker.loop import WORKER_LEASE, WorkerRefused, run_worker
+from flows.outbox import queue
+from storage.engine import transaction
+from storage.jobs import get_worker_lease, take_worker_lease
+from storage.models import Job, JobStatus
+from tests.clock import FakeClock
+from tests.fake_slack import BOT_TOKEN, start_fake_slack
+from tests.terminal import SOCIALVALUE
+
+NOW = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+async def fake():
+    fake, runner = await start_fake_slack()
+    yield fake
+    await runner.cleanup()
+
+
+def client_of(fake):
+    return slack_client(Settings(slack_bot_token=BOT_TOKEN, slack_api_url=f"{fake.url}/api/"), wait_out_rate_limits=False)
+
+
+async def queue_messages(engine, count: int, due_at: datetime = NOW) -> None:
+    async with transaction(engine) as db:
+        for n in range(count):
+            await queue(db, Message(key=f"m{n}", channel=f"C{n:04d}", text=f"Message {n}", groups=[[{"type": "divider"}]]), due_at=due_at)
+
+
+async def jobs(engine) -> list[Job]:
+    async with transaction(engine) as db:
+        return list((await db.exec(select(Job).order_by(Job.id))).all())
+
+
+async def test_asked_to_stop_the_worker_finishes_the_message_in_hand_and_gives_back_the_rest(engine, fake):
+    await queue_messages(engine, 3)
+    fake.delay["chat.postMessage"] = 0.5
+    stop = asyncio.Event()
+
+    async def stop_at_first_post() -> None:
+        while not fake.calls:
+            await asyncio.sleep(0.01)
+        stop.set()  # SIGTERM arrives while the first message is being posted
+
+    stopper = asyncio.create_task(stop_at_first_post())
+    result = await run_worker(engine, client_of(fake), once=False, clock=FakeClock(NOW), stop=stop)
+    await stopper
+    found = await jobs(engine)
+    print(f"\nstopped mid-pass: {result.sent} sent, {sum(j.status == JobStatus.PENDING for j in found)} given back")
+    assert [j.status for j in found] == [JobStatus.SENT, JobStatus.PENDING, JobStatus.PENDING]
+    assert [j.attempts for j in found[1:]] == [0, 0] and all(j.lease_until is None for j in found[1:])
+    assert len(fake.of("chat.postMessage")) == 1
+    if engine.dialect.name == "sqlite":
+        async with transaction(engine) as db:
+            lease = await get_worker_lease(db)
+        assert lease is not None and lease.expires_at <= NOW  # the next worker need not wait
+    assert (await run_worker(engine, client_of(fake), once=True, clock=FakeClock(NOW))).sent == 2
+
+
+async def test_a_killed_workers_lease_is_waited_out_within_a_minute(engine, fake):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the single-worker lease is SQLite's")
+    await queue_messages(engine, 1)
+    async with transaction(engine) as db:
+        assert await take_worker_lease(db, holder="killed:123", now=NOW, ttl=WORKER_LEASE)  # then kill -9
+    clock = FakeClock(NOW)
+    assert (await run_worker(engine, client_of(fake), once=True, clock=clock)).sent == 1
+    print(f"\nwaited {sum(clock.slept):.0f} s for a killed worker's lease")
+    assert 0 < sum(clock.slept) <= WORKER_LEASE.total_seconds() + 1
+
+
+class LiveWorkerBeside(FakeClock):
+    """Time passing while another, live, worker renews its lease."""
+
+    def __init__(self, now: datetime, engine) -> None:
+        super().__init__(now)
+        self.engine = engine
+
+    async def sleep(self, seconds: float) -> None:
+        await super().sleep(seconds)
+        async with transaction(self.engine) as db:
+            await take_worker_lease(db, holder="live:456", now=self.current - timedelta(seconds=1), ttl=WORKER_LEASE)
+
+
+async def test_a_live_worker_is_never_run_beside_and_the_refusal_says_whose_lease_it_is(engine, fake):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the single-worker lease is SQLite's")
+    await queue_messages(engine, 1)
+    async with transaction(engine) as db:
+        await take_worker_lease(db, holder="live:456", now=NOW, ttl=WORKER_LEASE)
+    with pytest.raises(WorkerRefused, match=r"live:456.*SIGTERM"):
+        await run_worker(engine, client_of(fake), once=True, clock=LiveWorkerBeside(NOW, engine))
+    assert fake.of("chat.postMessage") == []
+
+
+async def test_sigterm_stops_the_worker_process_cleanly(database_url, fake, engine):
+    await queue_messages(engine, 1, due_at=datetime.now(UTC))  # its post says the worker is at work (signal handlers in place)
+    env = {**os.environ, "DATABASE_URL": database_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": f"{fake.url}/api/"}
+    worker = subprocess.Popen([SOCIALVALUE, "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        await fake.wait_for("chat.postMessage", 1, timeout=60)
+        worker.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(worker.wait, 30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    print(f"\nworker after SIGTERM: exit code {code}")
+    assert code == 0, worker.stderr.read() if worker.stderr else ""
+    if engine.dialect.name == "sqlite":
+        async with transaction(engine) as db:
+            lease = await get_worker_lease(db)
+        assert lease is not None and lease.expires_at <= datetime.now(UTC)  # given back: the next worker starts at once
