@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint install install-dev bench bench-digest bench-requests clean
+.PHONY: demo test lint install install-dev bench bench-digest bench-requests bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ bench-digest: install-dev  ## the digest benchmark (bench/digest_bench.py)
 
 bench-requests: install-dev  ## SQL statements and transactions per Slack request (bench/request_bench.py)
 	$(BIN)/python bench/request_bench.py --baseline bench/request_baseline.json
+
+bench-load: install-dev  ## ack latency at 50 requests/s for 60 s, against a bare Bolt app (bench/load.py)
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache
