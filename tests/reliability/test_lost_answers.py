@@ -4,32 +4,16 @@ as uncertain and the person who can check is told once."""
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlmodel import select
 
-from bot.settings import Settings
-from bot.slack.app import slack_client
 from bot.worker.kinds import Message
-from bot.worker.loop import run_worker
 from flows.outbox import queue
 from storage.engine import transaction
 from storage.models import Job, JobStatus
 from tests.clock import FakeClock
-from tests.fake_slack import BOT_TOKEN, start_fake_slack
+from tests.reliability.conftest import work
 
 NOW = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-async def fake():
-    fake, runner = await start_fake_slack()
-    yield fake
-    await runner.cleanup()
-
-
-async def work(engine, fake, clock):
-    client = slack_client(Settings(slack_bot_token=BOT_TOKEN, slack_api_url=f"{fake.url}/api/"), wait_out_rate_limits=False)
-    return await run_worker(engine, client, once=True, clock=clock)
 
 
 async def one_job(engine, key: str) -> Job:

@@ -3,27 +3,18 @@ what could not be done is tried again, nothing is lost or stored as a default.""
 
 from datetime import UTC, datetime
 
-import pytest
 from sqlmodel import select
 
-from bot.settings import Settings
-from bot.slack.app import slack_client
 from bot.worker.loop import run_worker
 from storage.engine import transaction
 from storage.models import Job, JobStatus, SlackUser
 from tests.clock import FakeClock
 from tests.factories import WHOLE_PLAN, plan_in_slack
-from tests.fake_slack import BOT_TOKEN, TEAM, start_fake_slack
+from tests.fake_slack import TEAM
+from tests.reliability.conftest import worker_client
 
 OWNED = [{"Priya Shah": "UPRIYA", "Tom Evans": "UTOM"}.get(answer, answer) for answer in WHOLE_PLAN]
 REMINDER_TIME = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-async def fake():
-    fake, runner = await start_fake_slack()
-    yield fake
-    await runner.cleanup()
 
 
 async def stored(engine, table):
@@ -34,7 +25,7 @@ async def stored(engine, table):
 async def test_a_users_info_answer_without_a_user_is_asked_again(engine, fake):
     await plan_in_slack(engine, OWNED, team=TEAM)
     fake.refuse["users.info"] = [{"ok": True}] * 3  # ok, but no user
-    client = slack_client(Settings(slack_bot_token=BOT_TOKEN, slack_api_url=f"{fake.url}/api/"), wait_out_rate_limits=False)
+    client = worker_client(f"{fake.url}/api/")
     result = await run_worker(engine, client, once=True, clock=FakeClock(REMINDER_TIME))
     print(f"\nusers.info without a user: {result.sent} sent, {len(await stored(engine, SlackUser))} people stored")
     assert await stored(engine, SlackUser) == []  # nothing stored as a default
@@ -45,7 +36,7 @@ async def test_a_users_info_answer_without_a_user_is_asked_again(engine, fake):
 
 async def test_a_pass_with_slack_unreachable_keeps_every_job_for_later(engine):
     await plan_in_slack(engine, OWNED, team=TEAM)
-    client = slack_client(Settings(slack_bot_token=BOT_TOKEN, slack_api_url="http://127.0.0.1:9/api/"), wait_out_rate_limits=False)
+    client = worker_client("http://127.0.0.1:9/api/")  # nothing listens there
     result = await run_worker(engine, client, once=True, clock=FakeClock(REMINDER_TIME))
     jobs = await stored(engine, Job)
     print(f"\nSlack unreachable: {result.retried} to retry, {result.failed} failed, {len(jobs)} jobs kept")

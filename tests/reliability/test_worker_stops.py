@@ -11,8 +11,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.settings import Settings
-from bot.slack.app import slack_client
 from bot.worker.kinds import Message
 from bot.worker.loop import WORKER_LEASE, WorkerRefused, run_worker
 from flows.outbox import queue
@@ -20,21 +18,15 @@ from storage.engine import transaction
 from storage.jobs import get_worker_lease, take_worker_lease
 from storage.models import Job, JobStatus
 from tests.clock import FakeClock
-from tests.fake_slack import BOT_TOKEN, start_fake_slack
+from tests.fake_slack import BOT_TOKEN
+from tests.reliability.conftest import worker_client
 from tests.terminal import SOCIALVALUE
 
 NOW = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
 
 
-@pytest.fixture
-async def fake():
-    fake, runner = await start_fake_slack()
-    yield fake
-    await runner.cleanup()
-
-
 def client_of(fake):
-    return slack_client(Settings(slack_bot_token=BOT_TOKEN, slack_api_url=f"{fake.url}/api/"), wait_out_rate_limits=False)
+    return worker_client(f"{fake.url}/api/")
 
 
 async def queue_messages(engine, count: int, due_at: datetime = NOW) -> None:

@@ -275,3 +275,18 @@ async def test_the_edit_form_changes_where_updates_are_posted_with_a_channel_men
     assert status == 200 and answer is None
     _, answers = await stored_answers(slack.engine)
     assert [a.value for a in answers if a.field == "updates_posted"] == ["#a38-social-value", "C0STEER"]
+
+
+async def test_an_altered_channel_pick_is_refused_and_nothing_is_stored(slack):
+    """A DM, or an id that is no channel, sent in place of the menu's pick."""
+    await plan_in_slack(slack.engine, WHOLE_PLAN[: WHOLE_PLAN.index("#a38-social-value")], team=TEAM, channel=CHANNEL, lead=LEAD)
+    await slack.command("plan")
+    question = await slack.next_question(1)
+    slack.fake.channels["CNOSUCH1"] = None  # Slack: channel_not_found
+    for picked, told in (("DLEAD", "not to a direct message"), ("CNOSUCH1", "/invite @Social Value Planner")):
+        before = len(slack.fake.of("chat.postMessage"))
+        await slack.click_in(question, channel=picked)
+        answer = (await slack.fake.wait_for("chat.postMessage", before + 1))[-1]
+        assert told in answer["text"]
+    _, answers = await stored_answers(slack.engine)
+    assert "updates_posted" not in {a.field for a in answers}
