@@ -37,9 +37,8 @@ def describe(instance: StepInstance, state: FlowState, value: Any) -> str:
     return str(value)
 
 
-def summary(flow: Flow, state: FlowState, markup: str, people: dict[str, str] | None = None) -> str:
-    """The plan summary: every current answer by question, then what is still unanswered.
-    `people` (Slack id -> name) names the people answers mention, outside Slack."""
+def summary(flow: Flow, state: FlowState, markup: str) -> str:
+    """The plan summary: every current answer by question, then what is still unanswered."""
     sections: dict[str, list[dict[str, Any]]] = {question: [] for question in flow.questions}
     unanswered = []
     for instance in flow.instances(state):
@@ -65,7 +64,6 @@ def summary(flow: Flow, state: FlowState, markup: str, people: dict[str, str] | 
         unanswered=unanswered,
         communities=state.communities,
         measures=[{"measure": m, "community": communities.get(m.community_id) if m.community_id else None} for m in state.measures],
-        people=people or {},
     )
 
 
