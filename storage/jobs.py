@@ -100,6 +100,12 @@ async def finish_job(
     await session.exec(update(Job).where(col(Job.id) == job.id).values(**values))
 
 
+async def mark_sending(session: AsyncSession, *, ids: list[int], note: str) -> None:
+    """Jobs about to be posted carry `note` as their last error until they are finished: if
+    the process dies meanwhile, whoever claims them next knows Slack may have them already."""
+    await session.exec(update(Job).where(col(Job.id).in_(ids)).values(last_error=note))
+
+
 async def list_jobs(session: AsyncSession, *, kind: str | None = None, status: str | None = None, limit: int | None = None) -> list[Job]:
     query = select(Job).order_by(col(Job.due_at), col(Job.id))
     if kind:

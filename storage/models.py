@@ -166,6 +166,31 @@ class SlackEvent(SQLModel, table=True):
     received_at: datetime = timestamp()
 
 
+class InboxState(StrEnum):
+    PENDING = "pending"  # stored and acknowledged; not yet handled
+    DONE = "done"  # handled (kept a day, so a redelivery is recognised)
+    FAILED = "failed"  # could not be handled; the person was told
+
+
+class InboxEntry(SQLModel, table=True):
+    """A request from Slack (an event, a command, a click), stored before it is acknowledged:
+    what Slack was told it got is handled, by the web process at once or by the worker later."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_due", "state", "retry_at"),)
+
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
+    key: str = Field(max_length=200, unique=True)  # the event id or trigger id: a redelivery is the same key
+    team_id: str | None = Field(default=None, max_length=32)
+    user_id: str | None = Field(default=None, max_length=32)
+    body: Any = Field(sa_column=Column(JSON, nullable=False))
+    state: str = Field(default=InboxState.PENDING, max_length=16)
+    attempts: int = 0
+    received_at: datetime = timestamp()
+    retry_at: datetime = Field(sa_type=UTCDateTime, nullable=False)  # when the worker may take it (again)
+    last_error: str | None = None
+
+
 class Review(StrEnum):
     SUBMITTED = "submitted"  # waiting for the project lead
     APPROVED = "approved"

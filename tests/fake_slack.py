@@ -47,6 +47,8 @@ class FakeSlack:
     delay: dict[str, float] = field(default_factory=dict)  # method -> seconds it takes to answer
     # (method, nth call from 1): done as asked, then the connection is dropped before the answer
     drop_answer: set[tuple[str, int]] = field(default_factory=set)
+    # (method, nth call from 1): done as asked, and the answer never comes (the caller dies waiting)
+    hang: set[tuple[str, int]] = field(default_factory=set)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -134,6 +136,8 @@ class FakeSlack:
         if (method, nth) in self.drop_answer:
             assert request.transport is not None
             request.transport.close()  # Slack did it; its answer is lost on the way
+        while (method, nth) in self.hang and request.transport is not None and not request.transport.is_closing():
+            await asyncio.sleep(0.05)  # until the caller is gone
         return web.json_response(answer)
 
     def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:

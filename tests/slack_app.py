@@ -9,7 +9,8 @@ import aiohttp
 from sqlmodel import select
 
 from bot.settings import Settings
-from bot.slack.app import slack_client
+from bot.slack.app import build_app, slack_client
+from bot.slack.inbox import replayer
 from bot.worker.loop import run_worker
 from storage.answers import answer_history
 from storage.engine import transaction
@@ -17,6 +18,7 @@ from storage.models import Project
 from tests.clock import FakeClock
 from tests.fake_slack import (
     BOT_TOKEN,
+    SIGNING_SECRET,
     FakeSlack,
     block_actions,
     command_body,
@@ -40,8 +42,10 @@ class Slack:
 
     async def run_worker(self):
         """One pass of the worker, as `socialvalue worker --once` runs it."""
-        settings = Settings(slack_bot_token=BOT_TOKEN, slack_api_url=f"{self.fake.url}/api/")
-        return await run_worker(self.engine, slack_client(settings, wait_out_rate_limits=False), once=True, clock=self.clock)
+        settings = Settings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=f"{self.fake.url}/api/")
+        replay = replayer(build_app(settings, self.engine, self.clock, replaying=True), self.engine)
+        client = slack_client(settings, wait_out_rate_limits=False)
+        return await run_worker(self.engine, client, once=True, clock=self.clock, replay=replay)
 
     async def post(self, body: str, content_type: str, headers: dict | None = None, signed: bool = True) -> aiohttp.ClientResponse:
         sent = {"Content-Type": content_type, **(signed_headers(body) if signed else {}), **(headers or {})}

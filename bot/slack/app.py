@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clock import Clock, SystemClock
 from bot.logs import bind_request
 from bot.settings import Settings
+from bot.slack.inbox import keep_before_ack
 from bot.slack.listeners import register_listeners
 
 Next = Callable[[], Awaitable[None]]
@@ -49,10 +50,18 @@ def slack_client(settings: Settings, *, wait_out_rate_limits: bool) -> AsyncWebC
     return AsyncWebClient(token=token, base_url=settings.slack_api_url, retry_handlers=handlers)
 
 
-def build_app(settings: Settings, engine: AsyncEngine, clock: Clock | None = None) -> AsyncApp:
+def build_app(settings: Settings, engine: AsyncEngine, clock: Clock | None = None, *, replaying: bool = False) -> AsyncApp:
+    """The app Slack's requests go to; with `replaying`, the worker's copy that handles what the
+    inbox still holds (already verified when it arrived; handled before `async_dispatch` returns)."""
     client = slack_client(settings, wait_out_rate_limits=True)
     # Bolt's own ssl_check answers before the signature is checked; ours runs after it.
-    app = AsyncApp(client=client, signing_secret=settings.slack_signing_secret.get_secret_value(), ssl_check_enabled=False)
+    app = AsyncApp(
+        client=client,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        ssl_check_enabled=False,
+        request_verification_enabled=not replaying,
+        process_before_response=replaying,
+    )
 
     @app.middleware
     async def answer_ssl_check(body: dict[str, Any], next: Next) -> BoltResponse | None:
@@ -83,5 +92,6 @@ def build_app(settings: Settings, engine: AsyncEngine, clock: Clock | None = Non
         await next()
         return None
 
+    app.middleware(keep_before_ack)
     register_listeners(app)
     return app

@@ -19,8 +19,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack.blocks.text import fallback, mrkdwn, plain
 from bot.slack.errors import slack_error
 from bot.slack.ids import StaleRef
+from bot.slack.inbox import REPLAYING, settle
 from bot.slack.scope import Answer, Caller, Request
 from flows.projects import ProjectRefused
+from storage.engine import database_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +45,7 @@ def request_of(body: dict[str, Any], context: AsyncBoltContext, client: AsyncWeb
         admins=context["admins"],
         respond=respond if respond is not None and respond.response_url else None,
         thread_ts=event.get("thread_ts") or message.get("thread_ts"),
+        replayed=bool(context.get(REPLAYING)),
     )
 
 
@@ -58,6 +61,7 @@ def handler(run: Body, *, what: str) -> Listener:
     ) -> None:
         await ack()
         request = request_of(body, context, client, respond)
+        failure: Exception | None = None
         try:
             answer = await run(request)
         except ProjectRefused as refused:
@@ -68,9 +72,16 @@ def handler(run: Body, *, what: str) -> Listener:
         except SlackApiError as refused:
             logger.exception("%s: Slack refused %s", what, slack_error(refused))
             answer = Answer(mrkdwn(SAID_BY_SLACK.get(slack_error(refused) or "", "something_went_wrong"), error=slack_error(refused)))
-        except Exception:
-            logger.exception("%s failed", what)
-            answer = Answer(mrkdwn("something_went_wrong"))
+        except Exception as error:
+            failure = error
+            if database_unavailable(error):
+                logger.warning("%s: the database failed (%r): to be tried again from the inbox", what, error)
+                answer = None
+            else:
+                logger.exception("%s failed", what)
+                answer = Answer(mrkdwn("something_went_wrong"))
+        if await settle(context, failure):
+            answer = Answer(mrkdwn("saving_delayed"))
         if answer is not None:
             await tell(request, answer)
 

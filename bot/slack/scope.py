@@ -54,6 +54,7 @@ class Request:
     admins: frozenset[str]
     respond: AsyncRespond | None = None
     thread_ts: str | None = None  # the assistant thread (or question thread) the request came from
+    replayed: bool = False  # handled again by the worker, from the inbox
 
     def now(self) -> datetime:
         return self.clock.now()

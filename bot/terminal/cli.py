@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.logs import configure_logging
 from bot.settings import get_settings
-from bot.slack.app import slack_client
+from bot.slack.app import build_app, slack_client
+from bot.slack.inbox import replayer
 from bot.slack.server import serve_http, serve_socket_mode
 from bot.terminal.chat import chat
 from bot.terminal.monitoring import print_status, update
@@ -159,12 +160,14 @@ async def _run(args: argparse.Namespace, url: str) -> int:
 
 
 async def _work(engine: AsyncEngine, args: argparse.Namespace) -> int:
-    client = slack_client(get_settings(), wait_out_rate_limits=False)
+    settings = get_settings()
+    client = slack_client(settings, wait_out_rate_limits=False)
+    replay = replayer(build_app(settings, engine, replaying=True), engine)
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):  # a supervisor's stop, or Ctrl-C: finish the message in hand
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     try:
-        result = await run_worker(engine, client, once=args.once, stop=stop)
+        result = await run_worker(engine, client, once=args.once, stop=stop, replay=replay)
     except WorkerRefused as refused:
         print(str(refused), file=sys.stderr)
         return 1

@@ -1,6 +1,6 @@
 """The worker: sends what the job table holds, once.
 
-A pass looks up the time zones of new measure owners, queues the reminders and digests that
+A pass handles the requests from Slack the inbox still holds (bot/worker/inbox.py), looks up the time zones of new measure owners, queues the reminders and digests that
 are due, then claims due jobs in batches and sends each through its kind's handler, marking
 it sent only after Slack answers ok; a failure goes to the retry policy. On SQLite only one
 worker may run (it holds a lease); on PostgreSQL any number may.
@@ -26,9 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clock import Clock, SystemClock
 from bot.slack.blocks.text import fallback, text_sections
 from bot.slack.errors import PERMANENT, slack_error
+from bot.slack.inbox import Replay
+from bot.worker.inbox import replay_inbox
 from bot.worker.kinds import KINDS, Delivery, Message, send_reminders
 from bot.worker.retry import Outcome, after_failure
-from bot.worker.sender import PostMaybeSent, PostUncertain, Sender, SlackSaidWait
+from bot.worker.sender import UNCERTAIN, PostMaybeSent, PostUncertain, Sender, SlackSaidWait
 from flows.digest import digests_wanted
 from flows.outbox import JobKind, queue
 from flows.people import Person, people_to_look_up, remember_person
@@ -41,6 +43,7 @@ from storage.jobs import (
     extend_claims,
     finish_job,
     get_worker_lease,
+    mark_sending,
     release_claims,
     release_worker_lease,
     take_worker_lease,
@@ -54,6 +57,9 @@ LEASE = timedelta(seconds=60)  # a claimed job's; the worker's heartbeat renews 
 WEB_LEASE = timedelta(minutes=5)  # jobs the web process sends right after an ack (no heartbeat there)
 WORKER_LEASE = timedelta(seconds=60)  # SQLite's single worker's, renewed by the heartbeat
 HEARTBEAT_SECONDS = 20.0
+# A job's mark while it is posted: a process killed then leaves it "uncertain", so the next
+# claim looks for it in the DM, or reports it, rather than posting it twice.
+SENDER_STOPPED = f"{UNCERTAIN}the process sending it stopped while it was being posted"
 
 
 class WorkerRefused(Exception):
@@ -110,7 +116,11 @@ async def look_up_people(engine: AsyncEngine, client: AsyncWebClient, clock: Clo
             await remember_person(db, workspace.id, user, person, clock.now())
 
 
-async def work_pass(engine: AsyncEngine, sender: Sender, clock: Clock, shift: Shift | None = None) -> PassResult:
+async def work_pass(
+    engine: AsyncEngine, sender: Sender, clock: Clock, shift: Shift | None = None, replay: Replay | None = None
+) -> PassResult:
+    if replay is not None:
+        await replay_inbox(engine, replay, clock.now())
     await look_up_people(engine, sender.client, clock)
     await plan_jobs(engine, clock.now())
     return await send_due(engine, sender, clock, shift)
@@ -162,6 +172,8 @@ async def _settle(delivery: Delivery, jobs: list[Job], result: PassResult, shift
     for group in _by_recipient(jobs):
         if shift is not None and shift.stop.is_set():
             return  # asked to stop: what is left is given back (run_worker)
+        async with transaction(delivery.engine) as db:
+            await mark_sending(db, ids=[job.id for job in group], note=SENDER_STOPPED)
         outcomes = await _send(delivery, group)
         # One notice for a group that failed for good: it was one message.
         failed = next((job for job in group if outcomes[job.id].status == JobStatus.FAILED), None)
@@ -254,8 +266,10 @@ async def run_worker(
     clock: Clock | None = None,
     poll_seconds: float = 30,
     stop: asyncio.Event | None = None,
+    replay: Replay | None = None,
 ) -> PassResult:
-    """Work passes until `stop` is set (or one pass, `once`); returns what was done."""
+    """Work passes until `stop` is set (or one pass, `once`); returns what was done. With
+    `replay`, each pass first handles the requests from Slack the inbox still holds."""
     clock = clock or SystemClock()
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     single = engine.dialect.name == "sqlite"
@@ -272,7 +286,7 @@ async def run_worker(
                     if not await take_worker_lease(db, holder=holder, now=clock.now(), ttl=WORKER_LEASE):
                         raise WorkerRefused(render("terminal.j2:worker_refused", holder="", until=None))
             try:
-                total.add(await work_pass(engine, sender, clock, shift))
+                total.add(await work_pass(engine, sender, clock, shift, replay))
             except Exception:
                 if once:
                     raise

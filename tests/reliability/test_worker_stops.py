@@ -118,3 +118,34 @@ async def test_sigterm_stops_the_worker_process_cleanly(database_url, fake, engi
         async with transaction(engine) as db:
             lease = await get_worker_lease(db)
         assert lease is not None and lease.expires_at <= datetime.now(UTC)  # given back: the next worker starts at once
+
+
+async def test_a_worker_killed_while_slack_posts_its_message_never_gets_it_posted_twice(database_url, engine, fake):
+    """Killed after Slack took the post and before the job was marked sent: the next worker
+    finds the DM by its job key instead of posting it again; the other jobs the killed worker
+    had claimed are sent as usual."""
+    now = datetime.now(UTC)
+    async with transaction(engine) as db:
+        await queue(
+            db,
+            Message(key="in-flight", channel="UPRIYA", text="In flight", groups=[[{"type": "divider"}]]),
+            due_at=now - timedelta(minutes=2),
+        )
+        await queue(
+            db, Message(key="claimed", channel="C0002", text="Claimed", groups=[[{"type": "divider"}]]), due_at=now - timedelta(minutes=1)
+        )
+    fake.hang.add(("chat.postMessage", 1))
+    env = {**os.environ, "DATABASE_URL": database_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": f"{fake.url}/api/"}
+    worker = subprocess.Popen([SOCIALVALUE, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        await fake.wait_for("chat.postMessage", timeout=30)
+    finally:
+        worker.kill()  # SIGKILL while Slack's answer is on its way
+        worker.wait(timeout=30)
+    later = FakeClock(now + timedelta(minutes=2))  # past the claims' lease
+    await run_worker(engine, client_of(fake), once=True, clock=later)
+    found = {job.dedupe_key: job for job in await jobs(engine)}
+    posts = [m["text"] for m in fake.of("chat.postMessage")]
+    print(f"\nkilled mid-post: {posts.count('In flight')} post of the message in flight, {posts.count('Claimed')} of the other")
+    assert posts.count("In flight") == 1 and found["in-flight"].status == JobStatus.SENT
+    assert posts.count("Claimed") == 1 and found["claimed"].status == JobStatus.SENT

@@ -10,7 +10,7 @@ from sqlmodel import SQLModel, select
 from storage import models  # noqa: F401
 from storage.engine import create_engine, transaction
 from storage.migrate import alembic_config, upgrade
-from storage.models import FlowSession, Job, SlackUser
+from storage.models import FlowSession, InboxEntry, Job, SlackEvent, SlackUser
 
 
 async def test_migrations_create_exactly_the_models(engine):
@@ -118,3 +118,22 @@ async def test_the_people_migration_keeps_what_was_known_of_each_user(database_u
     await engine.dispose()
     assert (person.user_id, person.tz, person.name, person.gone) == ("UPRIYA", "Asia/Kolkata", None, False)
     assert person.fetched_at == datetime(2026, 11, 28, 10, tzinfo=UTC)
+
+
+async def test_the_inbox_migration_keeps_the_events_already_handled(database_url):
+    """0007 -> 0008 with a handled event in place: kept (so Slack's retry is still recognised); the inbox starts empty."""
+    from alembic import command
+
+    await asyncio.to_thread(command.downgrade, alembic_config(database_url), "0007")
+    engine = create_engine(database_url)
+    stamp = datetime(2026, 11, 28, 10, tzinfo=UTC) if engine.dialect.name == "postgresql" else "2026-11-28 10:00:00.000000"
+    async with engine.begin() as connection:
+        await connection.execute(text("INSERT INTO slackevent (event_id, received_at) VALUES ('Ev1', :t)"), {"t": stamp})
+    await engine.dispose()
+    upgrade(database_url)
+    engine = create_engine(database_url)
+    async with transaction(engine) as db:
+        handled = (await db.exec(select(SlackEvent))).all()
+        inbox = (await db.exec(select(InboxEntry))).all()
+    await engine.dispose()
+    assert [e.event_id for e in handled] == ["Ev1"] and inbox == []

@@ -54,7 +54,7 @@ def register(app: AsyncApp) -> None:
     app.action(re.compile(f"^{ANSWER_CHOICE}:"))(answer)
     for action_id in (ANSWER_SELECT, ANSWER_DATE, ANSWER_MULTI_SAVE, ANSWER_CHANNEL):
         app.action(action_id)(answer)
-    app.action(ANSWER_MULTI)(handle_selection_change)
+    app.action(ANSWER_MULTI)(handler(handle_selection_change, what="menu selection"))
     for action_id in (ANSWER_SELECT, ANSWER_MULTI, FIELD_ACTION):
         app.options(action_id)(handle_menu_search)
     for action_id in CONTROL_WORDS:
@@ -122,9 +122,8 @@ async def handle_menu_search(ack: AsyncAck, body: dict[str, Any], context: Async
     await ack(options=options)
 
 
-async def handle_selection_change(ack: Any) -> None:
+async def handle_selection_change(request: Request) -> None:
     """Picking in a multiple-choice menu stores nothing until Save is clicked."""
-    await ack()
 
 
 async def handle_continue(request: Request) -> Answer | None:

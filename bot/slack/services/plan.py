@@ -79,11 +79,13 @@ def help_answer() -> Answer:
 async def converse(request: Request, text: str) -> Answer | None:
     """A message in the app's DM or assistant thread: an answer to the user's open
     conversation, or, with none open, one of the verbs. A delivery Slack retries is handled
-    once: the event is claimed in the transaction that stores the answer."""
+    once: the event is claimed in the transaction that stores the answer. The worker's replay
+    of one already handled asks the current question again, in case it was never posted."""
     caller, event_id = request.caller, request.body.get("event_id")
     text = text_from_message(text)
     async with transaction(request.engine) as db:
-        if event_id and not await claim_event(db, event_id):
+        first = not event_id or await claim_event(db, event_id)
+        if not first and not request.replayed:
             return None
         conversation = await active_conversation(
             db, team_id=caller.team_id, enterprise_id=caller.enterprise_id, user=caller.user, place=(caller.channel, request.thread_ts)
@@ -97,17 +99,22 @@ async def converse(request: Request, text: str) -> Answer | None:
             # thread does not move it into that thread).
             place = (session.channel or caller.channel, session.thread_ts)
             flow = FLOWS[session.flow]
-            reply = await answer_flow(
-                db,
-                flow,
-                project=project,
-                user=caller.user,
-                text=text,
-                markup=MarkupKind.MRKDWN,
-                flow_session=session,
-                queue_effects=True,
-                now=request.now(),
-            )
+            if first:
+                reply = await answer_flow(
+                    db,
+                    flow,
+                    project=project,
+                    user=caller.user,
+                    text=text,
+                    markup=MarkupKind.MRKDWN,
+                    flow_session=session,
+                    queue_effects=True,
+                    now=request.now(),
+                )
+            else:  # stored by a process that may have died before it asked the next question
+                reply = await open_flow(db, flow, project=project, user=caller.user, markup=MarkupKind.MRKDWN)
+        elif not first:
+            return None
     if conversation is not None:
         return await show_reply(request, project, reply, flow, place=place)
     verb, rest = split_verb(text)
