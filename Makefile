@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint install install-dev bench bench-digest bench-requests bench-load clean
+.PHONY: demo test lint install install-dev soak bench bench-worker bench-digest bench-requests bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,13 @@ lint: install-dev  ## ruff (lint and format) and mypy, as configured in pyprojec
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: install-dev  ## the worker benchmark (bench/worker_bench.py; several minutes at full size)
+soak: lint  ## the reliability suite's long variants: 1,000 random SIGKILLs of two workers, 50 of the web process
+	SOCIALVALUE_SOAK_ROUNDS=1000 $(BIN)/pytest -q -s tests/reliability
+
+bench: install-dev  ## every benchmark below at a size that takes minutes, then one table of their figures (bench/all.py)
+	$(BIN)/python bench/all.py
+
+bench-worker: install-dev  ## the worker benchmark (bench/worker_bench.py; several minutes at full size)
 	$(BIN)/python bench/worker_bench.py
 
 bench-digest: install-dev  ## the digest benchmark (bench/digest_bench.py)

@@ -51,7 +51,9 @@ async def measure(projects: int, weeks: int) -> dict:
     return {"projects": projects, "queries": queries, "seconds": seconds, "characters": len(text)}
 
 
-async def run(sizes: list[int], weeks: int) -> None:
+async def run(sizes: list[int], weeks: int) -> list[tuple[str, str, str, str]]:
+    """Measure each size, print the table, and return the growth from the smallest to the
+    largest size as rows of the one table `make bench` prints."""
     rows = []
     for size in sizes:
         rows.append(await measure(size, weeks))
@@ -67,6 +69,22 @@ async def run(sizes: list[int], weeks: int) -> None:
             f"\n1,000 -> 5,000 projects: time {large['seconds'] / small['seconds']:.2f}x (goal: at most 6x), "
             f"queries {small['queries']} -> {large['queries']}"
         )
+    small, large = rows[0], rows[-1]
+    growth = f"{large['projects'] / small['projects']:.0f}x the projects"
+    return [
+        (
+            f"digest: seconds, {large['projects']} projects",
+            f"{large['seconds']:.2f}",
+            f"{small['seconds']:.2f} for {small['projects']}",
+            f"{large['seconds'] / small['seconds']:.2f}x ({growth})",
+        ),
+        (
+            f"digest: SQL queries, {large['projects']} projects",
+            str(large["queries"]),
+            f"{small['queries']} for {small['projects']}",
+            f"{large['queries'] / small['queries']:.2f}x",
+        ),
+    ]
 
 
 def main() -> None:

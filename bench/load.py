@@ -111,7 +111,9 @@ def peak_memory_mb(pid: int) -> float:
     return float("nan")
 
 
-async def main(rate: float, seconds: float, users: int) -> None:
+async def main(rate: float, seconds: float, users: int) -> list[tuple[str, str, str, str]]:
+    """Run the load, print its table, and return its figures as rows of the one table `make
+    bench` prints."""
     fake, fake_runner = await start_fake_slack()
     workdir = tempfile.mkdtemp(prefix="socialvalue-load-")
     database = os.environ.get("BENCH_DATABASE_URL") or f"sqlite+aiosqlite:///{workdir}/load.db"
@@ -161,6 +163,17 @@ async def main(rate: float, seconds: float, users: int) -> None:
         print(row + f"{run.percentile(0.5):8.1f} {run.percentile(0.95):8.1f} {run.percentile(0.99):8.1f}")
     print(f"p99 ratio socialvalue / bare: {real.percentile(0.99) / baseline.percentile(0.99):.2f}x")
     print(f"web process peak memory: {memory:.0f} MB; Slack Web API calls answered by the fake: {len(fake.calls)}")
+    over = sum(latency > ACK_LIMIT for latency in real.latencies)
+    return [
+        (
+            f"load ({backend}): p99 ack ms, {rate:g}/s for {seconds:g} s",
+            f"{real.percentile(0.99):.1f}",
+            f"{baseline.percentile(0.99):.1f} bare Bolt",
+            f"{real.percentile(0.99) / baseline.percentile(0.99):.2f}x (goal 1.25x)",
+        ),
+        (f"load ({backend}): errors / acks over 3 s", f"{real.errors} / {over}", f"of {len(real.latencies)} requests", "-"),
+        (f"load ({backend}): web process peak memory MB", f"{memory:.0f}", "goal 150", f"{memory / 150:.2f}x"),
+    ]
 
 
 if __name__ == "__main__":

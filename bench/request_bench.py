@@ -165,6 +165,17 @@ async def run(args) -> dict[str, tuple[float, float]]:
     return {name: (sum(s for s, _ in rows) / len(rows), sum(t for _, t in rows) / len(rows)) for name, rows in totals.items()}
 
 
+def summary(figures: dict[str, tuple[float, float]], baseline: dict[str, list[float]]) -> list[tuple[str, str, str, str]]:
+    """Statements per request against the saved baseline, as rows of the one table `make bench` prints."""
+    rows = []
+    for name, (statements, transactions) in figures.items():
+        was = baseline.get(name)
+        against = f"{was[0]:.1f} (saved baseline)" if was else "-"
+        ratio = f"{statements / was[0]:.2f}x" if was else "-"
+        rows.append((f"request: {name}, statements / transactions", f"{statements:.1f} / {transactions:.1f}", against, ratio))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=10)

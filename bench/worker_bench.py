@@ -6,7 +6,7 @@ with it, and prints per run: jobs, seconds, SQL statements per job (counted by a
 event listener), the process's peak resident memory so far; then the ratios. The statements per job must not grow
 with the history. It also prints the claim query's plan, to show it uses the job index.
 
-    make bench                                    # SQLite, 1,000 projects, 3 years weekly
+    make bench-worker                             # SQLite, 1,000 projects, 3 years weekly
     .venv/bin/python bench/worker_bench.py --projects 100 --weeks 52 --jobs 2000
     BENCH_DATABASE_URL=postgresql+asyncpg://... .venv/bin/python bench/worker_bench.py
 """
@@ -69,7 +69,9 @@ async def measure(url: str, fake_url: str, jobs: int) -> dict:
     return {"jobs": result.sent, "seconds": seconds, "statements": statements / jobs, "peak_mb": peak, "plan": query_plan}
 
 
-async def run(args) -> None:
+async def run(args) -> list[tuple[str, str, str, str]]:
+    """Measure, print the table, and return its figures as rows of the one table `make bench`
+    prints: (figure, value, what it is compared with, ratio)."""
     fake, runner = await start_fake_slack()
     rows = []
     try:
@@ -103,6 +105,21 @@ async def run(args) -> None:
         f"statements per job {full['statements'] / base['statements']:.2f}x"
     )
     print(f"claim query plan: {full['plan']}")
+    size = f"{args.jobs} reminders, {args.weeks} weeks of history"
+    return [
+        (
+            f"worker: seconds, {size}",
+            f"{full['seconds']:.2f}",
+            f"{base['seconds']:.2f} without history",
+            f"{full['seconds'] / base['seconds']:.2f}x",
+        ),
+        (
+            "worker: SQL statements per job",
+            f"{full['statements']:.2f}",
+            f"{base['statements']:.2f} without history",
+            f"{full['statements'] / base['statements']:.2f}x",
+        ),
+    ]
 
 
 def main() -> None:

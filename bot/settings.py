@@ -4,7 +4,7 @@ they never show in a log line or a traceback's locals."""
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from storage.engine import DEFAULT_DATABASE_URL
@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     port: int = 3000
     socialvalue_admins: str = ""  # Slack user ids who may configure the app, besides workspace admins
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # How long the jobs a worker claimed stay its own without a heartbeat: a killed worker's
+    # are taken by another after this. Its heartbeat writes every third of it.
+    worker_lease_seconds: int = Field(default=60, ge=3, le=3600)
 
     @field_validator("log_level", mode="before")
     @classmethod

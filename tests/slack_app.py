@@ -14,7 +14,7 @@ from bot.slack.inbox import replayer
 from bot.worker.loop import run_worker
 from storage.answers import answer_history
 from storage.engine import transaction
-from storage.models import Project
+from storage.models import FlowSession, Project
 from tests.clock import FakeClock
 from tests.fake_slack import (
     BOT_TOKEN,
@@ -106,6 +106,16 @@ class Slack:
                 return self.questions(user)[count - 1]
             await asyncio.sleep(0.02)
         raise AssertionError(f"only {len(self.questions(user))} questions posted, expected {count}")
+
+    async def question_recorded(self, question: dict) -> None:
+        """Wait until the app has recorded which message asks its open question (just after
+        posting it): only then is a typed reply taken as that question's answer."""
+        for _ in range(300):
+            async with transaction(self.engine) as db:
+                if (await db.exec(select(FlowSession).where(FlowSession.question_ts == question["ts"]))).first() is not None:
+                    return
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"the question {question['ts']} was never recorded")
 
     async def click_in(
         self,

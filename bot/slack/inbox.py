@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock
 from bot.slack.blocks.text import plain
+from bot.slack.ids import SLACK_ID
 from storage.engine import database_unavailable, transaction
 from storage.inbox import finish, put_back, receive
 from storage.models import InboxEntry, InboxState
@@ -47,13 +49,22 @@ Next = Callable[[], Awaitable[None]]
 def key_of(body: dict[str, Any]) -> str | None:
     """The inbox key of a request it keeps, or None for one it does not."""
     if body.get("type") == "event_callback":
-        event = body.get("event") or {}
-        return f"event:{body.get('event_id')}" if event.get("type") in KEPT_EVENTS and body.get("event_id") else None
+        event = body.get("event")
+        kept = isinstance(event, dict) and event.get("type") in KEPT_EVENTS and body.get("event_id")
+        return _key("event", body["event_id"]) if kept else None
     if body.get("command") or body.get("type") in KEPT_INTERACTIONS:
-        if body.get("trigger_id"):
-            return f"trigger:{body['trigger_id']}"
-        return "body:" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        return _key("trigger", body.get("trigger_id") or json.dumps(body, sort_keys=True))
     return None
+
+
+def _key(kind: str, value: object) -> str:
+    """Slack's id as it is (to find it when debugging), or a digest of anything else."""
+    text = str(value)
+    return (
+        f"{kind}:{text}"
+        if re.fullmatch(r"[\w.-]{1,120}", text, re.ASCII)
+        else f"{kind}:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    )
 
 
 async def keep_before_ack(body: dict[str, Any], context: AsyncBoltContext, next: Next) -> BoltResponse | None:
@@ -66,6 +77,10 @@ async def keep_before_ack(body: dict[str, Any], context: AsyncBoltContext, next:
     try:
         entry = await asyncio.wait_for(_store(context, key, body, clock), STORE_SECONDS)
     except Exception as failure:
+        if not database_unavailable(failure):  # nothing Slack sends: handled as it is, unkept
+            logger.error("a request from Slack that cannot be stored is handled without the inbox: %r", failure)
+            await next()
+            return None
         logger.error("a request from Slack could not be stored, so it is not acknowledged: %r", failure)
         if body.get("command"):  # the person sees this at once, in place of the command's answer
             return BoltResponse(status=200, body=plain("not_stored"))
@@ -79,9 +94,10 @@ async def keep_before_ack(body: dict[str, Any], context: AsyncBoltContext, next:
 
 
 async def _store(context: AsyncBoltContext, key: str, body: dict[str, Any], clock: Clock) -> int | None:
+    team, user = (value if value and re.match(SLACK_ID, value) else None for value in (context.team_id, context.user_id))
     # On SQLite, a write lock held by another process is waited for only within the deadline.
     async with transaction(context["engine"], lock_wait_ms=int(STORE_SECONDS * 1000 * 0.8)) as db:
-        return await receive(db, key=key, team=context.team_id, user=context.user_id, body=body, now=clock.now(), lease=LEASE)
+        return await receive(db, key=key, team=team, user=user, body=body, now=clock.now(), lease=LEASE)
 
 
 async def settle(context: AsyncBoltContext, failure: BaseException | None) -> bool:

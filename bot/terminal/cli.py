@@ -6,7 +6,7 @@ import getpass
 import json
 import signal
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -167,7 +167,9 @@ async def _work(engine: AsyncEngine, args: argparse.Namespace) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):  # a supervisor's stop, or Ctrl-C: finish the message in hand
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     try:
-        result = await run_worker(engine, client, once=args.once, stop=stop, replay=replay)
+        result = await run_worker(
+            engine, client, once=args.once, stop=stop, replay=replay, lease=timedelta(seconds=settings.worker_lease_seconds)
+        )
     except WorkerRefused as refused:
         print(str(refused), file=sys.stderr)
         return 1

@@ -56,7 +56,6 @@ PLAN_CHUNK = 200  # jobs queued per transaction when planning
 LEASE = timedelta(seconds=60)  # a claimed job's; the worker's heartbeat renews it while it works
 WEB_LEASE = timedelta(minutes=5)  # jobs the web process sends right after an ack (no heartbeat there)
 WORKER_LEASE = timedelta(seconds=60)  # SQLite's single worker's, renewed by the heartbeat
-HEARTBEAT_SECONDS = 20.0
 # A job's mark while it is posted: a process killed then leaves it "uncertain", so the next
 # claim looks for it in the DM, or reports it, rather than posting it twice.
 SENDER_STOPPED = f"{UNCERTAIN}the process sending it stopped while it was being posted"
@@ -73,6 +72,7 @@ class Shift:
 
     claimed: set[int] = field(default_factory=set)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    lease: timedelta = LEASE  # of its claimed jobs and, on SQLite, of the worker lease; renewed every third
 
 
 @dataclass
@@ -147,10 +147,10 @@ async def send_due(engine: AsyncEngine, sender: Sender, clock: Clock, shift: Shi
     shift = shift or Shift()
     while not shift.stop.is_set():
         async with transaction(engine) as db:
-            jobs = await claim_due_jobs(db, now=clock.now(), limit=BATCH, lease=LEASE)
+            jobs = await claim_due_jobs(db, now=clock.now(), limit=BATCH, lease=shift.lease)
             people = sorted({str(job.payload.get("to")) for job in jobs if job.kind == JobKind.REMINDER})
             if len(jobs) == BATCH and people:  # a full batch may have cut someone's reminders in two
-                jobs += await claim_due_jobs(db, now=clock.now(), limit=BATCH, lease=LEASE, kind=JobKind.REMINDER, to=people)
+                jobs += await claim_due_jobs(db, now=clock.now(), limit=BATCH, lease=shift.lease, kind=JobKind.REMINDER, to=people)
         if not jobs:
             return result
         shift.claimed |= {job.id for job in jobs}
@@ -267,6 +267,7 @@ async def run_worker(
     poll_seconds: float = 30,
     stop: asyncio.Event | None = None,
     replay: Replay | None = None,
+    lease: timedelta = LEASE,
 ) -> PassResult:
     """Work passes until `stop` is set (or one pass, `once`); returns what was done. With
     `replay`, each pass first handles the requests from Slack the inbox still holds."""
@@ -274,16 +275,16 @@ async def run_worker(
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     single = engine.dialect.name == "sqlite"
     sender = Sender(client, clock)
-    shift = Shift(stop=stop or asyncio.Event())
+    shift = Shift(stop=stop or asyncio.Event(), lease=lease)
     total = PassResult()
     if single:
-        await _take_lease(engine, clock, holder)
+        await _take_lease(engine, clock, holder, shift.lease)
     beat = asyncio.create_task(_heartbeat(engine, clock, holder, shift, single))
     try:
         while not shift.stop.is_set():
             if single:
                 async with transaction(engine) as db:
-                    if not await take_worker_lease(db, holder=holder, now=clock.now(), ttl=WORKER_LEASE):
+                    if not await take_worker_lease(db, holder=holder, now=clock.now(), ttl=shift.lease):
                         raise WorkerRefused(render("terminal.j2:worker_refused", holder="", until=None))
             try:
                 total.add(await work_pass(engine, sender, clock, shift, replay))
@@ -306,19 +307,19 @@ async def run_worker(
                 await release_worker_lease(db, holder=holder, now=clock.now())
 
 
-async def _take_lease(engine: AsyncEngine, clock: Clock, holder: str) -> None:
+async def _take_lease(engine: AsyncEngine, clock: Clock, holder: str, ttl: timedelta) -> None:
     """Take SQLite's single-worker lease. A lease that runs out within a minute is a worker
     that stopped without giving it back (killed, say): wait for it. One renewed meanwhile is a
     live worker: refuse, saying whose."""
     for attempt in range(2):
         async with transaction(engine) as db:
-            if await take_worker_lease(db, holder=holder, now=clock.now(), ttl=WORKER_LEASE):
+            if await take_worker_lease(db, holder=holder, now=clock.now(), ttl=ttl):
                 return
             lease = await get_worker_lease(db)
         if lease is None:
             continue
         wait = (lease.expires_at - clock.now()).total_seconds() + 1
-        if attempt == 0 and wait <= WORKER_LEASE.total_seconds() + 1:
+        if attempt == 0 and wait <= max(ttl, WORKER_LEASE).total_seconds() + 1:
             logger.warning("the worker lease is held by %s until %s: waiting %.0f s for it", lease.holder, lease.expires_at, wait)
             await clock.sleep(wait)
             continue
@@ -329,12 +330,12 @@ async def _take_lease(engine: AsyncEngine, clock: Clock, holder: str) -> None:
 async def _heartbeat(engine: AsyncEngine, clock: Clock, holder: str, shift: Shift, single: bool) -> None:
     """Renew, in real time, the leases of what this worker holds while a pass runs long."""
     while True:
-        await asyncio.sleep(HEARTBEAT_SECONDS)
+        await asyncio.sleep(shift.lease.total_seconds() / 3)
         try:
             async with transaction(engine) as db:
                 if shift.claimed:
-                    await extend_claims(db, ids=sorted(shift.claimed), until=clock.now() + LEASE)
-                if single and not await take_worker_lease(db, holder=holder, now=clock.now(), ttl=WORKER_LEASE):
+                    await extend_claims(db, ids=sorted(shift.claimed), until=clock.now() + shift.lease)
+                if single and not await take_worker_lease(db, holder=holder, now=clock.now(), ttl=shift.lease):
                     logger.error("another worker took the worker lease: stopping")
                     shift.stop.set()
         except Exception:

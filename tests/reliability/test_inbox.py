@@ -161,3 +161,14 @@ async def test_an_answer_stored_by_a_process_that_died_before_marking_it_is_not_
     asked = await slack.next_question(3)
     assert [a.value for a in history] == [ANSWER]
     assert asked["blocks"][-1] == second["blocks"][-1]  # the same question, with its Skip, Back and Pause
+
+
+async def test_a_request_whose_ids_cannot_be_stored_is_still_answered_not_refused(slack):
+    """Nothing Slack sends, but signed: ids with a NUL (PostgreSQL's text cannot hold one) are
+    kept without them, and an event id of any shape is kept by its digest."""
+    await start(slack)
+    weird = {"type": "message", "channel_type": "im", "channel": "D\x00", "user": "U\x00", "text": "hi"}
+    response = await slack.event(weird, event_id="Ev\x00" + "x" * 300)
+    await slack.fake.settle()
+    stored = [e for e in await entries(slack.engine) if e.key.startswith("event:")]
+    assert response.status == 200 and len(stored) == 1 and stored[0].user_id is None and len(stored[0].key) < 80

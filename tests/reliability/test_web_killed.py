@@ -27,7 +27,7 @@ from tests.reliability.conftest import worker_client
 from tests.terminal import SOCIALVALUE
 
 USERS = 24
-ROUNDS = int(os.environ.get("SOCIALVALUE_SOAK_ROUNDS", "2"))
+ROUNDS = max(1, int(os.environ.get("SOCIALVALUE_SOAK_ROUNDS", "20")) // 20)  # make soak: 50
 
 
 def free_port() -> int:

@@ -160,7 +160,7 @@ async def test_a_bad_typed_answer_is_explained_in_the_thread_of_the_question(sla
     await start(slack)
     await slack.dm("Jobs")
     second = await slack.next_question(2)
-    await slack.fake.settle(0.2)  # the app records which message asks the question just after posting it
+    await slack.question_recorded(second)
     await slack.dm("9")
     await slack.fake.settle()
     refusal = [m for m in slack.fake.of("chat.postMessage") if '"9" is not one of the choices' in m.get("text", "")]
