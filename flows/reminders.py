@@ -14,16 +14,20 @@ from datetime import date, datetime, timedelta
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from flows.conversation.engine import FlowState
 from flows.outbox import OutboxJob, OwnerGone, Reminder, queue
 from flows.people import DEFAULT_TZ
-from flows.progress.status import MeasureStatus, one_measure_status, project_status
+from flows.progress.status import MeasureStatus, one_measure_status, statuses_of
 from flows.schedules import reminder_moments
 from prompts import slack_user_of
 from storage.models import Measure, Project, Workspace
 from storage.people import get_person, list_people
+from storage.portfolio import load_plans
+from storage.progress import current_updates_of
 from storage.projects import LOCAL_TEAM_ID, list_measures
 
 AHEAD = timedelta(days=10)  # reminders are queued this far ahead of their time
+READ_CHUNK = 100  # projects whose plans and updates are read together when planning
 CATCH_UP = timedelta(days=21)  # periods due longer ago than this are not reminded of any more
 
 
@@ -63,11 +67,20 @@ async def reminders_wanted(db: AsyncSession, now: datetime) -> list[tuple[Outbox
     lead is told once instead."""
     people = {(u.workspace_id, u.user_id): u for u in await list_people(db)}
     wanted: list[tuple[OutboxJob, datetime]] = []
-    for workspace, project in await slack_projects(db):
+    projects = await slack_projects(db)
+    statuses: dict[int, list[MeasureStatus]] = {}
+    for start in range(0, len(projects), READ_CHUNK):  # a few queries per hundred projects, not per project
+        chunk = [project for _, project in projects[start : start + READ_CHUNK]]
+        plans = await load_plans(db, chunk)
+        updates = await current_updates_of(db, project_ids=[p.id for p in chunk])
+        for p in chunk:
+            state = FlowState(p, plans.communities.get(p.id, []), plans.measures.get(p.id, []), plans.answers.get(p.id, {}))
+            statuses[p.id] = statuses_of(state, updates, now.date())
+    for workspace, project in projects:
         lead = slack_user_of(project.lead)
         if lead is not None and (workspace.id, lead) in people and people[(workspace.id, lead)].gone:
             lead = None
-        for status in await project_status(db, project, now.date()):
+        for status in statuses[project.id]:
             owner = slack_user_of(status.measure.owner)
             if owner is None:
                 continue

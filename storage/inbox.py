@@ -9,7 +9,7 @@ web process handles it at once; the worker takes what is still pending when the 
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, update
+from sqlalchemy import and_, delete, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -67,3 +67,8 @@ async def forget_handled(session: AsyncSession, *, before: datetime) -> int:
         delete(InboxEntry).where(col(InboxEntry.state) != InboxState.PENDING, col(InboxEntry.received_at) < before)
     )
     return int(getattr(dropped, "rowcount", 0) or 0)
+
+
+async def next_retry_time(session: AsyncSession) -> datetime | None:
+    """When the next pending entry may be taken by the worker."""
+    return await session.scalar(select(func.min(col(InboxEntry.retry_at))).where(col(InboxEntry.state) == InboxState.PENDING))

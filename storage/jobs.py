@@ -9,7 +9,7 @@ from any number of processes, leaves one row.
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, update
+from sqlalchemy import ColumnElement, and_, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -98,6 +98,14 @@ async def finish_job(
     if retry_at is not None:
         values["due_at"] = retry_at
     await session.exec(update(Job).where(col(Job.id) == job.id).values(**values))
+
+
+async def next_job_time(session: AsyncSession) -> datetime | None:
+    """When a job is next due, or a claimed one's lease next runs out (a killed worker's jobs
+    are free then): the earliest moment a worker has something to take."""
+    due = await session.scalar(select(func.min(col(Job.due_at))).where(col(Job.status) == JobStatus.PENDING))
+    lease = await session.scalar(select(func.min(col(Job.lease_until))).where(col(Job.status) == JobStatus.CLAIMED))
+    return min((moment for moment in (due, lease) if moment is not None), default=None)
 
 
 async def mark_sending(session: AsyncSession, *, ids: list[int], note: str) -> None:

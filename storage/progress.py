@@ -24,10 +24,17 @@ async def append_update(session: AsyncSession, **fields: Any) -> ProgressUpdate:
 
 async def current_updates(session: AsyncSession, *, project_id: int, measure_id: int | None = None) -> dict[int, list[ProgressUpdate]]:
     """Each measure's current update per period, oldest period first, in one query."""
+    return await current_updates_of(session, project_ids=[project_id], measure_id=measure_id)
+
+
+async def current_updates_of(
+    session: AsyncSession, *, project_ids: list[int], measure_id: int | None = None
+) -> dict[int, list[ProgressUpdate]]:
+    """The same for several projects at once (the worker's planning), still one query."""
     query = (
         select(ProgressUpdate)
         .join(Measure, col(Measure.id) == col(ProgressUpdate.measure_id))
-        .where(col(Measure.project_id) == project_id)
+        .where(col(Measure.project_id).in_(project_ids))
         .order_by(col(ProgressUpdate.measure_id), col(ProgressUpdate.period_end), col(ProgressUpdate.version))
     )
     if measure_id is not None:

@@ -37,6 +37,7 @@ from flows.people import Person, people_to_look_up, remember_person
 from flows.reminders import reminders_wanted
 from prompts import MarkupKind, render
 from storage.engine import reading, transaction
+from storage.inbox import next_retry_time
 from storage.jobs import (
     claim_due_jobs,
     claim_jobs,
@@ -44,6 +45,7 @@ from storage.jobs import (
     finish_job,
     get_worker_lease,
     mark_sending,
+    next_job_time,
     release_claims,
     release_worker_lease,
     take_worker_lease,
@@ -55,6 +57,7 @@ BATCH = 100
 PLAN_CHUNK = 200  # jobs queued per transaction when planning
 LEASE = timedelta(seconds=60)  # a claimed job's; the worker's heartbeat renews it while it works
 WEB_LEASE = timedelta(minutes=5)  # jobs the web process sends right after an ack (no heartbeat there)
+MIN_PAUSE_SECONDS = 1.0  # between two passes, however soon the next job
 WORKER_LEASE = timedelta(seconds=60)  # SQLite's single worker's, renewed by the heartbeat
 # A job's mark while it is posted: a process killed then leaves it "uncertain", so the next
 # claim looks for it in the DM, or reports it, rather than posting it twice.
@@ -294,7 +297,7 @@ async def run_worker(
                 logger.exception("the worker's pass failed: trying again in %s s", poll_seconds)  # the database, say
             if once or shift.stop.is_set():
                 break
-            await _pause(clock, poll_seconds, shift.stop)
+            await _pause(clock, await _until_next(engine, clock, poll_seconds, replay is not None), shift.stop)
         return total
     finally:
         beat.cancel()
@@ -340,6 +343,21 @@ async def _heartbeat(engine: AsyncEngine, clock: Clock, holder: str, shift: Shif
                     shift.stop.set()
         except Exception:
             logger.exception("renewing the worker's leases failed")
+
+
+async def _until_next(engine: AsyncEngine, clock: Clock, poll_seconds: float, inbox: bool) -> float:
+    """Seconds to the next pass: at most `poll_seconds`, sooner if a job falls due, a killed
+    worker's lease runs out or an inbox entry may be retried before then."""
+    try:
+        async with reading(engine) as db:
+            moments = [await next_job_time(db), await next_retry_time(db) if inbox else None]
+    except Exception:
+        logger.exception("finding the next job's time failed")
+        return poll_seconds
+    soonest = min((moment for moment in moments if moment is not None), default=None)
+    if soonest is None:
+        return poll_seconds
+    return min(poll_seconds, max(MIN_PAUSE_SECONDS, (soonest - clock.now()).total_seconds() + 0.1))
 
 
 async def _pause(clock: Clock, seconds: float, stop: asyncio.Event) -> None:

@@ -112,7 +112,11 @@ def status_from(
 async def project_status(db: AsyncSession, project: Project, today: date, *, state: FlowState | None = None) -> list[MeasureStatus]:
     """Every measure's status; `state` when the caller read the plan in this transaction."""
     state = state or await load_state(db, project)
-    updates = await current_updates(db, project_id=project.id)
+    return statuses_of(state, await current_updates(db, project_id=project.id), today)
+
+
+def statuses_of(state: FlowState, updates: dict[int, list[ProgressUpdate]], today: date) -> list[MeasureStatus]:
+    """Every measure's status, from the plan and the current updates already read."""
     return [measure_status(measure_plan(state, m), updates.get(m.id, []), today) for m in state.measures]
 
 

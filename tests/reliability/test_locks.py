@@ -49,3 +49,34 @@ async def test_the_worker_reads_the_portfolio_without_the_write_lock(engine):
     async with transaction(engine) as db:
         queued = (await db.exec(select(Job))).all()
     assert queued and {job.kind for job in queued} == {"reminder"}
+
+
+async def test_planning_reads_the_same_number_of_queries_for_one_project_or_many(engine):
+    """Reminder planning reads plans and updates a hundred projects at a time, not project by project."""
+    from sqlalchemy import event
+
+    from flows.reminders import reminders_wanted
+
+    now = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+    plan = [{"Priya Shah": "UPRIYA", "Tom Evans": "UTOM"}.get(a, a) for a in WHOLE_PLAN]
+    counted: list[int] = []
+    made = 0
+    for projects in (1, 5):
+        while made < projects:
+            await plan_in_slack(engine, plan, team=TEAM, name=f"Scheme {made}", channel=f"C{made:04d}")
+            made += 1
+        statements: list[str] = []
+
+        def count(_connection, _cursor, statement, *_args, seen=statements) -> None:
+            seen.append(statement)
+
+        event.listen(engine.sync_engine, "before_cursor_execute", count)
+        try:
+            async with reading(engine) as db:
+                wanted = await reminders_wanted(db, now)
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", count)
+        assert len({job.project_id for job, _ in wanted}) == projects
+        counted.append(len(statements))
+    print(f"\nplanning: {counted[0]} queries for 1 project, {counted[1]} for 5")
+    assert counted[0] == counted[1]

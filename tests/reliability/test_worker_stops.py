@@ -9,6 +9,7 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 from sqlmodel import select
 
 from bot.worker.kinds import Message
@@ -149,3 +150,29 @@ async def test_a_worker_killed_while_slack_posts_its_message_never_gets_it_poste
     print(f"\nkilled mid-post: {posts.count('In flight')} post of the message in flight, {posts.count('Claimed')} of the other")
     assert posts.count("In flight") == 1 and found["in-flight"].status == JobStatus.SENT
     assert posts.count("Claimed") == 1 and found["claimed"].status == JobStatus.SENT
+
+
+class StopsAfterSleeps(FakeClock):
+    """The worker's clock, which asks it to stop after its `n`th pause."""
+
+    def __init__(self, now: datetime, stop: asyncio.Event, n: int) -> None:
+        super().__init__(now)
+        self.stop, self.n = stop, n
+
+    async def sleep(self, seconds: float) -> None:
+        await super().sleep(seconds)
+        if len(self.slept) >= self.n:
+            self.stop.set()
+
+
+async def test_a_running_worker_takes_a_killed_workers_jobs_as_soon_as_their_lease_ends(engine, fake):
+    """Not at its next 30-second poll: it wakes when the lease runs out (or the next job is due)."""
+    await queue_messages(engine, 1)
+    async with transaction(engine) as db:  # claimed by a worker since killed, its lease 10 s from now
+        await db.exec(update(Job).values(status=JobStatus.CLAIMED, attempts=1, lease_until=NOW + timedelta(seconds=10)))
+    stop = asyncio.Event()
+    clock = StopsAfterSleeps(NOW, stop, 2)
+    result = await run_worker(engine, client_of(fake), once=False, clock=clock, stop=stop)
+    print(f"\nthe stranded job was sent {clock.slept[0]:.1f} s later (the poll is 30 s)")
+    assert result.sent == 1 and len(fake.of("chat.postMessage")) == 1
+    assert 10 <= clock.slept[0] < 12
