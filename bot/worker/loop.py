@@ -167,16 +167,19 @@ async def send_now(engine: AsyncEngine, client: AsyncWebClient, clock: Clock, ke
     result = PassResult()
     async with transaction(engine) as db:
         jobs = await claim_jobs(db, keys=keys, now=clock.now(), lease=WEB_LEASE)
-    await _settle(Delivery(engine, Sender(client, clock), clock), jobs, result)
+        if jobs:  # sent at once, one after another: marked in flight with the claim
+            await mark_sending(db, ids=[job.id for job in jobs], note=SENDER_STOPPED)
+    await _settle(Delivery(engine, Sender(client, clock), clock), jobs, result, marked=True)
     return result
 
 
-async def _settle(delivery: Delivery, jobs: list[Job], result: PassResult, shift: Shift | None = None) -> None:
+async def _settle(delivery: Delivery, jobs: list[Job], result: PassResult, shift: Shift | None = None, *, marked: bool = False) -> None:
     for group in _by_recipient(jobs):
         if shift is not None and shift.stop.is_set():
             return  # asked to stop: what is left is given back (run_worker)
-        async with transaction(delivery.engine) as db:
-            await mark_sending(db, ids=[job.id for job in group], note=SENDER_STOPPED)
+        if not marked:
+            async with transaction(delivery.engine) as db:
+                await mark_sending(db, ids=[job.id for job in group], note=SENDER_STOPPED)
         outcomes = await _send(delivery, group)
         # One notice for a group that failed for good: it was one message.
         failed = next((job for job in group if outcomes[job.id].status == JobStatus.FAILED), None)
