@@ -111,7 +111,8 @@ async def next_job_time(session: AsyncSession) -> datetime | None:
 async def mark_sending(session: AsyncSession, *, ids: list[int], note: str) -> None:
     """Jobs about to be posted carry `note` as their last error until they are finished: if
     the process dies meanwhile, whoever claims them next knows Slack may have them already."""
-    await session.exec(update(Job).where(col(Job.id).in_(ids)).values(last_error=note))
+    # Not written back to the Job objects in hand: the sender reads their state from before.
+    await session.exec(update(Job).where(col(Job.id).in_(ids)).values(last_error=note).execution_options(synchronize_session=False))
 
 
 async def list_jobs(session: AsyncSession, *, kind: str | None = None, status: str | None = None, limit: int | None = None) -> list[Job]:
