@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.logs import configure_logging
@@ -104,7 +105,12 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as refused:  # a setting from the environment or .env: one line each, no traceback
+        for problem in refused.errors():
+            print(render("terminal.j2:setting_refused", name=str(problem["loc"][0]).upper(), why=problem["msg"]), file=sys.stderr)
+        return 2
     configure_logging(settings.log_level)
     if args.command == "serve":
         asyncio.run(serve_http(settings, args.port or settings.port, args.host))

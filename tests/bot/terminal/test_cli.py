@@ -144,6 +144,17 @@ def test_db_upgrade(database_url):
     assert done.returncode == 0 and "up to date" in done.stdout
 
 
+def test_a_setting_out_of_bounds_is_refused_in_one_line_and_nothing_runs(database_url, monkeypatch):
+    monkeypatch.setenv("WORKER_LEASE_SECONDS", "1")
+    done = run(database_url, "worker", "--once")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "The setting WORKER_LEASE_SECONDS is not valid: Input should be greater than or equal to 3."
+        " Change it in the environment or in .env (the README lists every setting)."
+    ]
+    assert "sent" not in done.stdout
+
+
 def planned(database_url):
     done = chat(database_url, *WHOLE_PLAN)
     assert done.returncode == 0, done.stderr
