@@ -154,6 +154,7 @@ def environment(markup: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        auto_reload=False,  # the templates ship with the code: not looked at again on every render
     )
     env.filters["date"] = format_date
     env.filters["number"] = format_number
@@ -168,6 +169,16 @@ def environment(markup: str) -> Environment:
 
 def render(template: str, markup: str = MarkupKind.TEXT, /, **context: Any) -> str:
     """Render `file.j2`, or one macro of it as `file.j2:macro`."""
+    return _render(template, markup, context) if context else _render_fixed(template, markup)
+
+
+@cache
+def _render_fixed(template: str, markup: str) -> str:
+    """A template without variables (a button's label, say) is the same text every time."""
+    return _render(template, markup, {})
+
+
+def _render(template: str, markup: str, context: dict[str, Any]) -> str:
     env = environment(markup)
     file, _, macro = template.partition(":")
     loaded = env.get_template(file)

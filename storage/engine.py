@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
@@ -21,8 +21,13 @@ UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
 LOCK_WAIT_MS = "socialvalue_lock_wait_ms"  # an execution option: wait this long for SQLite's write lock
 
 
+POOL_SIZE = 20  # connections kept open: the worker handles up to 16 requests at once, plus its pass
+
+
 def create_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+    # Beyond the pool's size a connection is closed when returned, and opened again on the
+    # next burst (a new thread for aiosqlite, a handshake for PostgreSQL).
+    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"), pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
     return engine
@@ -83,7 +88,7 @@ async def insert_if_absent(session: AsyncSession, table: type[SQLModel], values:
     return bool(getattr(inserted, "rowcount", 0) == 1)
 
 
-def insert_unless_present(session: AsyncSession, table: type[SQLModel], values: dict[str, Any], unique: list[str]) -> Any:
+def insert_unless_present(session: AsyncSession, table: type[SQLModel] | Table, values: dict[str, Any], unique: list[str]) -> Any:
     """The INSERT ... ON CONFLICT DO NOTHING statement of this session's backend (to add a RETURNING to)."""
     insert = postgresql.insert if dialect_of(session) == "postgresql" else sqlite.insert
     return insert(table).values(**values).on_conflict_do_nothing(index_elements=unique)
