@@ -24,11 +24,20 @@ class Settings(BaseSettings):
     # How long the jobs a worker claimed stay its own without a heartbeat: a killed worker's
     # are taken by another after this. Its heartbeat writes every third of it.
     worker_lease_seconds: int = Field(default=60, ge=3, le=3600)
+    # Who handles a request from Slack once it is stored and acknowledged: the web process, at
+    # once (one process answers people), or the worker, within a moment (the web process only
+    # stores and acks: fast acks under sustained traffic; the worker must be running).
+    handle_requests_in: Literal["web", "worker"] = "web"
 
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("handle_requests_in", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     def admins(self) -> frozenset[str]:
         return frozenset(user.strip() for user in self.socialvalue_admins.replace(";", ",").split(",") if user.strip())

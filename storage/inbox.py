@@ -1,15 +1,20 @@
 """The inbox: requests from Slack stored before they are acknowledged, until handled.
 
 The key (an event's id, an interaction's trigger id) is unique, so a redelivery, to any
-process, finds the request already stored. An entry is taken for a lease, like a job: the
-web process handles it at once; the worker takes what is still pending when the lease ends
-(the web process died, or the database failed while it handled it).
+process, finds the request already stored. An entry is taken for a lease, like a job. Either
+the web process handles it at once, and the worker takes what is still pending when that
+lease ends (the web process died, or the database failed while it handled it); or the web
+process only stores it, due at once, for the worker to handle.
+
+One person's requests are taken in the order they arrived, one at a time: their answers are
+stored in the order they typed them, by however many workers.
 """
 
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, update
+from sqlalchemy import and_, delete, exists, func, update
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,27 +23,44 @@ from storage.models import InboxEntry, InboxState
 
 
 async def receive(
-    session: AsyncSession, *, key: str, team: str | None, user: str | None, body: dict[str, Any], now: datetime, lease: timedelta
+    session: AsyncSession,
+    *,
+    key: str,
+    team: str | None,
+    user: str | None,
+    body: dict[str, Any],
+    now: datetime,
+    lease: timedelta,
+    taken: bool = True,
 ) -> int | None:
-    """Store a request; its id, or None if one with this key was stored before."""
+    """Store a request, `taken` for a lease by the process storing it (or due at once, to be
+    taken by the worker); its id, or None if one with this key was stored before."""
     values = {
         "key": key,
         "team_id": team,
         "user_id": user,
         "body": body,
         "state": InboxState.PENDING,
-        "attempts": 1,
+        "attempts": 1 if taken else 0,
         "received_at": now,
-        "retry_at": now + lease,
+        "retry_at": now + lease if taken else now,
     }
-    inserted = await session.exec(insert_unless_present(session, InboxEntry, values, ["key"]).returning(col(InboxEntry.id)))
+    table = InboxEntry.__table__  # type: ignore[attr-defined]  # SQLModel's table, set by SQLAlchemy
+    # On the session's connection, without the ORM's bulk insert: this is on every ack's path.
+    connection = await session.connection()
+    inserted = await connection.execute(insert_unless_present(session, table, values, ["key"]).returning(table.c.id))
     entry_id = inserted.scalar_one_or_none()
     return None if entry_id is None else int(entry_id)
 
 
 async def take_due(session: AsyncSession, *, now: datetime, limit: int, lease: timedelta) -> list[InboxEntry]:
-    """Pending entries whose lease ran out, taken for another lease (oldest first)."""
-    due = and_(col(InboxEntry.state) == InboxState.PENDING, col(InboxEntry.retry_at) <= now)
+    """Pending entries that are due, taken for a lease (oldest first): of each person's, only
+    the first they sent that is still pending, so that the next is taken once it is handled."""
+    earlier = aliased(InboxEntry)
+    before_it = exists().where(
+        col(earlier.user_id) == col(InboxEntry.user_id), col(earlier.state) == InboxState.PENDING, col(earlier.id) < col(InboxEntry.id)
+    )
+    due = and_(col(InboxEntry.state) == InboxState.PENDING, col(InboxEntry.retry_at) <= now, ~before_it)
     ids = select(col(InboxEntry.id)).where(due).order_by(col(InboxEntry.retry_at)).limit(limit)
     if dialect_of(session) == "postgresql":
         ids = ids.with_for_update(skip_locked=True)
@@ -50,6 +72,16 @@ async def take_due(session: AsyncSession, *, now: datetime, limit: int, lease: t
         .execution_options(synchronize_session=False)
     )
     return sorted(taken.scalars().all(), key=lambda entry: entry.id)
+
+
+async def extend(session: AsyncSession, *, entry_ids: list[int], until: datetime) -> None:
+    """Keep the entries a worker is handling its own while it works (its heartbeat)."""
+    await session.exec(
+        update(InboxEntry)
+        .where(col(InboxEntry.id).in_(entry_ids), col(InboxEntry.state) == InboxState.PENDING)
+        .values(retry_at=until)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def finish(session: AsyncSession, *, entry_id: int, state: InboxState, error: str | None = None) -> None:

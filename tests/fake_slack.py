@@ -11,6 +11,7 @@ import hmac
 import itertools
 import json
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -28,6 +29,8 @@ class Call:
     method: str
     args: dict[str, Any]
     answer: dict[str, Any] = field(default_factory=dict)  # what the fake answered
+    at: float = field(default_factory=time.monotonic, compare=False)  # when it was received
+    to: str = field(default="", compare=False)  # the response_url's id, for a call to one
 
 
 @dataclass
@@ -49,6 +52,7 @@ class FakeSlack:
     drop_answer: set[tuple[str, int]] = field(default_factory=set)
     # (method, nth call from 1): done as asked, and the answer never comes (the caller dies waiting)
     hang: set[tuple[str, int]] = field(default_factory=set)
+    received: Counter[str] = field(default_factory=Counter)  # calls so far, by method
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -113,7 +117,8 @@ class FakeSlack:
                 args[key] = json.loads(args[key])
         if self.delay.get(method):
             await asyncio.sleep(self.delay[method])
-        nth = 1 + sum(1 for c in self.calls if c.method == method)
+        self.received[method] += 1
+        nth = self.received[method]
         if self.rate_limit.get(method) or (method, nth) in self.limit_call:
             retry_after = self.rate_limit[method].pop(0) if self.rate_limit.get(method) else self.limit_call.pop((method, nth))
             answer = {"ok": False, "error": "ratelimited"}
@@ -189,7 +194,7 @@ class FakeSlack:
         return web.Response(text=f"OK - {len(self.uploads[request.match_info['file_id']])}")
 
     async def handle_response_url(self, request: web.Request) -> web.Response:
-        self.calls.append(Call("response_url", json.loads(await request.text())))
+        self.calls.append(Call("response_url", json.loads(await request.text()), to=request.match_info["id"]))
         self._changed.set()
         return web.Response(text="ok")
 

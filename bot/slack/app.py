@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clock import Clock, SystemClock
 from bot.logs import bind_request
 from bot.settings import Settings
-from bot.slack.inbox import keep_before_ack
+from bot.slack.inbox import ONLY_STORE, keep_before_ack
 from bot.slack.listeners import register_listeners
 
 Next = Callable[[], Awaitable[None]]
@@ -88,6 +88,7 @@ def build_app(settings: Settings, engine: AsyncEngine, clock: Clock | None = Non
         context["engine"] = engine
         context["clock"] = clock or SystemClock()
         context["admins"] = settings.admins()
+        context[ONLY_STORE] = settings.handle_requests_in == "worker" and not replaying
         bind_request(team=context.team_id, user=context.user_id, event=body.get("event_id"))
         await next()
         return None

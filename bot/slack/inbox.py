@@ -1,12 +1,16 @@
 """Never acknowledge what is not stored: an event, a command or a click is written to the inbox
 before Slack gets its 200, and handled from there.
 
-The web process handles a request right after its ack, as before; the handler wrapper marks
-it handled, or, if the database failed meanwhile, tells the person it will be tried again.
-If the request cannot be stored at all, Slack is answered with an error before its
-3-second deadline: it resends an event, and shows a command's error to the person. The
-worker replays through the same app whatever is still pending a minute later (the web
-process died, or the database failed), and tells the person if it gives up.
+By default (HANDLE_REQUESTS_IN=web) the web process handles a request right after its ack; the
+handler wrapper marks it handled, or, if the database failed meanwhile, tells the person it
+will be tried again, and the worker handles whatever is still pending a minute later (the web
+process died, or the database failed). With HANDLE_REQUESTS_IN=worker the web process only
+stores and acks, and the worker handles each request as it arrives: the web process's event
+loop then does nothing else, so acks stay fast under sustained traffic. Either way the worker
+tells the person if it gives up.
+
+If a request cannot be stored at all, Slack is answered with an error before its 3-second
+deadline: it resends an event, and shows a command's error to the person.
 """
 
 import asyncio
@@ -41,7 +45,9 @@ STORE_SECONDS = 2.0  # to store a request: Slack gives up on an ack after 3
 KEPT_EVENTS = {"message", "app_home_opened"}
 KEPT_INTERACTIONS = {"block_actions", "message_action", "shortcut"}
 ENTRY = "inbox_entry"  # the context's key for the entry being handled
-REPLAYING = "inbox_replaying"  # set when the worker replays an entry: not stored again
+REPLAYING = "inbox_replaying"  # set when the worker handles an entry: not stored again
+AGAIN = "inbox_again"  # set when an entry may have been handled before (a later attempt)
+ONLY_STORE = "inbox_only_store"  # set in the web process when the worker handles requests
 SETTLED = "inbox_settled"  # set once the handler has said how the entry ended
 Next = Callable[[], Awaitable[None]]
 
@@ -74,8 +80,9 @@ async def keep_before_ack(body: dict[str, Any], context: AsyncBoltContext, next:
         await next()
         return None
     clock: Clock = context["clock"]
+    only_store = bool(context.get(ONLY_STORE))
     try:
-        entry = await asyncio.wait_for(_store(context, key, body, clock), STORE_SECONDS)
+        entry = await asyncio.wait_for(_store(context, key, body, clock, taken=not only_store), STORE_SECONDS)
     except Exception as failure:
         if not database_unavailable(failure):  # nothing Slack sends: handled as it is, unkept
             logger.error("a request from Slack that cannot be stored is handled without the inbox: %r", failure)
@@ -88,16 +95,18 @@ async def keep_before_ack(body: dict[str, Any], context: AsyncBoltContext, next:
     if entry is None:
         logger.info("%s was delivered again: already stored", key)
         return BoltResponse(status=200, body="")
+    if only_store:  # the worker handles it, within a moment
+        return BoltResponse(status=200, body="")
     context[ENTRY] = entry
     await next()
     return None
 
 
-async def _store(context: AsyncBoltContext, key: str, body: dict[str, Any], clock: Clock) -> int | None:
+async def _store(context: AsyncBoltContext, key: str, body: dict[str, Any], clock: Clock, *, taken: bool) -> int | None:
     team, user = (value if value and re.match(SLACK_ID, value) else None for value in (context.team_id, context.user_id))
     # On SQLite, a write lock held by another process is waited for only within the deadline.
     async with transaction(context["engine"], lock_wait_ms=int(STORE_SECONDS * 1000 * 0.8)) as db:
-        return await receive(db, key=key, team=team, user=user, body=body, now=clock.now(), lease=LEASE)
+        return await receive(db, key=key, team=team, user=user, body=body, now=clock.now(), lease=LEASE, taken=taken)
 
 
 async def settle(context: AsyncBoltContext, failure: BaseException | None) -> bool:
@@ -117,19 +126,18 @@ async def settle(context: AsyncBoltContext, failure: BaseException | None) -> bo
     except Exception:
         # Left pending: the worker takes it when its lease ends (and finds it handled, if it was).
         logger.exception("marking inbox entry %s failed", entry)
-    return again and not context.get(REPLAYING)
+    return again and not context.get(AGAIN)
 
 
 Replay = Callable[[InboxEntry], Awaitable[None]]
 
 
 def replayer(app: AsyncApp, engine: AsyncEngine) -> Replay:
-    """Handle a stored entry again through `app` (built with `replaying=True`)."""
+    """Handle a stored entry through `app` (built with `replaying=True`)."""
 
     async def replay(entry: InboxEntry) -> None:
-        request = AsyncBoltRequest(
-            body=json.dumps(entry.body), headers={"content-type": "application/json"}, context={ENTRY: entry.id, REPLAYING: True}
-        )
+        context = {ENTRY: entry.id, REPLAYING: True, AGAIN: entry.attempts > 1}
+        request = AsyncBoltRequest(body=json.dumps(entry.body), headers={"content-type": "application/json"}, context=context)
         await app.async_dispatch(request)
         if not request.context.get(SETTLED):
             # No listener of the app's took it (a click it does not act on): nothing to do.

@@ -54,7 +54,7 @@ class Request:
     admins: frozenset[str]
     respond: AsyncRespond | None = None
     thread_ts: str | None = None  # the assistant thread (or question thread) the request came from
-    replayed: bool = False  # handled again by the worker, from the inbox
+    replayed: bool = False  # handled again by the worker, from the inbox: it may have been handled before
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -1,43 +1,107 @@
-"""The worker's share of the inbox: requests from Slack still pending after the web process's
-lease (it died, or the database failed while it handled them) are handled again through the
-app; after MAX_ATTEMPTS the person is told it was not saved."""
+"""The worker's share of the inbox: it handles, through the app, the requests from Slack that
+are due. With HANDLE_REQUESTS_IN=worker that is every request, as it arrives; otherwise those
+still pending after the web process's lease (it died, or the database failed while it handled
+them). Several people's requests are handled at once, each person's in the order sent. After
+MAX_ATTEMPTS the person is told it was not saved."""
 
+import asyncio
 import logging
+from collections.abc import Awaitable
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.clock import Clock
 from bot.slack.blocks.text import fallback, text_sections
 from bot.slack.inbox import Replay
 from bot.worker.kinds import Message
 from flows.outbox import queue
 from prompts import MarkupKind, render
-from storage.engine import transaction
-from storage.inbox import finish, forget_handled, take_due
+from storage.engine import reading, transaction
+from storage.inbox import finish, forget_handled, next_retry_time, take_due
 from storage.models import InboxEntry, InboxState
 
 logger = logging.getLogger(__name__)
 BATCH = 50
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=60)  # renewed by the worker's heartbeat while it handles the entry
 MAX_ATTEMPTS = 10  # the web process's, then the worker's: about five minutes of a failing database
 KEEP = timedelta(days=1)  # handled entries, so that a late redelivery is still recognised
+# Requests handled at the same time, each a different person's. On SQLite one process writes
+# at a time: a transaction open while the event loop serves other requests would keep the web
+# process waiting for the write lock, so fewer.
+AT_ONCE = {"sqlite": 2, "postgresql": 16}
+POLL_SECONDS = 0.1  # between two looks at the inbox: the longest a new request waits for the worker
+STOP_GRACE_SECONDS = 10.0  # for the requests in hand to finish when the worker is stopped
+
+
+async def handle_inbox(engine: AsyncEngine, replay: Replay, clock: Clock, stop: asyncio.Event, held: set[int]) -> None:
+    """Handle requests as they fall due, until `stop` is set. `held` is kept to the entries in
+    hand, for the heartbeat to renew their lease."""
+    running: set[asyncio.Task[None]] = set()
+    at_once = AT_ONCE.get(engine.dialect.name, 4)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        while not stop.is_set():
+            for entry in await _take(engine, clock.now(), at_once - len(running)):
+                running.add(asyncio.create_task(_hold(held, entry, _handle(engine, replay, entry, clock.now()))))
+            pause = asyncio.ensure_future(asyncio.sleep(POLL_SECONDS))
+            done, _ = await asyncio.wait({*running, pause, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            pause.cancel()
+            running -= done
+    finally:
+        stopping.cancel()
+        if running:  # what is in hand is finished; what is not taken stays due for the next worker
+            await asyncio.wait(running, timeout=STOP_GRACE_SECONDS)
+            for task in running:
+                task.cancel()
+
+
+async def _hold(held: set[int], entry: InboxEntry, handling: Awaitable[None]) -> None:
+    held.add(entry.id)
+    try:
+        await handling
+    finally:
+        held.discard(entry.id)
 
 
 async def replay_inbox(engine: AsyncEngine, replay: Replay, now: datetime) -> int:
-    """Handle what the inbox still holds; returns how many entries were taken."""
+    """Handle everything due now, one at a time (`socialvalue worker --once`); returns how many
+    entries were taken."""
+    taken = 0
+    while entries := await _take(engine, now, BATCH):
+        for entry in entries:
+            await _handle(engine, replay, entry, now)
+        taken += len(entries)
+    return taken
+
+
+async def forget_old(engine: AsyncEngine, now: datetime) -> None:
     async with transaction(engine) as db:
         await forget_handled(db, before=now - KEEP)
-        entries = await take_due(db, now=now, limit=BATCH, lease=LEASE)
-    for entry in entries:
-        if entry.attempts > MAX_ATTEMPTS:
-            await _give_up(engine, entry, now)
-            continue
+
+
+async def _take(engine: AsyncEngine, now: datetime, limit: int) -> list[InboxEntry]:
+    if limit <= 0:
+        return []
+    try:
+        async with reading(engine) as db:  # looked at often: on SQLite, without the write lock
+            soonest = await next_retry_time(db)
+        if soonest is None or soonest > now:
+            return []
+        async with transaction(engine) as db:
+            return await take_due(db, now=now, limit=limit, lease=LEASE)
+    except Exception:  # the database, say: looked at again shortly
+        logger.exception("taking requests from the inbox failed")
+        return []
+
+
+async def _handle(engine: AsyncEngine, replay: Replay, entry: InboxEntry, now: datetime) -> None:
+    if entry.attempts > 1:
         logger.warning("handling inbox entry %s again (attempt %s): %s", entry.id, entry.attempts, entry.last_error)
-        try:
-            await replay(entry)
-        except Exception:  # the database still down, say: taken again when the lease ends
-            logger.exception("handling inbox entry %s failed", entry.id)
-    return len(entries)
+    try:
+        await (_give_up(engine, entry, now) if entry.attempts > MAX_ATTEMPTS else replay(entry))
+    except Exception:  # the database still down, say: taken again when the lease ends
+        logger.exception("handling inbox entry %s failed", entry.id)
 
 
 async def _give_up(engine: AsyncEngine, entry: InboxEntry, now: datetime) -> None:

@@ -1,8 +1,9 @@
 """The worker: sends what the job table holds, once.
 
-A pass handles the requests from Slack the inbox still holds (bot/worker/inbox.py), looks up the time zones of new measure owners, queues the reminders and digests that
-are due, then claims due jobs in batches and sends each through its kind's handler, marking
-it sent only after Slack answers ok; a failure goes to the retry policy. On SQLite only one
+Alongside its passes, the worker handles the requests from Slack that the inbox holds
+(bot/worker/inbox.py). A pass looks up the time zones of new measure owners, queues the
+reminders and digests that are due, then claims due jobs in batches and sends each through
+its kind's handler, marking it sent only after Slack answers ok; a failure goes to the retry policy. On SQLite only one
 worker may run (it holds a lease); on PostgreSQL any number may.
 
 Leases are short and a heartbeat renews them while the worker works: the jobs a killed worker
@@ -27,7 +28,7 @@ from bot.clock import Clock, SystemClock
 from bot.slack.blocks.text import fallback, text_sections
 from bot.slack.errors import PERMANENT, slack_error
 from bot.slack.inbox import Replay
-from bot.worker.inbox import replay_inbox
+from bot.worker.inbox import forget_old, handle_inbox, replay_inbox
 from bot.worker.kinds import KINDS, Delivery, Message, send_reminders
 from bot.worker.retry import Outcome, after_failure
 from bot.worker.sender import UNCERTAIN, PostMaybeSent, PostUncertain, Sender, SlackSaidWait
@@ -37,7 +38,7 @@ from flows.people import Person, people_to_look_up, remember_person
 from flows.reminders import reminders_wanted
 from prompts import MarkupKind, render
 from storage.engine import reading, transaction
-from storage.inbox import next_retry_time
+from storage.inbox import extend
 from storage.jobs import (
     claim_due_jobs,
     claim_jobs,
@@ -74,6 +75,7 @@ class Shift:
     was asked to stop."""
 
     claimed: set[int] = field(default_factory=set)
+    requests: set[int] = field(default_factory=set)  # the inbox entries in hand
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     lease: timedelta = LEASE  # of its claimed jobs and, on SQLite, of the worker lease; renewed every third
 
@@ -119,11 +121,8 @@ async def look_up_people(engine: AsyncEngine, client: AsyncWebClient, clock: Clo
             await remember_person(db, workspace.id, user, person, clock.now())
 
 
-async def work_pass(
-    engine: AsyncEngine, sender: Sender, clock: Clock, shift: Shift | None = None, replay: Replay | None = None
-) -> PassResult:
-    if replay is not None:
-        await replay_inbox(engine, replay, clock.now())
+async def work_pass(engine: AsyncEngine, sender: Sender, clock: Clock, shift: Shift | None = None) -> PassResult:
+    await forget_old(engine, clock.now())
     await look_up_people(engine, sender.client, clock)
     await plan_jobs(engine, clock.now())
     return await send_due(engine, sender, clock, shift)
@@ -276,7 +275,8 @@ async def run_worker(
     lease: timedelta = LEASE,
 ) -> PassResult:
     """Work passes until `stop` is set (or one pass, `once`); returns what was done. With
-    `replay`, each pass first handles the requests from Slack the inbox still holds."""
+    `replay`, the requests from Slack the inbox holds are handled too: as they fall due,
+    alongside the passes (or, `once`, all that are due, before the pass)."""
     clock = clock or SystemClock()
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     single = engine.dialect.name == "sqlite"
@@ -286,6 +286,7 @@ async def run_worker(
     if single:
         await _take_lease(engine, clock, holder, shift.lease)
     beat = asyncio.create_task(_heartbeat(engine, clock, holder, shift, single))
+    inbox = asyncio.create_task(handle_inbox(engine, replay, clock, shift.stop, shift.requests)) if replay and not once else None
     try:
         while not shift.stop.is_set():
             if single:
@@ -293,16 +294,21 @@ async def run_worker(
                     if not await take_worker_lease(db, holder=holder, now=clock.now(), ttl=shift.lease):
                         raise WorkerRefused(render("terminal.j2:worker_refused", holder="", until=None))
             try:
-                total.add(await work_pass(engine, sender, clock, shift, replay))
+                if replay is not None and once:
+                    await replay_inbox(engine, replay, clock.now())
+                total.add(await work_pass(engine, sender, clock, shift))
             except Exception:
                 if once:
                     raise
                 logger.exception("the worker's pass failed: trying again in %s s", poll_seconds)  # the database, say
             if once or shift.stop.is_set():
                 break
-            await _pause(clock, await _until_next(engine, clock, poll_seconds, replay is not None), shift.stop)
+            await _pause(clock, await _until_next(engine, clock, poll_seconds), shift.stop)
         return total
     finally:
+        shift.stop.set()  # the inbox's handling finishes what it has in hand
+        if inbox is not None:
+            await inbox
         beat.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await beat
@@ -341,6 +347,8 @@ async def _heartbeat(engine: AsyncEngine, clock: Clock, holder: str, shift: Shif
             async with transaction(engine) as db:
                 if shift.claimed:
                     await extend_claims(db, ids=sorted(shift.claimed), until=clock.now() + shift.lease)
+                if shift.requests:
+                    await extend(db, entry_ids=sorted(shift.requests), until=clock.now() + shift.lease)
                 if single and not await take_worker_lease(db, holder=holder, now=clock.now(), ttl=shift.lease):
                     logger.error("another worker took the worker lease: stopping")
                     shift.stop.set()
@@ -348,16 +356,15 @@ async def _heartbeat(engine: AsyncEngine, clock: Clock, holder: str, shift: Shif
             logger.exception("renewing the worker's leases failed")
 
 
-async def _until_next(engine: AsyncEngine, clock: Clock, poll_seconds: float, inbox: bool) -> float:
-    """Seconds to the next pass: at most `poll_seconds`, sooner if a job falls due, a killed
-    worker's lease runs out or an inbox entry may be retried before then."""
+async def _until_next(engine: AsyncEngine, clock: Clock, poll_seconds: float) -> float:
+    """Seconds to the next pass: at most `poll_seconds`, sooner if a job falls due or a killed
+    worker's lease runs out before then."""
     try:
         async with reading(engine) as db:
-            moments = [await next_job_time(db), await next_retry_time(db) if inbox else None]
+            soonest = await next_job_time(db)
     except Exception:
         logger.exception("finding the next job's time failed")
         return poll_seconds
-    soonest = min((moment for moment in moments if moment is not None), default=None)
     if soonest is None:
         return poll_seconds
     return min(poll_seconds, max(MIN_PAUSE_SECONDS, (soonest - clock.now()).total_seconds() + 0.1))

@@ -10,7 +10,9 @@ import uvicorn
 
 from bot.settings import Settings
 from bot.slack.app import build_app
+from bot.slack.inbox import replayer
 from bot.slack.server import asgi_app
+from bot.worker.inbox import handle_inbox
 from tests.clock import FakeClock
 from tests.fake_slack import BOT_TOKEN, SIGNING_SECRET, start_fake_slack
 from tests.slack_app import Slack
@@ -23,6 +25,19 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def slack(database_url, engine, clock):
+    async for served in serve(database_url, engine, clock, handle_requests_in="web"):
+        yield served
+
+
+@pytest.fixture
+async def slack_via_worker(database_url, engine, clock):
+    """The app with HANDLE_REQUESTS_IN=worker: the web process only stores and acks; the
+    worker's inbox handling runs alongside, as in `socialvalue worker`."""
+    async for served in serve(database_url, engine, clock, handle_requests_in="worker"):
+        yield served
+
+
+async def serve(database_url, engine, clock, *, handle_requests_in: str):
     fake, fake_runner = await start_fake_slack()
     settings = Settings(
         database_url=database_url,
@@ -30,7 +45,12 @@ async def slack(database_url, engine, clock):
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=f"{fake.url}/api/",
         socialvalue_admins="ULISTED",
+        handle_requests_in=handle_requests_in,
     )
+    stop, worker = asyncio.Event(), None
+    if handle_requests_in == "worker":
+        replay = replayer(build_app(settings, engine, clock, replaying=True), engine)
+        worker = asyncio.create_task(handle_inbox(engine, replay, clock, stop, set()))
     config = uvicorn.Config(
         asgi_app(build_app(settings, engine, clock), engine), host="127.0.0.1", port=0, lifespan="off", log_level="warning"
     )
@@ -44,4 +64,7 @@ async def slack(database_url, engine, clock):
         await fake.settle(0.2)
     server.should_exit = True
     await serving
+    stop.set()
+    if worker is not None:
+        await worker
     await fake_runner.cleanup()

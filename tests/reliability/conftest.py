@@ -6,7 +6,7 @@ import pytest
 from bot.settings import Settings
 from bot.slack.app import slack_client
 from bot.worker.loop import run_worker
-from tests.bot.conftest import clock, slack  # noqa: F401
+from tests.bot.conftest import clock, slack, slack_via_worker  # noqa: F401
 from tests.fake_slack import BOT_TOKEN, start_fake_slack
 
 

@@ -39,16 +39,17 @@ def free_port() -> int:
 class Web:
     """`socialvalue serve` on a port, against the fake Slack."""
 
-    def __init__(self, database_url: str, fake) -> None:
+    def __init__(self, database_url: str, fake, **settings: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/slack/events"
-        env = {
+        self.env = env = {
             **os.environ,
             "DATABASE_URL": database_url,
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": f"{fake.url}/api/",
             "LOG_LEVEL": "ERROR",
+            **settings,
         }
         command = [SOCIALVALUE, "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -155,6 +155,13 @@ def test_a_setting_out_of_bounds_is_refused_in_one_line_and_nothing_runs(databas
     assert "sent" not in done.stdout
 
 
+def test_who_handles_requests_is_one_of_two_and_refused_otherwise(database_url, monkeypatch):
+    monkeypatch.setenv("HANDLE_REQUESTS_IN", "both")
+    done = run(database_url, "serve", "--port", "0")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("The setting HANDLE_REQUESTS_IN is not valid: Input should be 'web' or 'worker'.")
+
+
 def planned(database_url):
     done = chat(database_url, *WHOLE_PLAN)
     assert done.returncode == 0, done.stderr
