@@ -11,15 +11,26 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from storage.engine import create_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The newest migration's revision (tests/storage/test_schema.py checks it is Alembic's head).
+# A database already there needs nothing from Alembic, whose loading is half a second of
+# every command's start.
+HEAD = "0008"
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str) -> "Config":
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -41,8 +52,26 @@ def _sqlite_lock(url: str) -> AbstractContextManager[None]:
 
 
 def _upgrade(url: str) -> None:
+    if asyncio.run(_revision_of(url)) == HEAD:
+        return
+    from alembic import command
+
     with _sqlite_lock(url):
         command.upgrade(alembic_config(url), "head")
+
+
+async def _revision_of(url: str) -> str | None:
+    """The schema's revision, or None if it has none yet (or it cannot be read: Alembic then
+    says why)."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            version = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+            return None if version is None else str(version)
+    except Exception:
+        return None
+    finally:
+        await engine.dispose()
 
 
 def upgrade(url: str) -> None:

@@ -14,12 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.logs import configure_logging
 from bot.settings import get_settings
-from bot.slack.app import build_app, slack_client
-from bot.slack.inbox import replayer
-from bot.slack.server import serve_http, serve_socket_mode
 from bot.terminal.chat import chat
 from bot.terminal.monitoring import print_status, update
-from bot.worker.loop import WorkerRefused, run_worker
 from flows.digest import digest_text, is_iso_week, preview_digest
 from flows.handover import HANDOVER
 from flows.handover_pack import handover_document, handover_started
@@ -112,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
             print(render("terminal.j2:setting_refused", name=str(problem["loc"][0]).upper(), why=problem["msg"]), file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    # The Slack app (Bolt, slack_sdk, aiohttp) is imported only by the commands that run it:
+    # it is most of a second of every other command's start.
+    if args.command in ("serve", "socket"):
+        from bot.slack.server import serve_http, serve_socket_mode
     if args.command == "serve":
         asyncio.run(serve_http(settings, args.port or settings.port, args.host))
         return 0
@@ -166,6 +166,10 @@ async def _run(args: argparse.Namespace, url: str) -> int:
 
 
 async def _work(engine: AsyncEngine, args: argparse.Namespace) -> int:
+    from bot.slack.app import build_app, slack_client
+    from bot.slack.inbox import replayer
+    from bot.worker.loop import WorkerRefused, run_worker
+
     settings = get_settings()
     client = slack_client(settings, wait_out_rate_limits=False)
     replay = replayer(build_app(settings, engine, replaying=True), engine)

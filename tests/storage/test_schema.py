@@ -9,7 +9,7 @@ from sqlmodel import SQLModel, select
 
 from storage import models  # noqa: F401
 from storage.engine import create_engine, transaction
-from storage.migrate import alembic_config, upgrade
+from storage.migrate import HEAD, alembic_config, upgrade
 from storage.models import FlowSession, InboxEntry, Job, SlackEvent, SlackUser
 
 
@@ -26,6 +26,11 @@ async def test_upgrade_twice_changes_nothing(database_url):
         version = await connection.scalar(text("SELECT version_num FROM alembic_version"))
     await engine.dispose()
     assert version == ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+
+
+def test_the_head_the_app_checks_at_start_is_the_newest_migration(database_url):
+    # A new migration must move HEAD too, or a database before it would be taken as up to date.
+    assert ScriptDirectory.from_config(alembic_config(database_url)).get_current_head() == HEAD
 
 
 async def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(tmp_path):
