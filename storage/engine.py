@@ -21,7 +21,7 @@ UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
 LOCK_WAIT_MS = "socialvalue_lock_wait_ms"  # an execution option: wait this long for SQLite's write lock
 
 
-POOL_SIZE = 20  # connections kept open: the worker handles up to 16 requests at once, plus its pass
+POOL_SIZE = 20  # connections kept open (as many more in a burst): the worker handles up to 16 requests at once, plus its pass
 
 
 def create_engine(url: str) -> AsyncEngine:

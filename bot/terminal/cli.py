@@ -168,6 +168,7 @@ async def _run(args: argparse.Namespace, url: str) -> int:
 async def _work(engine: AsyncEngine, args: argparse.Namespace) -> int:
     from bot.slack.app import build_app, slack_client
     from bot.slack.inbox import replayer
+    from bot.worker.inbox import IDLE_POLL_SECONDS, POLL_SECONDS
     from bot.worker.loop import WorkerRefused, run_worker
 
     settings = get_settings()
@@ -178,7 +179,13 @@ async def _work(engine: AsyncEngine, args: argparse.Namespace) -> int:
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     try:
         result = await run_worker(
-            engine, client, once=args.once, stop=stop, replay=replay, lease=timedelta(seconds=settings.worker_lease_seconds)
+            engine,
+            client,
+            once=args.once,
+            stop=stop,
+            replay=replay,
+            lease=timedelta(seconds=settings.worker_lease_seconds),
+            inbox_poll_seconds=POLL_SECONDS if settings.handle_requests_in == "worker" else IDLE_POLL_SECONDS,
         )
     except WorkerRefused as refused:
         print(str(refused), file=sys.stderr)

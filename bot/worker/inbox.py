@@ -30,13 +30,18 @@ KEEP = timedelta(days=1)  # handled entries, so that a late redelivery is still 
 # at a time: a transaction open while the event loop serves other requests would keep the web
 # process waiting for the write lock, so fewer.
 AT_ONCE = {"sqlite": 2, "postgresql": 16}
-POLL_SECONDS = 0.1  # between two looks at the inbox: the longest a new request waits for the worker
+POLL_SECONDS = 0.1  # between two looks at the inbox when the worker handles requests as they come
+# When the web process handles them, the worker only takes what it left a minute later: a
+# look every few seconds is soon enough, and spares the database ten reads a second.
+IDLE_POLL_SECONDS = 5.0
 STOP_GRACE_SECONDS = 10.0  # for the requests in hand to finish when the worker is stopped
 
 
-async def handle_inbox(engine: AsyncEngine, replay: Replay, clock: Clock, stop: asyncio.Event, held: set[int]) -> None:
-    """Handle requests as they fall due, until `stop` is set. `held` is kept to the entries in
-    hand, for the heartbeat to renew their lease."""
+async def handle_inbox(
+    engine: AsyncEngine, replay: Replay, clock: Clock, stop: asyncio.Event, held: set[int], *, poll_seconds: float = POLL_SECONDS
+) -> None:
+    """Handle requests as they fall due, looking every `poll_seconds`, until `stop` is set.
+    `held` is kept to the entries in hand, for the heartbeat to renew their lease."""
     running: set[asyncio.Task[None]] = set()
     at_once = AT_ONCE.get(engine.dialect.name, 4)
     stopping = asyncio.ensure_future(stop.wait())
@@ -44,7 +49,7 @@ async def handle_inbox(engine: AsyncEngine, replay: Replay, clock: Clock, stop: 
         while not stop.is_set():
             for entry in await _take(engine, clock.now(), at_once - len(running)):
                 running.add(asyncio.create_task(_hold(held, entry, _handle(engine, replay, entry, clock.now()))))
-            pause = asyncio.ensure_future(asyncio.sleep(POLL_SECONDS))
+            pause = asyncio.ensure_future(asyncio.sleep(poll_seconds))
             done, _ = await asyncio.wait({*running, pause, stopping}, return_when=asyncio.FIRST_COMPLETED)
             pause.cancel()
             running -= done

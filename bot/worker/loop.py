@@ -28,7 +28,7 @@ from bot.clock import Clock, SystemClock
 from bot.slack.blocks.text import fallback, text_sections
 from bot.slack.errors import PERMANENT, slack_error
 from bot.slack.inbox import Replay
-from bot.worker.inbox import forget_old, handle_inbox, replay_inbox
+from bot.worker.inbox import POLL_SECONDS, forget_old, handle_inbox, replay_inbox
 from bot.worker.kinds import KINDS, Delivery, Message, send_reminders
 from bot.worker.retry import Outcome, after_failure
 from bot.worker.sender import UNCERTAIN, PostMaybeSent, PostUncertain, Sender, SlackSaidWait
@@ -273,6 +273,7 @@ async def run_worker(
     stop: asyncio.Event | None = None,
     replay: Replay | None = None,
     lease: timedelta = LEASE,
+    inbox_poll_seconds: float = POLL_SECONDS,
 ) -> PassResult:
     """Work passes until `stop` is set (or one pass, `once`); returns what was done. With
     `replay`, the requests from Slack the inbox holds are handled too: as they fall due,
@@ -286,7 +287,11 @@ async def run_worker(
     if single:
         await _take_lease(engine, clock, holder, shift.lease)
     beat = asyncio.create_task(_heartbeat(engine, clock, holder, shift, single))
-    inbox = asyncio.create_task(handle_inbox(engine, replay, clock, shift.stop, shift.requests)) if replay and not once else None
+    inbox = (
+        asyncio.create_task(handle_inbox(engine, replay, clock, shift.stop, shift.requests, poll_seconds=inbox_poll_seconds))
+        if replay and not once
+        else None
+    )
     try:
         while not shift.stop.is_set():
             if single:
