@@ -5,8 +5,14 @@ its target date, plus the legacy years of the "how long" answer), at its cadence
 monthly, quarterly, or any RFC 5545 RRULE. Each period ends on its due date. Monthly and
 quarterly periods keep to the day of the month they started on, or the month's last day
 when it is shorter (31 Jan, 28 or 29 Feb, 31 Mar, ...).
+
+Every schedule is bounded, whatever was typed: an RRULE comes at most weekly and at least
+once every two years, and a schedule runs at most `MAX_YEARS` from its baseline, so a
+measure has at most a few thousand periods.
 """
 
+import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -20,9 +26,19 @@ WORKING_TIME = time(9, 30)
 MONTHS = {"monthly": 1, "quarterly": 3}
 WEEKS = {"weekly": 1}
 FRIDAY = 4
+MAX_PER_YEAR = 53  # weekly: an owner asked more often than that is doing bookkeeping, not monitoring
+MIN_PER_PROBE = 4  # in PROBE_YEARS: at least once every two years
+MAX_YEARS = 60  # of reporting from the baseline; dates may span 1990-2150 and legacy 50 years more
+MAX_RULE = 200
+RULE_SYNTAX = re.compile(r"^FREQ=[A-Z]+(?:;[A-Z]+=[A-Z0-9,+-]+)*$")
+RULE_PARTS = {"FREQ", "INTERVAL", "WKST", "BYSETPOS", "BYMONTH", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYDAY", "BYEASTER"}
+TOO_FREQUENT = {"SECONDLY", "MINUTELY", "HOURLY"}
+# A rule that never matches is searched by dateutil up to the year 9999: probed from 9980, that
+# is 20 years of its steps, not 8,000 (a daily rule for 30 February took 7 s from the year 2000).
+PROBE_START, PROBE_YEARS = datetime(9980, 1, 1), 8
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Period:
     start: date
     end: date  # the due date; the period covers start <= day < end
@@ -32,8 +48,38 @@ class Period:
         return self.end.isoformat()
 
 
+@lru_cache(maxsize=1024)
+def rule_problem(rule: str) -> str | None:
+    """Why an RRULE (without its `RRULE:` prefix) cannot be a reporting cadence, as the name of
+    its explanation in `prompts/errors.j2`; None when it can."""
+    if len(rule) > MAX_RULE or not RULE_SYNTAX.match(rule):
+        return "rrule_invalid"
+    names = [part.split("=", 1)[0] for part in rule.split(";")]
+    if len(set(names)) != len(names):
+        return "rrule_invalid"
+    if {"COUNT", "UNTIL"} & set(names):
+        return "rrule_bounded"  # the plan's horizon bounds it
+    if {"BYHOUR", "BYMINUTE", "BYSECOND"} & set(names):
+        return "rrule_time"
+    if rule.split(";", 1)[0].removeprefix("FREQ=") in TOO_FREQUENT:
+        return "rrule_too_frequent"
+    if not set(names) <= RULE_PARTS:
+        return "rrule_invalid"
+    try:
+        days = rrulestr(rule, dtstart=PROBE_START).between(PROBE_START, PROBE_START.replace(year=PROBE_START.year + PROBE_YEARS), inc=True)
+    except (ValueError, TypeError, OverflowError, IndexError):
+        return "rrule_invalid"
+    if max(Counter(day.year for day in days).values(), default=0) > MAX_PER_YEAR:
+        return "rrule_too_frequent"
+    if len(days) < MIN_PER_PROBE:
+        return "rrule_too_rare"
+    return None
+
+
 def boundaries(cadence: str, start: date, until: date) -> list[date]:
-    """The start date and every due date after it, up to `until` inclusive."""
+    """The start date and every due date after it, up to `until` inclusive (and at most
+    `MAX_YEARS` after the start). A stored rule these rules refuse has no due dates."""
+    until = min(until, start + relativedelta(years=MAX_YEARS))
     if cadence in MONTHS or cadence in WEEKS:
         # Counted from the start each time, so a short month never shifts the later ones.
         step = relativedelta(months=MONTHS[cadence]) if cadence in MONTHS else relativedelta(weeks=WEEKS[cadence])
@@ -42,8 +88,11 @@ def boundaries(cadence: str, start: date, until: date) -> list[date]:
             result.append(day)
             n += 1
         return result
+    rule_text = cadence.removeprefix("RRULE:")
+    if rule_problem(rule_text):
+        return [start]
     first = datetime.combine(start, time())
-    rule = rrulestr(cadence.removeprefix("RRULE:"), dtstart=first)
+    rule = rrulestr(rule_text, dtstart=first)
     days = [moment.date() for moment in rule.between(first, datetime.combine(until, time()), inc=True)]
     return days if days and days[0] == start else [start, *days]
 

@@ -12,10 +12,10 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from dateutil.rrule import rrulestr
 from pydantic import BaseModel, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from flows.schedules import MAX_PER_YEAR, rule_problem
 from prompts import vocabulary
 
 MAX_TEXT = 5000  # a long paragraph; a Slack form edits up to 3,000 (see flows/editing.py)
@@ -240,12 +240,9 @@ class CadenceGiven(Given):
         if not text.upper().startswith(("FREQ=", "RRULE:")):
             return parse_choices(text, (info.context or {})["choices"], multiple=False)[0]
         rule = text.upper().removeprefix("RRULE:")
-        try:
-            rrulestr(rule, dtstart=datetime(2000, 1, 1))
-        except (ValueError, TypeError):
-            raise refuse("rrule_invalid") from None
-        if "COUNT=" in rule or "UNTIL=" in rule:
-            raise refuse("rrule_bounded")  # the plan's horizon bounds it
+        problem = rule_problem(rule)
+        if problem:
+            raise refuse(problem, most=MAX_PER_YEAR)
         return rule
 
 
