@@ -93,7 +93,9 @@ async def run(args) -> dict[str, tuple[float, float]]:
     fake, fake_runner = await start_fake_slack()
     settings = Settings(database_url=url, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=f"{fake.url}/api/")
     server = uvicorn.Server(
-        uvicorn.Config(asgi_app(build_app(settings, engine), engine), host="127.0.0.1", port=0, lifespan="off", log_level="warning")
+        uvicorn.Config(
+            asgi_app(build_app(settings, engine), engine, SIGNING_SECRET), host="127.0.0.1", port=0, lifespan="off", log_level="warning"
+        )
     )
     serving = asyncio.create_task(server.serve())
     while not server.started:

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
+    def missing_for(self, command: str) -> list[str]:
+        """The settings `command` cannot run without and that are empty: a server without its
+        signing secret would answer every request from Slack with a refusal."""
+        needed = {"serve": ("slack_bot_token", "slack_signing_secret"), "socket": ("slack_bot_token", "slack_app_token")}
+        return [name.upper() for name in needed.get(command, ()) if not getattr(self, name).get_secret_value().strip()]
+
     def admins(self) -> frozenset[str]:
         return frozenset(user.strip() for user in self.socialvalue_admins.replace(";", ",").split(",") if user.strip())
 

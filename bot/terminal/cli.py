@@ -107,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
         for problem in refused.errors():
             print(render("terminal.j2:setting_refused", name=str(problem["loc"][0]).upper(), why=problem["msg"]), file=sys.stderr)
         return 2
+    if missing := settings.missing_for(args.command):
+        for name in missing:
+            print(render("terminal.j2:setting_missing", name=name, command=args.command), file=sys.stderr)
+        return 2
     configure_logging(settings.log_level)
     # The Slack app (Bolt, slack_sdk, aiohttp) is imported only by the commands that run it:
     # it is most of a second of every other command's start.

@@ -52,7 +52,7 @@ async def serve(database_url, engine, clock, *, handle_requests_in: str):
         replay = replayer(build_app(settings, engine, clock, replaying=True), engine)
         worker = asyncio.create_task(handle_inbox(engine, replay, clock, stop, set()))
     config = uvicorn.Config(
-        asgi_app(build_app(settings, engine, clock), engine), host="127.0.0.1", port=0, lifespan="off", log_level="warning"
+        asgi_app(build_app(settings, engine, clock), engine, SIGNING_SECRET), host="127.0.0.1", port=0, lifespan="off", log_level="warning"
     )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
