@@ -24,7 +24,7 @@ from storage.models import Measure, Project, Workspace
 from storage.people import get_person, list_people
 from storage.portfolio import load_plans
 from storage.progress import current_updates_of
-from storage.projects import LOCAL_TEAM_ID, list_measures
+from storage.projects import LOCAL_TEAM_ID
 
 AHEAD = timedelta(days=10)  # reminders are queued this far ahead of their time
 READ_CHUNK = 100  # projects whose plans and updates are read together when planning
@@ -135,14 +135,8 @@ async def reminder_subject(db: AsyncSession, reminder: Reminder, now: datetime) 
     return project, status
 
 
-async def snooze_reminder(
-    db: AsyncSession, project: Project, *, measure_key: str, period_end: str, user: str, now: datetime
-) -> Measure | None:
-    """Remind `user` of this measure's period again in a day (once per day and period).
-    Returns the measure, or None if it is gone."""
-    measure = next((m for m in await list_measures(db, project_id=project.id) if m.key == measure_key), None)
-    if measure is None:
-        return None
+async def snooze_reminder(db: AsyncSession, project: Project, measure: Measure, *, period_end: str, user: str, now: datetime) -> None:
+    """Remind `user` of this measure's period again in a day (once per day and period)."""
     known = await get_person(db, workspace_id=project.workspace_id, user_id=user)
     again = now + timedelta(days=1)
     reminder = Reminder(
@@ -156,4 +150,3 @@ async def snooze_reminder(
         day=again.date().isoformat(),
     )
     await queue(db, reminder, due_at=again)
-    return measure

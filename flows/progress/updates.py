@@ -16,8 +16,8 @@ from flows.conversation.runner import explain
 from flows.progress.status import MeasureStatus, project_status
 from flows.ratings import BELOW_GOOD, rate
 from flows.schedules import Period
-from prompts import MarkupKind, render
-from storage.models import ProgressUpdate, Project
+from prompts import MarkupKind, render, slack_user_of
+from storage.models import Measure, ProgressUpdate, Project
 from storage.progress import append_update
 
 T = TypeVar("T")
@@ -48,6 +48,11 @@ def _evidence(raw: str | None) -> str | None:
     return link
 
 
+def may_report(project: Project, measure: Measure, user: str) -> bool:
+    """Who may report on a measure where people are known (Slack): its owner and the lead."""
+    return user in (slack_user_of(measure.owner), slack_user_of(project.lead) or project.lead)
+
+
 async def record_update(
     db: AsyncSession,
     project: Project,
@@ -55,6 +60,7 @@ async def record_update(
     measure_key: str,
     author: str,
     today: date,
+    only_owner_or_lead: bool = False,
     value: str | None = None,
     note: str | None = None,
     evidence: str | None = None,
@@ -71,6 +77,9 @@ async def record_update(
     if status is None or not status.plan.schedule:
         reason = "update_unknown_measure" if status is None else "update_unscheduled"
         raise UpdateRefused({"measure": render(f"errors.j2:{reason}", markup)})
+    if only_owner_or_lead and not may_report(project, status.measure, author):
+        refusal = render("errors.j2:update_not_yours", markup, owner=status.measure.owner, lead=project.lead)
+        raise UpdateRefused({"measure": refusal})
     plan = status.plan
     chosen = status.open_period
     needs_confirmation = False

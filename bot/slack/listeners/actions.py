@@ -135,8 +135,8 @@ async def handle_summary(request: Request) -> None:
     await open_summary(request, ProjectRef.decode(action_of(request)["value"]))
 
 
-async def handle_edit_open(request: Request) -> None:
-    await open_edit_form(request, EditRef.decode(action_of(request)["value"]))
+async def handle_edit_open(request: Request) -> Answer | None:
+    return await open_edit_form(request, EditRef.decode(action_of(request)["value"]))
 
 
 async def handle_add_update(request: Request) -> Answer | None:

@@ -2,29 +2,16 @@
 
 import re
 
-from slack_sdk.errors import SlackApiError
-
 from bot.slack.blocks.text import mrkdwn, summary_messages
 from bot.slack.message_text import split_verb
 from bot.slack.scope import Answer, Request, workspace_scope
 from bot.slack.services.channels import channel_refusal
+from bot.slack.services.rights import is_admin
 from flows.digest import DAYS, DigestRefused, configure_digest, digest_settings, digest_text, parse_schedule, preview_digest
 from prompts import MarkupKind, render
 from storage.engine import transaction
 
 CHANNEL_TOKEN = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>")  # G: private channels made before 2021
-
-
-async def is_admin(request: Request) -> bool:
-    """Listed in SOCIALVALUE_ADMINS, or an admin or owner of the workspace."""
-    user = request.caller.user
-    if user in request.admins:
-        return True
-    try:
-        found = (await request.client.users_info(user=user))["user"]
-    except SlackApiError:
-        return False
-    return bool(found.get("is_admin") or found.get("is_owner"))
 
 
 async def digest_command(request: Request, rest: str, raw: str) -> Answer:

@@ -7,14 +7,16 @@ from bot.slack.blocks.summaries import FORM_FIELDS, edit_buttons, edit_view, for
 from bot.slack.blocks.text import mrkdwn, plain
 from bot.slack.handler import FormResult, submission_key
 from bot.slack.ids import FIELD_ACTION, EditForm, EditRef, ProjectRef
-from bot.slack.scope import Request, project_scope
+from bot.slack.scope import Answer, Request, project_scope
 from bot.slack.services.home import publish_home
+from bot.slack.services.rights import handover_refusal
 from bot.worker.kinds import queue_dm
 from bot.worker.loop import send_now
 from flows.conversation.editing import EditRefused, edit_form, latest_answer_id, save_edits
 from flows.conversation.engine import load_state
 from flows.conversation.presenting import overview
 from flows.conversation.registry import flow_of_question
+from flows.handover import HANDOVER
 from flows.plan import PLAN
 from flows.projects import ProjectRefused
 from prompts import MarkupKind
@@ -30,7 +32,9 @@ async def open_summary(request: Request, ref: ProjectRef) -> None:
     await request.client.views_open(trigger_id=request.body["trigger_id"], view=view)
 
 
-async def open_edit_form(request: Request, target: EditRef) -> None:
+async def open_edit_form(request: Request, target: EditRef) -> Answer | None:
+    if flow_of_question(target.question) is HANDOVER and (refused := await handover_refusal(request, project_id=target.project)):
+        return Answer(refused)
     async with transaction(request.engine) as db:
         project = (await project_scope(db, request.caller, project_id=target.project)).project
         flow = flow_of_question(target.question)
@@ -49,6 +53,7 @@ async def open_edit_form(request: Request, target: EditRef) -> None:
         await request.client.views_push(trigger_id=request.body["trigger_id"], view=view)
     else:
         await request.client.views_open(trigger_id=request.body["trigger_id"], view=view)
+    return None
 
 
 def submitted_values(view: dict[str, Any]) -> dict[str, str | None]:
@@ -75,6 +80,8 @@ async def save_edit_form(request: Request) -> tuple[FormResult, Callable[[], Awa
     the ack, send the confirmation and refresh App Home. The same form sent twice stores once."""
     view, caller, now = request.body["view"], request.caller, request.now()
     metadata = EditForm.decode(view.get("private_metadata"))
+    if flow_of_question(metadata.question) is HANDOVER and (refused := await handover_refusal(request, project_id=metadata.project)):
+        return {"response_action": "errors", "errors": {next(iter(view["state"]["values"]), ""): refused}}, None
     try:
         async with transaction(request.engine) as db:
             if not await claim_event(db, submission_key(view)):

@@ -4,7 +4,7 @@ built and uploaded to the project's channel by the worker."""
 from bot.slack.blocks.text import mrkdwn
 from bot.slack.scope import Answer, Request, project_scope
 from bot.slack.services.conversation import deliver, open_dm
-from bot.slack.services.digest import is_admin
+from bot.slack.services.rights import handover_refusal
 from flows.conversation.runner import open_flow
 from flows.handover import HANDOVER
 from flows.handover_pack import handover_started
@@ -15,11 +15,11 @@ from storage.engine import transaction
 
 async def handover(request: Request, name: str) -> Answer:
     caller = request.caller
+    refused = await handover_refusal(request, name=name)
+    if refused is not None:
+        return Answer(refused)
     async with transaction(request.engine) as db:
         project = (await project_scope(db, caller, name=name)).project
-    if caller.user != project.lead and not await is_admin(request):
-        return Answer(mrkdwn("handover_refused", lead=project.lead, name=project.name))
-    async with transaction(request.engine) as db:
         if await handover_started(db, project):
             await queue(db, HandoverPack(project_id=project.id, requested_by=caller.user), due_at=request.now())
             return Answer(mrkdwn("pack_coming", name=project.name))

@@ -11,10 +11,12 @@ from bot.slack.message_text import split_verb, text_from_message
 from bot.slack.scope import Answer, Request, project_scope, workspace_scope
 from bot.slack.services.channels import channel_refusal
 from bot.slack.services.conversation import deliver, open_dm
+from bot.slack.services.rights import handover_refusal
 from flows.conversation.engine import Flow, load_state
 from flows.conversation.presenting import overview, plan_completions
 from flows.conversation.registry import FLOWS, flow_of_step
 from flows.conversation.runner import Reply, ReplyStatus, active_conversation, answer_flow, open_flow
+from flows.handover import HANDOVER
 from flows.plan import PLAN
 from flows.progress.status import project_status
 from flows.projects import new_project, workspace_projects
@@ -133,6 +135,8 @@ async def click(request: Request, asked: StepRef, text: str) -> Answer | None:
     """A button or menu of a question message: the answer to that step, if it is still current."""
     caller = request.caller
     flow = flow_of_step(asked.step)
+    if flow is HANDOVER and (refused := await handover_refusal(request, project_id=asked.project)):
+        return Answer(refused)
     async with transaction(request.engine) as db:
         project = (await project_scope(db, caller, project_id=asked.project)).project
         reply = await answer_flow(

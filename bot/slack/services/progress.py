@@ -30,12 +30,13 @@ from flows.conversation.inputs import Choice
 from flows.outbox import queue
 from flows.progress.review import ReviewRefused, review
 from flows.progress.status import MeasureStatus, project_status
-from flows.progress.updates import UpdateRefused, record_update, updates_channel
+from flows.progress.updates import UpdateRefused, may_report, record_update, updates_channel
 from flows.projects import ProjectRefused
 from flows.reminders import snooze_reminder
-from prompts import MarkupKind, format_number, slack_user_of
+from prompts import MarkupKind, format_number, render, slack_user_of
 from storage.engine import transaction
 from storage.models import ProgressUpdate, Project, Review
+from storage.projects import list_measures
 from storage.slack_events import claim_event
 
 FIELD_BLOCKS = {
@@ -62,6 +63,8 @@ async def open_update_form(request: Request, *, ref: MeasureRef | None = None, n
         status = next((s for s in statuses if s.measure.key == ref.measure), None)
         if status is None:
             return Answer(mrkdwn("stale_button"))
+        if not may_report(project, status.measure, request.caller.user):
+            return Answer(render("errors.j2:update_not_yours", MarkupKind.MRKDWN, owner=status.measure.owner, lead=project.lead))
         metadata = UpdateForm(project=project_id, measure=ref.measure, period=ref.period, name=status.measure.name[:200])
         view = update_view(metadata=metadata, measure_name=status.measure.name, unit=status.measure.unit, due=ref.period or "")
     else:
@@ -103,6 +106,7 @@ async def save_update_form(request: Request) -> tuple[FormResult, Callable[[], A
                 measure_key=measure_key or "",
                 author=caller.user,
                 today=now.date(),
+                only_owner_or_lead=True,
                 value=value,
                 note=_field(values, UPDATE_NOTE),
                 evidence=_field(values, UPDATE_EVIDENCE),
@@ -190,11 +194,12 @@ async def queue_update_post(
 async def snooze(request: Request, ref: MeasureRef) -> Answer | None:
     async with transaction(request.engine) as db:
         project = (await project_scope(db, request.caller, project_id=ref.project)).project
-        measure = await snooze_reminder(
-            db, project, measure_key=ref.measure, period_end=ref.period or "", user=request.caller.user, now=request.now()
-        )
-    if measure is None:
-        return Answer(mrkdwn("stale_button"))
+        measure = next((m for m in await list_measures(db, project_id=project.id) if m.key == ref.measure), None)
+        if measure is None:
+            return Answer(mrkdwn("stale_button"))
+        if not may_report(project, measure, request.caller.user):
+            return Answer(render("errors.j2:update_not_yours", MarkupKind.MRKDWN, owner=measure.owner, lead=project.lead))
+        await snooze_reminder(db, project, measure, period_end=ref.period or "", user=request.caller.user, now=request.now())
     await request.client.chat_postMessage(channel=request.caller.user, text=mrkdwn("snoozed", measure=measure.name))
     return None
 
@@ -210,6 +215,7 @@ async def nothing_to_report(request: Request, ref: MeasureRef) -> None:
                 measure_key=ref.measure,
                 author=caller.user,
                 today=request.now().date(),
+                only_owner_or_lead=True,
                 period=ref.period,
                 nothing_to_report=True,
                 markup=MarkupKind.MRKDWN,
@@ -244,18 +250,20 @@ async def save_return_form(request: Request) -> tuple[FormResult, Callable[[], A
     metadata = ReturnForm.decode(view.get("private_metadata"))
     comment = _field(view["state"]["values"], RETURN_COMMENT)
     ref = UpdateRef(project=metadata.project, update=metadata.update)
-    decided = await _decide(request, ref, Review.RETURNED, comment, channel=metadata.channel, thread_ts=metadata.thread_ts)
+    decided = await _decide(request, ref, Review.RETURNED, comment, channel=None, thread_ts=metadata.thread_ts)
     if isinstance(decided, str):
         return {"response_action": "errors", "errors": {RETURN_COMMENT: decided}}, None
     return None, lambda: send_now(request.engine, request.client, request.clock, decided)
 
 
 async def _decide(
-    request: Request, ref: UpdateRef, decision: Review, comment: str | None, *, channel: str, thread_ts: str | None
+    request: Request, ref: UpdateRef, decision: Review, comment: str | None, *, channel: str | None, thread_ts: str | None
 ) -> list[str] | str:
     """Store the review, and queue its note in the update's thread and, when returned, the DM
     to its author, in one transaction. Returns the keys of what was queued, or a refusal to show.
-    A form sent again stores and queues nothing new."""
+    A form sent again stores and queues nothing new. The note goes where the click was (Slack
+    says where), or from a form, where the project posts its updates: never to a channel the
+    form's hidden data names."""
     caller, now = request.caller, request.now()
     view = request.body.get("view")
     try:
@@ -272,7 +280,7 @@ async def _decide(
                 await queue_dm(
                     db,
                     key=f"reviewed:{update.id}:{stamp}",
-                    to=channel or project.channel_id or caller.user,
+                    to=channel or await updates_channel(db, project) or project.channel_id or caller.user,
                     text=note,
                     now=now,
                     thread_ts=thread_ts,

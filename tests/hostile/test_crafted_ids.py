@@ -1,0 +1,128 @@
+"""A member alters what the app wrote into a button's value, a block id or a form's hidden
+data (the request is still genuinely signed by Slack): every altered reference is checked
+against the member's rights, refused in words, and nothing is stored or posted."""
+
+import json
+
+import pytest
+from sqlmodel import select
+
+from bot.slack.ids import EditForm, EditRef, MeasureRef, ReturnForm, UpdateForm
+from flows.progress.updates import record_update
+from storage.engine import transaction
+from storage.models import Answer, FlowSession, Job, ProgressUpdate, Project
+from tests.factories import WHOLE_PLAN, plan_in_slack
+from tests.fake_slack import TEAM, block_actions
+from tests.slack_app import CHANNEL, LEAD, MEMBER, dm_channel
+
+LEAD_PLAN = [{"Priya Shah": LEAD, "Tom Evans": LEAD}.get(answer, answer) for answer in WHOLE_PLAN]  # the lead owns both measures
+
+
+@pytest.fixture
+async def planned(slack, clock):
+    project = await plan_in_slack(slack.engine, LEAD_PLAN, team=TEAM, channel=CHANNEL, lead=LEAD)
+    clock.at("2026-11-24T09:30:00")
+    slack.project_id = project.id
+    return slack
+
+
+async def rows(engine, table) -> list:
+    async with transaction(engine) as db:
+        return list((await db.exec(select(table))).all())
+
+
+def told(slack, user: str) -> str:
+    """Everything shown to `user` where they clicked (their DM, or the response_url)."""
+    shown = [m for m in slack.fake.of("chat.postMessage") if m["channel"] in (user, dm_channel(user))]
+    return json.dumps(shown + slack.fake.of("response_url"))
+
+
+async def click(slack, action_id: str, value: str, *, user: str = MEMBER, block_id: str = "r", **more) -> None:
+    action = {"action_id": action_id, "block_id": block_id, "type": "button", "value": value, **more}
+    response = await slack.interact(block_actions(action, user=user, channel=dm_channel(user), message={"ts": "1.1", "blocks": []}))
+    assert response.status == 200
+    await slack.fake.settle()
+
+
+async def test_a_member_cannot_report_on_snooze_or_close_a_measure_they_do_not_own(planned):
+    slack = planned
+    ref = MeasureRef(project=slack.project_id, measure="m1", period="2026-12-01").encode()
+    jobs_before = len(await rows(slack.engine, Job))
+
+    await click(slack, "reminder_add_update", ref)
+    assert not slack.fake.of("views.open")
+    await click(slack, "reminder_nothing", ref)
+    await click(slack, "reminder_snooze", ref)
+    assert told(slack, MEMBER).count("Only the measure's owner") == 3
+
+    form = {
+        "type": "modal",
+        "callback_id": "progress_update",
+        "private_metadata": UpdateForm(project=slack.project_id, measure="m1").encode(),
+        "blocks": [],
+    }
+    status, answer = await slack.submit(form, {"value": {"value": {"type": "plain_text_input", "value": "200"}}}, user=MEMBER)
+    assert status == 200 and "Only the measure's owner" in json.dumps(answer["errors"])
+    picked = {
+        "type": "modal",
+        "callback_id": "progress_update",
+        "private_metadata": UpdateForm(project=slack.project_id).encode(),
+        "blocks": [],
+    }
+    values = {
+        "value": {"value": {"type": "plain_text_input", "value": "200"}},
+        "measure": {"value": {"type": "static_select", "selected_option": {"value": "m2"}}},  # not offered to them
+    }
+    status, answer = await slack.submit(picked, values, user=MEMBER)
+    assert "Only the measure's owner" in json.dumps(answer["errors"])
+
+    await slack.fake.settle()
+    print("\ncrafted reminder buttons and update forms by a non-owner: 5 tried, 0 stored")
+    assert await rows(slack.engine, ProgressUpdate) == []
+    assert len(await rows(slack.engine, Job)) == jobs_before  # no snoozed reminder, no update post
+    assert not [m for m in slack.fake.of("chat.postMessage") if m["channel"] == CHANNEL]
+
+    await click(slack, "reminder_nothing", ref, user=LEAD)  # the owner may: the buttons themselves work
+    [stored] = await rows(slack.engine, ProgressUpdate)
+    assert stored.author == LEAD and stored.value is None
+
+
+async def test_a_returned_update_is_noted_in_the_projects_channel_whatever_the_form_names(planned):
+    slack = planned
+    async with transaction(slack.engine) as db:
+        project = await db.get(Project, slack.project_id)
+        update, _ = await record_update(db, project, measure_key="m1", author=LEAD, today=slack.clock.now().date(), value="200")
+    metadata = ReturnForm(project=slack.project_id, update=update.id, channel="CELSEWHERE", thread_ts="1700000000.000100")
+    form = {"type": "modal", "callback_id": "update_returned", "private_metadata": metadata.encode(), "blocks": []}
+    status, answer = await slack.submit(form, {"comment": {"value": {"type": "plain_text_input", "value": "Wrong period"}}})
+    assert status == 200 and answer is None
+    await slack.fake.settle()
+    await slack.run_worker()
+    posted = {m["channel"] for m in slack.fake.of("chat.postMessage")}
+    assert "CELSEWHERE" not in posted and CHANNEL in posted
+
+
+async def test_a_member_refused_the_handover_cannot_drive_or_edit_it_by_crafted_requests(planned):
+    slack = planned
+    await slack.command("handover", user=MEMBER)
+    assert "Only the lead" in json.dumps(slack.fake.of("response_url"))
+    step = f"plan:{slack.project_id}:handover.date"
+
+    await click(slack, "plan_date", "", block_id=step, selected_date="2027-10-31")
+    await click(slack, "plan_skip", "skip", block_id=f"controls:{slack.project_id}:handover.date")
+    await click(slack, "edit_open:0", EditRef(project=slack.project_id, question="handover").encode())
+    assert not slack.fake.of("views.open")
+    form = {
+        "type": "modal",
+        "callback_id": "plan_edit",
+        "private_metadata": EditForm(project=slack.project_id, question="handover").encode(),
+        "blocks": [],
+    }
+    status, answer = await slack.submit(form, {"handover.custodian": {"value": {"type": "plain_text_input", "value": "Me"}}}, user=MEMBER)
+    assert status == 200 and "Only the lead" in json.dumps(answer["errors"])
+
+    await slack.fake.settle()
+    print("\ncrafted handover clicks, edit button and edit form by a member: 4 tried, 0 stored")
+    assert told(slack, MEMBER).count("Only the lead") >= 3
+    assert not [s for s in await rows(slack.engine, FlowSession) if s.flow == "handover"]
+    assert not [a for a in await rows(slack.engine, Answer) if a.question == "handover"]
