@@ -27,10 +27,17 @@ from flows.conversation.inputs import (
 )
 from flows.outbox import OutboxJob, PlanSummary
 from prompts import MarkupKind, catalogue, render, vocabulary
+from storage.models import Community, Measure, column_lengths
 from storage.projects import add_community, add_measure
 
 CATALOGUE = "ppn002-2025"
 MAX_LEGACY_YEARS = 50
+# What one plan holds: a major scheme has 15-20 measures and a handful of communities. Every
+# summary, status and reminder pass grows with these, so they are bounded.
+MAX_COMMUNITIES = 30
+MAX_OWN_MEASURES = 50  # besides the catalogue's picks (18 at most)
+COMMUNITY_FIELDS = ("name", "place", "who", "needs", "signposting")
+MEASURE_FIELDS = ("name", "unit", "framework_code", "framework_name")
 
 
 # -- choices ---------------------------------------------------------------------------------
@@ -95,6 +102,15 @@ def after_baseline(state: FlowState, subject: str) -> dict[str, Any]:
 def after_completion(state: FlowState, _subject: str) -> dict[str, Any]:
     completion = state.project.planned_completion
     return {"not_before": completion} if completion else {}
+
+
+def community_room(state: FlowState, _subject: str) -> dict[str, Any]:
+    return {"room": MAX_COMMUNITIES - len(state.communities), "most": MAX_COMMUNITIES, "lengths": column_lengths(Community, COMMUNITY_FIELDS)}
+
+
+def measure_room(state: FlowState, _subject: str) -> dict[str, Any]:
+    own = [m for m in state.measures if not m.catalogue_ref]
+    return {"room": MAX_OWN_MEASURES - len(own), "most": MAX_OWN_MEASURES, "lengths": column_lengths(Measure, MEASURE_FIELDS)}
 
 
 def legacy_years(_state: FlowState, _subject: str) -> dict[str, Any]:
@@ -175,7 +191,8 @@ PLAN = Flow(
             ItemsGiven,
             "plan/why.j2:communities",
             store=new_communities,
-            item_fields=("name", "place", "who", "needs", "signposting"),
+            item_fields=COMMUNITY_FIELDS,
+            context=community_room,
         ),
         Step("what.outcomes", InputKind.MULTIPLE_CHOICE, ChoicesGiven, "plan/what.j2:outcomes", choices=outcome_choices),
         Step(
@@ -193,7 +210,8 @@ PLAN = Flow(
             ItemsGiven,
             "plan/what.j2:own_measures",
             store=new_measures,
-            item_fields=("name", "unit", "framework_code", "framework_name"),
+            item_fields=MEASURE_FIELDS,
+            context=measure_room,
             required_fields=2,
         ),
         Step(

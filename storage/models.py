@@ -296,3 +296,11 @@ class Digest(SQLModel, table=True):
     week: str = Field(max_length=8)  # ISO week, e.g. 2026-W48
     numbers: Any = Field(sa_column=Column(JSON, nullable=False))
     sent_at: datetime = timestamp()
+
+
+def column_lengths(model: type[SQLModel], fields: tuple[str, ...]) -> dict[str, int]:
+    """The longest text each column holds, where the database limits it: what validation
+    refuses before a write, so no answer fails in the database (PostgreSQL enforces these;
+    SQLite would store more and the export would not import)."""
+    columns = model.__table__.c  # type: ignore[attr-defined]  # SQLModel's tables have one
+    return {name: length for name in fields if (length := getattr(columns[name].type, "length", None))}

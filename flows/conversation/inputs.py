@@ -20,6 +20,7 @@ from prompts import vocabulary
 
 MAX_TEXT = 5000  # a long paragraph; a Slack form edits up to 3,000 (see flows/editing.py)
 MAX_SHORT_TEXT = 200
+MAX_ITEM_PART = 1000  # one part of a list item (a community's needs, say)
 EARLIEST_YEAR, LATEST_YEAR = 1990, 2150
 MAX_NUMBER = 1e12
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %B %Y", "%d %b %Y")
@@ -135,8 +136,11 @@ def parse_yes_no(raw: Any) -> bool:
     raise refuse("yes_no_invalid")
 
 
-def parse_items(raw: Any, fields: list[str], *, required: int) -> list[dict[str, str | None]]:
-    """One item per line, its fields separated by `|`; the first `required` must be given."""
+def parse_items(
+    raw: Any, fields: list[str], *, required: int, room: int | None = None, most: int | None = None, lengths: dict[str, int] | None = None
+) -> list[dict[str, str | None]]:
+    """One item per line, its fields separated by `|`; the first `required` must be given.
+    `room`: how many more items the plan takes (of `most`); `lengths`: a field's longest text."""
     text = clean_text(raw, maximum=MAX_TEXT)
     items = []
     for line in (line.strip() for line in text.splitlines()):
@@ -147,11 +151,14 @@ def parse_items(raw: Any, fields: list[str], *, required: int) -> list[dict[str,
             raise refuse("item_too_many_parts", fields=len(fields), line=line[:MAX_SHORT_TEXT])
         if any(not part for part in parts[:required]) or len(parts) < required:
             raise refuse("item_missing", line=line[:MAX_SHORT_TEXT])
-        for part in parts:
-            if len(part) > MAX_SHORT_TEXT * 5:
-                raise refuse("text_too_long", maximum=MAX_SHORT_TEXT * 5, length=len(part))
+        for name, part in zip(fields, parts, strict=False):
+            longest = (lengths or {}).get(name, MAX_ITEM_PART)
+            if len(part) > longest:
+                raise refuse("item_part_too_long", part=part[:MAX_SHORT_TEXT], maximum=longest, length=len(part))
         parts += [""] * (len(fields) - len(parts))
         items.append({name: (part or None) for name, part in zip(fields, parts, strict=False)})
+    if room is not None and len(items) > room:
+        raise refuse("list_too_many", most=most, room=max(room, 0), count=len(items))
     return items
 
 
@@ -282,7 +289,14 @@ class ItemsGiven(Given):
     @classmethod
     def _parse(cls, raw: Any, info: ValidationInfo) -> list[dict[str, str | None]]:
         context = info.context or {}
-        return parse_items(raw, context["fields"], required=context["required"])
+        return parse_items(
+            raw,
+            context["fields"],
+            required=context["required"],
+            room=context.get("room"),
+            most=context.get("most"),
+            lengths=context.get("lengths"),
+        )
 
 
 class ThresholdsGiven(Given):

@@ -1,0 +1,61 @@
+"""What one plan holds is bounded, and every part of an answer fits its column: a message
+that would add thousands of measures, or a unit longer than the database holds, is refused
+with the limit named, and nothing of it is stored (on both databases)."""
+
+from sqlmodel import select
+
+from flows.plan import MAX_COMMUNITIES, MAX_OWN_MEASURES
+from storage.engine import transaction
+from storage.models import Community, Measure
+from tests.factories import WHAT, WHY, say, say_all, start_plan
+
+
+async def stored(engine, table) -> list:
+    async with transaction(engine) as db:
+        return list((await db.exec(select(table))).all())
+
+
+async def at_own_measures(engine):
+    await start_plan(engine)
+    await say_all(engine, *WHY, *WHAT[:2])  # the catalogue's pick: one measure
+
+
+async def test_one_message_of_1250_measures_is_refused_whole(engine):
+    await at_own_measures(engine)
+    reply = await say(engine, "a|b\n" * 1250)  # 5,000 characters
+    print(f"\n1,250 measures in one message: refused={reply.error}")
+    assert reply.error and f"A plan holds up to {MAX_OWN_MEASURES} of these, so {MAX_OWN_MEASURES} more can be added" in reply.notice
+    assert len(await stored(engine, Measure)) == 1
+
+
+async def test_the_own_measures_fill_up_to_the_limit_then_are_refused(engine):
+    await at_own_measures(engine)
+    first = await say(engine, "".join(f"Measure {n} | each\n" for n in range(MAX_OWN_MEASURES - 1)))
+    assert not first.error
+    over = await say(engine, "Two more | each\nAnd another | each")
+    assert over.error and "so 1 more can be added: this adds 2" in over.notice
+    last = await say(engine, "The last | each")
+    assert not last.error
+    full = await say(engine, "One too many | each")
+    assert full.error and "and it has them all" in full.notice
+    assert len(await stored(engine, Measure)) == MAX_OWN_MEASURES + 1  # with the catalogue's
+
+
+async def test_communities_are_bounded(engine):
+    await start_plan(engine)
+    await say_all(engine, *WHY[:3])
+    reply = await say(engine, "".join(f"Street {n} | Derby\n" for n in range(MAX_COMMUNITIES + 1)))
+    assert reply.error and f"up to {MAX_COMMUNITIES}" in reply.notice
+    assert await stored(engine, Community) == []
+
+
+async def test_a_unit_longer_than_its_column_is_refused_before_the_database(engine):
+    await at_own_measures(engine)
+    reply = await say(engine, f"Local labour | {'x' * 65}")
+    assert reply.error and "that part may be up to 64" in reply.notice
+    assert len(await stored(engine, Measure)) == 1
+    code = await say(engine, f"Local labour | FTE | {'C' * 65}")
+    assert code.error and "may be up to 64" in code.notice
+    needs = await say(engine, f"Local labour | {'u' * 64} | {'C' * 64} | {'N' * 1000}")  # each at its limit: stored
+    assert not needs.error
+    assert {len(m.unit) for m in await stored(engine, Measure)} == {len("apprenticeship weeks"), 64}
