@@ -105,7 +105,11 @@ def after_completion(state: FlowState, _subject: str) -> dict[str, Any]:
 
 
 def community_room(state: FlowState, _subject: str) -> dict[str, Any]:
-    return {"room": MAX_COMMUNITIES - len(state.communities), "most": MAX_COMMUNITIES, "lengths": column_lengths(Community, COMMUNITY_FIELDS)}
+    return {
+        "room": MAX_COMMUNITIES - len(state.communities),
+        "most": MAX_COMMUNITIES,
+        "lengths": column_lengths(Community, COMMUNITY_FIELDS),
+    }
 
 
 def measure_room(state: FlowState, _subject: str) -> dict[str, Any]:

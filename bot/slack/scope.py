@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
-from flows.projects import project_by_id, project_meant, workspace_of
+from flows.projects import ProjectRefused, project_by_id, project_meant, workspace_of
 from storage.models import Project, Workspace
 
 
@@ -24,13 +24,18 @@ class Caller:
     enterprise_id: str | None
     user: str
     channel: str  # where the caller spoke: a channel, their DM with the app, or their user id (a form)
+    # From another organisation (a Slack Connect channel): their own team is not the workspace
+    # the app serves. An org-wide install on Enterprise Grid serves every team of the org.
+    outsider: bool = False
 
     @classmethod
     def of(cls, body: dict[str, Any], context: AsyncBoltContext) -> "Caller":
         event = body.get("event") or {}
         user = body.get("user_id") or (body.get("user") or {}).get("id") or event.get("user") or context.user_id or ""
         channel = body.get("channel_id") or (body.get("channel") or {}).get("id") or event.get("channel") or user
-        return cls(context.team_id or "", context.enterprise_id, user, channel)
+        home = (body.get("user") or {}).get("team_id") or event.get("user_team")  # a command carries none
+        outsider = bool(home) and home != context.team_id and not context.is_enterprise_install
+        return cls(context.team_id or "", context.enterprise_id, user, channel, outsider)
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,9 @@ class Scope:
 
 
 async def workspace_scope(db: AsyncSession, caller: Caller) -> Workspace:
+    """The workspace the caller acts in: every project a request reaches is found through it."""
+    if caller.outsider:
+        raise ProjectRefused("outsider_refused")
     return await workspace_of(db, team_id=caller.team_id, enterprise_id=caller.enterprise_id)
 
 

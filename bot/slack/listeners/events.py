@@ -47,5 +47,5 @@ async def handle_direct_message(request: Request) -> Answer | None:
 
 
 async def handle_app_home_opened(request: Request) -> None:
-    if request.body["event"].get("tab", "home") == "home":
+    if request.body["event"].get("tab", "home") == "home" and not request.caller.outsider:
         await publish_home(request)

@@ -19,7 +19,7 @@ from flows.conversation.runner import Reply, ReplyStatus, active_conversation, a
 from flows.handover import HANDOVER
 from flows.plan import PLAN
 from flows.progress.status import project_status
-from flows.projects import new_project, workspace_projects
+from flows.projects import ProjectRefused, new_project, workspace_projects
 from prompts import MarkupKind
 from storage.engine import transaction
 from storage.models import Project
@@ -84,6 +84,8 @@ async def converse(request: Request, text: str) -> Answer | None:
     once: the event is claimed in the transaction that stores the answer. The worker's replay
     of one already handled asks the current question again, in case it was never posted."""
     caller, event_id = request.caller, request.body.get("event_id")
+    if caller.outsider:
+        raise ProjectRefused("outsider_refused")
     text = text_from_message(text)
     async with transaction(request.engine) as db:
         first = not event_id or await claim_event(db, event_id)
