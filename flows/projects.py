@@ -6,6 +6,7 @@ from flows.conversation.inputs import MAX_SHORT_TEXT, clean_text
 from flows.refusals import Refused
 from storage.models import Project, Workspace
 from storage.projects import (
+    LOCAL_NAME,
     LOCAL_TEAM_ID,
     create_project,
     get_or_create_workspace,
@@ -27,7 +28,7 @@ async def workspace_of(db: AsyncSession, *, team_id: str, enterprise_id: str | N
 
 async def local_project(db: AsyncSession, *, name: str, lead: str) -> Project:
     """The terminal's project of this name, created (led by `lead`) if it is new."""
-    workspace = await get_or_create_workspace(db, team_id=LOCAL_TEAM_ID, name="Terminal")
+    workspace = await get_or_create_workspace(db, team_id=LOCAL_TEAM_ID, name=LOCAL_NAME)
     project = await get_project(db, workspace_id=workspace.id, name=name)
     if project is None:
         project = await create_project(db, workspace_id=workspace.id, name=name, lead=lead)

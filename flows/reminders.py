@@ -9,6 +9,7 @@ reported meanwhile is dropped. An owner Slack no longer has (deactivated) is not
 the project's lead is told once, to give their measures another owner.
 """
 
+import logging
 from datetime import date, datetime, timedelta
 
 from sqlmodel import col, select
@@ -25,6 +26,8 @@ from storage.people import get_person, list_people
 from storage.portfolio import load_plans
 from storage.progress import current_updates_of
 from storage.projects import LOCAL_TEAM_ID
+
+logger = logging.getLogger(__name__)
 
 AHEAD = timedelta(days=10)  # reminders are queued this far ahead of their time
 READ_CHUNK = 100  # projects whose plans and updates are read together when planning
@@ -75,7 +78,11 @@ async def reminders_wanted(db: AsyncSession, now: datetime) -> list[tuple[Outbox
         updates = await current_updates_of(db, project_ids=[p.id for p in chunk])
         for p in chunk:
             state = FlowState(p, plans.communities.get(p.id, []), plans.measures.get(p.id, []), plans.answers.get(p.id, {}))
-            statuses[p.id] = statuses_of(state, updates, now.date())
+            try:
+                statuses[p.id] = statuses_of(state, updates, now.date())
+            except Exception:  # one project's bad row must not stop every workspace's reminders
+                logger.exception("project %s: its reminders cannot be planned", p.id)
+                statuses[p.id] = []
     for workspace, project in projects:
         lead = slack_user_of(project.lead)
         if lead is not None and (workspace.id, lead) in people and people[(workspace.id, lead)].gone:

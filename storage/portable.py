@@ -1,7 +1,9 @@
-"""A project as one JSON document: `socialvalue export` writes it, `socialvalue import` reads it.
+"""A project as one JSON document: `socialvalue export` writes it, `socialvalue import` reads it
+(checked whole first, in flows/project_file.py).
 
 Rows are written without their database ids (communities and measures are referred to by
-their keys), so a document restores into any database and exports again identically.
+their keys), so a document restores into any database and, restored into its own workspace
+with its Slack places, exports again identically.
 """
 
 from typing import Any
@@ -13,10 +15,10 @@ from storage.answers import answer_history
 from storage.flow_sessions import list_flow_sessions
 from storage.models import Answer, Community, FlowSession, Measure, ProgressUpdate, Project, Workspace
 from storage.progress import update_history
-from storage.projects import get_or_create_workspace, get_project, list_communities, list_measures
+from storage.projects import LOCAL_NAME, LOCAL_TEAM_ID, get_or_create_workspace, get_project, list_communities, list_measures
 
 FORMAT = "socialvalue-project"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1  # flows/project_file.py's schema reads this version
 AFTER_HANDOVER = "after_handover"  # the phase of a project taken on by its next custodian
 
 
@@ -62,54 +64,59 @@ async def export_project(session: AsyncSession, project: Project) -> dict[str, A
 
 
 async def import_project(
-    session: AsyncSession, document: dict[str, Any], *, as_custodian: bool = False, team_id: str | None = None
+    session: AsyncSession,
+    document: dict[str, Any],
+    *,
+    team_id: str,
+    importer: str,
+    as_custodian: bool = False,
+    keep_places: bool = False,
 ) -> Project:
-    """Restore an exported project into its workspace (or `team_id`'s), which must not hold
-    that name yet. As the next custodian: the project is in its "after handover" phase, with no
-    channel or lead of the old workspace, each measure owned by its owner after handover, and
-    no one's place in a conversation."""
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ImportRefused("import_not_an_export")
-    if document.get("format_version") != FORMAT_VERSION:
-        raise ImportRefused("import_version", version=document.get("format_version"))
-    try:
-        where = {"team_id": team_id} if team_id else document["workspace"]
-        workspace = await get_or_create_workspace(session, **where)
-        name = document["project"]["name"]
-        if await get_project(session, workspace_id=workspace.id, name=name) is not None:
-            raise ImportRefused("import_exists", name=name)
-        project = Project.model_validate({**document["project"], "workspace_id": workspace.id})
+    """Store a project document already checked whole (flows/project_file.py) in `team_id`'s
+    workspace, which must not hold that name yet; every row gets a new id. The importer becomes
+    its lead, and it has no channel and no one's place in a conversation, unless `keep_places`
+    restores it into the workspace it came from. As the next custodian: the project is in its
+    "after handover" phase and each measure is owned by its owner after handover."""
+    source = document.get("workspace") or {}
+    if keep_places and not as_custodian and source.get("team_id") != team_id:
+        raise ImportRefused("import_keep_elsewhere", team=source.get("team_id"), target=team_id)
+    same = source.get("team_id") == team_id
+    workspace = await get_or_create_workspace(
+        session, team_id=team_id, name=source.get("name", "") if same else (LOCAL_NAME if team_id == LOCAL_TEAM_ID else "")
+    )
+    name = document["project"]["name"]
+    if await get_project(session, workspace_id=workspace.id, name=name) is not None:
+        raise ImportRefused("import_exists", name=name)
+    project = Project.model_validate({**document["project"], "workspace_id": workspace.id})
+    if as_custodian:
+        project.phase = AFTER_HANDOVER
+    if as_custodian or not keep_places:
+        project.channel_id, project.lead = None, importer
+    owners_after = {a["subject"]: a["value"] for a in document["answers"] if (a["question"], a["field"]) == ("handover", "aftercare_owner")}
+    session.add(project)
+    await session.flush()
+    ids = {}
+    for row in document["communities"]:
+        community = Community.model_validate({**row, "project_id": project.id})
+        session.add(community)
+        await session.flush()
+        ids[community.key] = community.id
+    measure_ids = {}
+    for row in document["measures"]:
+        fields = {k: v for k, v in row.items() if k != "community"}
+        community_id = ids[row["community"]] if row.get("community") else None
+        measure = Measure.model_validate({**fields, "project_id": project.id, "community_id": community_id})
         if as_custodian:
-            project.phase, project.channel_id, project.lead = AFTER_HANDOVER, None, None
-        owners_after = {
-            a["subject"]: a["value"] for a in document["answers"] if (a["question"], a["field"]) == ("handover", "aftercare_owner")
-        }
-        session.add(project)
+            measure.owner = owners_after.get(measure.key, measure.owner)
+        session.add(measure)
         await session.flush()
-        ids = {}
-        for row in document["communities"]:
-            community = Community.model_validate({**row, "project_id": project.id})
-            session.add(community)
-            await session.flush()
-            ids[community.key] = community.id
-        measure_ids = {}
-        for row in document["measures"]:
-            fields = {k: v for k, v in row.items() if k != "community"}
-            community_id = ids[row["community"]] if row.get("community") else None
-            measure = Measure.model_validate({**fields, "project_id": project.id, "community_id": community_id})
-            if as_custodian:
-                measure.owner = owners_after.get(measure.key, measure.owner)
-            session.add(measure)
-            await session.flush()
-            measure_ids[measure.key] = measure.id
-        for row in document.get("progress_updates", []):
-            fields = {k: v for k, v in row.items() if k != "measure"}
-            session.add(ProgressUpdate.model_validate({**fields, "measure_id": measure_ids[row["measure"]]}))
-        for row in document["answers"]:
-            session.add(Answer.model_validate({**row, "project_id": project.id}))
-        for row in [] if as_custodian else document["flow_sessions"]:
-            session.add(FlowSession.model_validate({**row, "project_id": project.id}))
-        await session.flush()
-    except (KeyError, TypeError, ValueError) as broken:
-        raise ImportRefused("import_malformed", detail=str(broken).splitlines()[0]) from broken
+        measure_ids[measure.key] = measure.id
+    for row in document["progress_updates"]:
+        fields = {k: v for k, v in row.items() if k != "measure"}
+        session.add(ProgressUpdate.model_validate({**fields, "measure_id": measure_ids[row["measure"]]}))
+    for row in document["answers"]:
+        session.add(Answer.model_validate({**row, "project_id": project.id}))
+    for row in document["flow_sessions"] if keep_places and not as_custodian else []:
+        session.add(FlowSession.model_validate({**row, "project_id": project.id}))
+    await session.flush()
     return project

@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.engine import insert_if_absent
 from storage.models import Community, FlowSession, Measure, Project, Workspace, utcnow
 
-LOCAL_TEAM_ID = "local"  # the terminal's workspace
+LOCAL_TEAM_ID, LOCAL_NAME = "local", "Terminal"  # the terminal's workspace
 
 
 async def get_or_create_workspace(session: AsyncSession, *, team_id: str, enterprise_id: str = "", name: str = "") -> Workspace:

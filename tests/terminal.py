@@ -34,7 +34,7 @@ UPDATE_GOLDEN = os.environ.get("UPDATE_GOLDEN") == "1"  # rewrite the golden fil
 
 
 def seeded(database_url) -> None:
-    done = run(database_url, "import", str(FIXTURE))
+    done = run(database_url, "import", str(FIXTURE), "--keep-slack-places")
     assert done.returncode == 0, done.stderr
 
 

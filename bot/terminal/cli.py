@@ -10,15 +10,18 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from pydantic import ValidationError
+from pydantic_core import PydanticCustomError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.logs import configure_logging
 from bot.settings import get_settings
 from bot.terminal.chat import chat
 from bot.terminal.monitoring import print_status, update
+from flows.conversation.inputs import MAX_SHORT_TEXT, clean_text
 from flows.digest import digest_text, is_iso_week, preview_digest
 from flows.handover import HANDOVER
 from flows.handover_pack import handover_document, handover_started
+from flows.project_file import MAX_FILE_BYTES, PROBLEMS_SHOWN, FileRefused, read_project_file
 from flows.projects import find_project, workspace_of
 from prompts import MarkupKind, cli_help, render
 from storage.engine import create_engine, transaction
@@ -52,7 +55,9 @@ def parser() -> argparse.ArgumentParser:
     import_ = commands.add_parser("import", help=words["import"])
     import_.add_argument("file", type=Path, help=words["import_file"])
     import_.add_argument("--as-custodian", action="store_true", help=words["import_custodian"])
-    import_.add_argument("--team", default=None, help=words["import_team"])
+    import_.add_argument("--team", default=LOCAL_TEAM_ID, help=words["import_team"])
+    import_.add_argument("--keep-slack-places", action="store_true", help=words["import_keep"])
+    import_.add_argument("--user", default=getpass.getuser(), help=words["import_user"])
 
     handover = commands.add_parser("handover", help=words["handover"])
     handover.add_argument("--project", required=True, help=words["export_project"])
@@ -272,23 +277,35 @@ async def _export(engine: AsyncEngine, args: argparse.Namespace) -> int:
 
 
 async def _import(engine: AsyncEngine, args: argparse.Namespace) -> int:
+    """Check the whole file, then store it in one transaction: a refused file stores nothing."""
     try:
-        document = json.loads(args.file.read_text(encoding="utf-8"))
+        with args.file.open("rb") as file:
+            document = read_project_file(file.read(MAX_FILE_BYTES + 1))
         async with transaction(engine) as db:
             project = await import_project(
-                db, document, as_custodian=args.as_custodian, team_id=args.team or (LOCAL_TEAM_ID if args.as_custodian else None)
+                db,
+                document.model_dump(),
+                team_id=args.team,
+                importer=clean_text(args.user, maximum=MAX_SHORT_TEXT),
+                as_custodian=args.as_custodian,
+                keep_places=args.keep_slack_places,
             )
+    except FileRefused as refused:
+        shown = [render("terminal.j2:import_problem", path=path, problem=problem) for path, problem in refused.problems[:PROBLEMS_SHOWN]]
+        more = len(refused.problems) - len(shown)
+        print(render("terminal.j2:import_problems", path=args.file, problems=shown, more=more), file=sys.stderr)
+        return 1
     except ImportRefused as refused:
         reason = render(f"terminal.j2:{refused.reason}", **refused.context)
     except OSError as unreadable:
         reason = unreadable.strerror or str(unreadable)
-    except ValueError:
-        reason = render("terminal.j2:import_not_json")
+    except PydanticCustomError:
+        reason = render("terminal.j2:import_user_invalid")
     else:
         if args.as_custodian:
-            print(render("terminal.j2:imported_as_custodian", name=project.name, measures=len(document["measures"])))
+            print(render("terminal.j2:imported_as_custodian", name=project.name, measures=len(document.measures)))
         else:
-            print(render("terminal.j2:imported", name=project.name, answers=len(document["answers"])))
+            print(render("terminal.j2:imported", name=project.name, answers=len(document.answers)))
         return 0
     print(render("terminal.j2:import_refused", path=args.file, reason=reason), file=sys.stderr)
     return 1

@@ -57,11 +57,14 @@ def measure_plan(state: FlowState, measure: Measure) -> MeasurePlan:
     line = None
     if m.baseline_value is not None and m.baseline_date and m.target_value is not None and m.target_date:
         line = Line(m.baseline_value, m.baseline_date, m.target_value, m.target_date)
-    end = horizon_end(
-        target_date=m.target_date,
-        planned_completion=state.project.planned_completion,
-        legacy_years=state.value("how_long.legacy_years"),
-    )
+    try:
+        end = horizon_end(
+            target_date=m.target_date,
+            planned_completion=state.project.planned_completion,
+            legacy_years=state.value("how_long.legacy_years"),
+        )
+    except (ValueError, OverflowError, TypeError):  # a date past 9999: a row stored before imports were checked
+        end = None
     schedule = periods(m.cadence, m.baseline_date, end) if m.cadence and m.baseline_date and end else ()
     return MeasurePlan(m, schedule, line, thresholds_of(state))
 

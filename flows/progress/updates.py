@@ -38,7 +38,8 @@ def _explain(error: PydanticCustomError, markup: str) -> str:
     return render(f"errors.j2:{error.type}", markup, **(error.context or {}))
 
 
-def _evidence(raw: str | None) -> str | None:
+def evidence_link(raw: str | None) -> str | None:
+    """An evidence link as stored: a web address, or None when none was given."""
     if raw is None or not raw.strip():
         return None
     link = clean_text(raw, maximum=2000)
@@ -113,7 +114,7 @@ async def record_update(
     chosen = checked("period", period_of, period)
     parsed_value = checked("value", value_of, value)
     parsed_note = checked("note", _optional_text, note)
-    parsed_evidence = checked("evidence", _evidence, evidence)
+    parsed_evidence = checked("evidence", evidence_link, evidence)
     parsed_recovery = checked("recovery_action", _optional_text, recovery_action)
     target = plan.measure.target_value
     if parsed_value is not None and target and abs(parsed_value) >= CONFIRM_FACTOR * abs(target) and not confirmed:

@@ -1,0 +1,269 @@
+"""A project file (`socialvalue export`, the handover pack's JSON) read back for `socialvalue
+import`: one pydantic schema, checked whole before anything is stored, with the same rules
+as the conversation's answers (text lengths and characters, dates, numbers, cadences,
+evidence links) and the same limits as a plan. A refused file lists every problem with its
+JSON path.
+
+Row ids never come from a file (the schema has none): rows get new ids, and communities,
+measures and answers refer to each other by their keys, remapped on import.
+"""
+
+import json
+from datetime import date, datetime
+from functools import partial
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from flows.conversation.inputs import EARLIEST_YEAR, LATEST_YEAR, MAX_ITEM_PART, MAX_NUMBER, MAX_SHORT_TEXT, MAX_TEXT, clean_text, refuse
+from flows.plan import MAX_COMMUNITIES, MAX_OWN_MEASURES
+from flows.progress.updates import evidence_link
+from flows.schedules import MONTHS, WEEKS, rule_problem
+from prompts import MarkupKind, has_macro, render
+from storage.models import Review, SessionStatus
+from storage.portable import FORMAT, FORMAT_VERSION
+
+MAX_FILE_BYTES = 16 * 1024 * 1024  # a project with years of weekly updates is a few MB
+MAX_CATALOGUE_MEASURES = 18
+MAX_ANSWERS = MAX_UPDATES = 50_000
+MAX_SESSIONS = 1_000
+MAX_VALUE_DEPTH, MAX_VALUE_ITEMS = 4, 200  # an answer's value: a list of picks, a list of items
+SLACK_ID = r"^[A-Z0-9]{1,32}$"
+TS = r"^\d{1,12}\.\d{1,8}$"
+PROBLEMS_SHOWN = 50
+
+
+def _day(value: date) -> date:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise refuse("date_out_of_range", earliest=EARLIEST_YEAR, latest=LATEST_YEAR)
+    return value
+
+
+def _cadence(value: str) -> str:
+    if value in MONTHS or value in WEEKS:
+        return value
+    problem = rule_problem(value.removeprefix("RRULE:"))
+    if problem:
+        raise refuse(problem, most=53)
+    return value
+
+
+def _link(value: str) -> str:
+    return evidence_link(value) or ""
+
+
+def _value(value: Any, depth: int = 0) -> Any:
+    """An answer's stored value: text, a number, a yes/no, or lists and items of them."""
+    if depth > MAX_VALUE_DEPTH:
+        raise refuse("import_value_nested")
+    if isinstance(value, str):
+        return clean_text(value, maximum=MAX_TEXT) if value.strip() else value
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float):
+        if not -MAX_NUMBER <= value <= MAX_NUMBER:  # NaN fails this too
+            raise refuse("number_too_large", maximum=MAX_NUMBER, unit="")
+        return value
+    if isinstance(value, list | dict):
+        if len(value) > MAX_VALUE_ITEMS:
+            raise refuse("import_value_large", most=MAX_VALUE_ITEMS)
+        if isinstance(value, list):
+            return [_value(item, depth + 1) for item in value]
+        return {clean_text(key, maximum=64): _value(item, depth + 1) for key, item in value.items()}
+    raise refuse("import_value_kind")
+
+
+# Text as the conversation takes it: trimmed, printable, no longer than the same limits.
+Text = Annotated[str, AfterValidator(partial(clean_text, maximum=MAX_TEXT))]
+Short = Annotated[str, AfterValidator(partial(clean_text, maximum=MAX_SHORT_TEXT))]
+Part = Annotated[str, AfterValidator(partial(clean_text, maximum=MAX_ITEM_PART))]
+Column64 = Annotated[str, AfterValidator(partial(clean_text, maximum=64))]  # the columns' length
+Day = Annotated[date, AfterValidator(_day)]
+Number = Annotated[float, Field(ge=-MAX_NUMBER, le=MAX_NUMBER, allow_inf_nan=False)]
+SlackId = Annotated[str, Field(pattern=SLACK_ID)]
+Ts = Annotated[str, Field(pattern=TS)]
+CommunityKey = Annotated[str, Field(pattern=r"^c\d{1,6}$")]
+MeasureKey = Annotated[str, Field(pattern=r"^m\d{1,6}$")]
+Name = Annotated[str, Field(pattern=r"^[a-z_]{1,32}$")]
+Cadence = Annotated[str, Field(max_length=MAX_SHORT_TEXT), AfterValidator(_cadence)]
+Link = Annotated[str, Field(max_length=2000), AfterValidator(_link)]
+Value = Annotated[Any, AfterValidator(_value)]
+
+
+class Row(BaseModel):
+    # Unknown fields (an `id`, a `workspace_id`) are refused, not ignored: a file is restored as
+    # written, or not at all.
+    model_config = ConfigDict(extra="forbid")
+
+
+class WorkspaceRow(Row):
+    enterprise_id: Annotated[str, Field(max_length=32)] = ""
+    team_id: Annotated[str, Field(max_length=32)]
+    name: Annotated[str, Field(max_length=200)] = ""
+
+
+class ProjectRow(Row):
+    name: Short
+    channel_id: SlackId | None = None
+    lead: Short | None = None
+    client_organisation: Text | None = None
+    phase: Name | None = None
+    planned_completion: Day | None = None
+    handover_date: Day | None = None
+    next_custodian: Text | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CommunityRow(Row):
+    key: CommunityKey
+    name: Part
+    place: Part | None = None
+    who: Part | None = None
+    needs: Part | None = None
+    signposting: Part | None = None
+    created_at: datetime
+
+
+class MeasureRow(Row):
+    key: MeasureKey
+    name: Part
+    unit: Column64
+    catalogue_ref: Column64 | None = None
+    outcome: Column64 | None = None
+    framework_code: Column64 | None = None
+    framework_name: Part | None = None
+    community: CommunityKey | None = None
+    method: Text | None = None
+    data_source: Text | None = None
+    baseline_value: Number | None = None
+    baseline_date: Day | None = None
+    target_value: Number | None = None
+    target_date: Day | None = None
+    evidence: Text | None = None
+    owner: Short | None = None
+    cadence: Cadence | None = None
+    cumulative: bool = True
+    created_at: datetime
+
+    @model_validator(mode="after")
+    def _target_after_baseline(self) -> "MeasureRow":
+        if self.baseline_date and self.target_date and self.target_date < self.baseline_date:
+            raise refuse("date_too_early", not_before=self.baseline_date.isoformat())
+        return self
+
+
+class AnswerRow(Row):
+    flow: Name
+    flow_version: Annotated[int, Field(ge=1, le=1000)]
+    question: Name
+    field: Annotated[str, Field(pattern=r"^[a-z_]{1,64}$")]
+    subject: Annotated[str, Field(pattern=r"^([cm]\d{1,6})?$")] = ""
+    value: Value
+    author: Short
+    created_at: datetime
+    version: Annotated[int, Field(ge=1, le=MAX_ANSWERS)]
+
+
+class FlowSessionRow(Row):
+    flow: Name
+    user: Short
+    position: Annotated[str, Field(pattern=r"^[a-z_]+\.[a-z_]+(:[cm]\d{1,6})?$")] | None = None
+    status: SessionStatus
+    channel: SlackId | None = None
+    thread_ts: Ts | None = None
+    question_ts: Ts | None = None
+    started_at: datetime
+    updated_at: datetime
+
+
+class UpdateRow(Row):
+    measure: MeasureKey
+    period_start: Day
+    period_end: Day
+    value: Number | None = None
+    note: Text | None = None
+    evidence_url: Link | None = None
+    recovery_action: Text | None = None
+    author: Short
+    created_at: datetime
+    version: Annotated[int, Field(ge=1, le=MAX_UPDATES)]
+    review: Review = Review.SUBMITTED
+    reviewed_by: Short | None = None
+    reviewed_at: datetime | None = None
+    review_comment: Text | None = None
+
+
+class ProjectFile(Row):
+    format: Literal["socialvalue-project"]
+    format_version: Literal[1]
+    workspace: WorkspaceRow | None = None  # where it was exported from: never where it goes
+    project: ProjectRow
+    communities: Annotated[list[CommunityRow], Field(max_length=MAX_COMMUNITIES)] = []
+    measures: Annotated[list[MeasureRow], Field(max_length=MAX_OWN_MEASURES + MAX_CATALOGUE_MEASURES)] = []
+    answers: Annotated[list[AnswerRow], Field(max_length=MAX_ANSWERS)] = []
+    flow_sessions: Annotated[list[FlowSessionRow], Field(max_length=MAX_SESSIONS)] = []
+    progress_updates: Annotated[list[UpdateRow], Field(max_length=MAX_UPDATES)] = []
+
+    @model_validator(mode="after")
+    def _references(self) -> "ProjectFile":
+        """Keys unique, and every reference to a community or measure to one in the file."""
+        communities = [c.key for c in self.communities]
+        measures = [m.key for m in self.measures]
+        if len(set(communities)) != len(communities) or len(set(measures)) != len(measures):
+            raise refuse("import_duplicate_keys")
+        known = {*communities, *measures, ""}
+        if any(m.community and m.community not in known for m in self.measures):
+            raise refuse("import_unknown_key", what="a measure's community")
+        if any(u.measure not in known for u in self.progress_updates):
+            raise refuse("import_unknown_key", what="a progress update's measure")
+        if any(a.subject not in known for a in self.answers):
+            raise refuse("import_unknown_key", what="an answer's subject")
+        if len({(a.question, a.field, a.subject, a.version) for a in self.answers}) != len(self.answers):
+            raise refuse("import_duplicate_versions", what="answer")
+        if len({(u.measure, u.period_end, u.version) for u in self.progress_updates}) != len(self.progress_updates):
+            raise refuse("import_duplicate_versions", what="progress update")
+        return self
+
+
+class FileRefused(Exception):
+    """The file cannot be imported: `problems` are (JSON path, explanation), in file order."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__(problems[0][1] if problems else "")
+        self.problems = problems
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(name)
+
+
+def read_project_file(raw: bytes) -> ProjectFile:
+    """The file checked whole, or FileRefused naming every problem found."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise FileRefused([("$", render("terminal.j2:import_too_large", MarkupKind.TEXT, most=MAX_FILE_BYTES // (1024 * 1024)))])
+    try:
+        document = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)  # NaN, Infinity
+    except (ValueError, RecursionError):
+        raise FileRefused([("$", render("terminal.j2:import_not_json", MarkupKind.TEXT))]) from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise FileRefused([("$", render("terminal.j2:import_not_an_export", MarkupKind.TEXT))])
+    if document.get("format_version") != FORMAT_VERSION:
+        raise FileRefused(
+            [("$.format_version", render("terminal.j2:import_version", MarkupKind.TEXT, version=document.get("format_version")))]
+        )
+    try:
+        return ProjectFile.model_validate(document)
+    except ValidationError as invalid:
+        raise FileRefused([(_path(error["loc"]), _explain(error)) for error in invalid.errors()]) from None
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    return "$" + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
+
+
+def _explain(error: Any) -> str:
+    name = f"errors.j2:{error['type']}"
+    if has_macro(name):
+        return render(name, MarkupKind.TEXT, **(error.get("ctx") or {}))
+    return str(error["msg"])
