@@ -36,13 +36,26 @@ class MarkupKind(StrEnum):
     HTML = "html"  # documents, with Jinja2's own autoescape
 
 
+# Bidi controls and zero-width characters: invisible, they reorder or split what is shown
+# ("\u202egnp.exe" shows as "exe.png"; "Al\u200bpha" looks like "Alpha"). Removed from what is
+# typed and again from every value rendered. ZWJ and ZWNJ stay: emoji and several scripts need them.
+INVISIBLE = dict.fromkeys(map(ord, "\u061c\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff"))
+LINE_BREAKS = re.compile(r"\r\n|[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
+def visible(text: str) -> str:
+    return text.translate(INVISIBLE)
+
+
 def escape_mrkdwn(text: str) -> str:
     """Slack's three control characters; HTML escaping would show quotes as entities."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _finalize_text(value: Any) -> Any:
-    return "" if value is None else value
+    if value is None:
+        return ""
+    return visible(value) if isinstance(value, str) else value
 
 
 def _finalize_mrkdwn(value: Any) -> Any:
@@ -50,15 +63,17 @@ def _finalize_mrkdwn(value: Any) -> Any:
         return ""
     if isinstance(value, Markup):
         return str(value)
-    return escape_mrkdwn(str(value))
+    return escape_mrkdwn(visible(str(value)))
 
 
 MARKDOWN_SPECIAL = "\\`*_[]<>#|~&"
 
 
 def escape_markdown(text: str) -> str:
-    """Backslash before every character Markdown could read as formatting or HTML."""
-    return "".join("\\" + c if c in MARKDOWN_SPECIAL else c for c in text)
+    """Backslash before every character Markdown could read as formatting or HTML, and line
+    breaks folded: a value stays inside its table cell, list item or paragraph (a typed line
+    could otherwise start a heading, a list or a code block)."""
+    return "".join("\\" + c if c in MARKDOWN_SPECIAL else c for c in LINE_BREAKS.sub(" ", visible(text)))
 
 
 def _finalize_markdown(value: Any) -> Any:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from flows.schedules import MAX_PER_YEAR, rule_problem
-from prompts import vocabulary
+from prompts import visible, vocabulary
 
 MAX_TEXT = 5000  # a long paragraph; a Slack form edits up to 3,000 (see flows/editing.py)
 MAX_SHORT_TEXT = 200
@@ -52,9 +52,9 @@ def refuse(error: str, **context: Any) -> PydanticCustomError:
 
 
 def clean_text(raw: Any, *, maximum: int = MAX_TEXT) -> str:
-    if not isinstance(raw, str) or not raw.strip():
+    if not isinstance(raw, str) or not visible(raw).strip():
         raise refuse("text_empty")
-    text = raw.strip()
+    text = visible(raw).strip()
     if len(text) > maximum:
         raise refuse("text_too_long", maximum=maximum, length=len(text))
     # Control characters and lone surrogates cannot be shown or stored faithfully.

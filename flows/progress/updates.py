@@ -1,10 +1,11 @@
 """Recording a progress update: every field validated, then stored as a new version for its
 reporting period."""
 
+import unicodedata
 from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
@@ -23,6 +24,8 @@ from storage.progress import append_update
 T = TypeVar("T")
 CONFIRM_FACTOR = 1000  # a value this many times the target is asked to be confirmed
 SIGNED_UNITS = ("change", "net", "balance", "difference")  # units whose values may be negative
+MAX_LINK = 2000
+HIDDEN = ("Cc", "Cf", "Cs", "Zl", "Zp")  # controls, format (bidi, zero-width), surrogates, line breaks
 
 
 class UpdateRefused(Exception):
@@ -39,14 +42,29 @@ def _explain(error: PydanticCustomError, markup: str) -> str:
 
 
 def evidence_link(raw: str | None) -> str | None:
-    """An evidence link as stored: a web address, or None when none was given."""
+    """An evidence link as stored: a web address whose host is shown as it resolves (IDNA:
+    a look-alike letter from another script shows as xn--), or None when none was given.
+    Refused with anything hidden in it (spaces, controls, bidi or zero-width characters) or a
+    user name and password before the host."""
     if raw is None or not raw.strip():
         return None
-    link = clean_text(raw, maximum=2000)
-    parts = urlsplit(link)
-    if parts.scheme not in ("http", "https") or not parts.netloc or " " in link:
+    link = raw.strip()
+    if len(link) > MAX_LINK:
+        raise refuse("text_too_long", maximum=MAX_LINK, length=len(link))
+    if any(c.isspace() or unicodedata.category(c) in HIDDEN for c in link):
+        raise refuse("evidence_hidden_characters")
+    try:
+        parts = urlsplit(link)
+        host, port = parts.hostname, parts.port
+        shown = host.encode("idna").decode("ascii") if host else ""
+    except (ValueError, UnicodeError):  # a port that is not a number, a label IDNA cannot hold
+        raise refuse("evidence_not_a_link") from None
+    if parts.scheme not in ("http", "https") or not shown:
         raise refuse("evidence_not_a_link")
-    return link
+    if parts.username is not None or parts.password is not None:
+        raise refuse("evidence_userinfo")
+    shown = f"[{shown}]" if ":" in shown else shown
+    return urlunsplit(parts._replace(netloc=shown + (f":{port}" if port is not None else "")))
 
 
 def may_report(project: Project, measure: Measure, user: str) -> bool:
