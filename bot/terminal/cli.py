@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import getpass
 import json
+import re
 import signal
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -31,7 +32,22 @@ from storage.models import JobStatus, Project
 from storage.portable import ImportRefused, export_project, import_project
 from storage.projects import LOCAL_TEAM_ID
 
+TEAM_ID = re.compile(r"^[TE][A-Z0-9]{2,31}$")  # a Slack workspace (or an org-wide install's enterprise)
 JOBS_SHOWN = 200  # per status: a year of failures is still one screenful per page, not a flood
+
+
+def _person(text: str) -> str:
+    """Who is acting, as an answer's author is stored: printable, and no longer than its column."""
+    try:
+        return clean_text(text, maximum=MAX_SHORT_TEXT)
+    except PydanticCustomError:
+        raise argparse.ArgumentTypeError(render("terminal.j2:import_user_invalid")) from None
+
+
+def _team(text: str) -> str:
+    if text != LOCAL_TEAM_ID and not TEAM_ID.match(text):
+        raise argparse.ArgumentTypeError(render("terminal.j2:team_invalid", team=text[:40]))
+    return text
 
 
 def parser() -> argparse.ArgumentParser:
@@ -41,7 +57,7 @@ def parser() -> argparse.ArgumentParser:
 
     chat_ = commands.add_parser("chat", help=words["chat"])
     chat_.add_argument("--project", required=True, help=words["chat_project"])
-    chat_.add_argument("--user", default=getpass.getuser(), help=words["chat_user"])
+    chat_.add_argument("--user", type=_person, default=getpass.getuser(), help=words["chat_user"])
 
     db = commands.add_parser("db", help=words["db"])
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -49,21 +65,21 @@ def parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help=words["export"])
     export.add_argument("--project", required=True, help=words["export_project"])
-    export.add_argument("--team", default=LOCAL_TEAM_ID, help=words["export_team"])
+    export.add_argument("--team", type=_team, default=LOCAL_TEAM_ID, help=words["export_team"])
     export.add_argument("--out", type=Path, help=words["export_out"])
 
     import_ = commands.add_parser("import", help=words["import"])
     import_.add_argument("file", type=Path, help=words["import_file"])
     import_.add_argument("--as-custodian", action="store_true", help=words["import_custodian"])
-    import_.add_argument("--team", default=LOCAL_TEAM_ID, help=words["import_team"])
+    import_.add_argument("--team", type=_team, default=LOCAL_TEAM_ID, help=words["import_team"])
     import_.add_argument("--keep-slack-places", action="store_true", help=words["import_keep"])
-    import_.add_argument("--user", default=getpass.getuser(), help=words["import_user"])
+    import_.add_argument("--user", type=_person, default=getpass.getuser(), help=words["import_user"])
 
     handover = commands.add_parser("handover", help=words["handover"])
     handover.add_argument("--project", required=True, help=words["export_project"])
     handover.add_argument("--format", choices=["md", "html", "json"], default="md", help=words["handover_format"])
     handover.add_argument("--out", type=Path, help=words["export_out"])
-    handover.add_argument("--user", default=getpass.getuser(), help=words["chat_user"])
+    handover.add_argument("--user", type=_person, default=getpass.getuser(), help=words["chat_user"])
     handover.add_argument("--on", type=date.fromisoformat, default=None, help=words["status_on"])
 
     status = commands.add_parser("status", help=words["status"])
@@ -72,7 +88,7 @@ def parser() -> argparse.ArgumentParser:
 
     update = commands.add_parser("update", help=words["update"])
     update.add_argument("--project", required=True, help=words["export_project"])
-    update.add_argument("--user", default=getpass.getuser(), help=words["chat_user"])
+    update.add_argument("--user", type=_person, default=getpass.getuser(), help=words["chat_user"])
     update.add_argument("--measure", dest="measure_key", help=words["update_measure"])
     update.add_argument("--value", help=words["update_value"])
     update.add_argument("--period", help=words["update_period"])
@@ -86,7 +102,7 @@ def parser() -> argparse.ArgumentParser:
     digest = commands.add_parser("digest", help=words["digest"])
     digest.add_argument("--preview", action="store_true", required=True, help=words["digest_preview"])
     digest.add_argument("--week", help=words["digest_week"])
-    digest.add_argument("--team", default=LOCAL_TEAM_ID, help=words["export_team"])
+    digest.add_argument("--team", type=_team, default=LOCAL_TEAM_ID, help=words["export_team"])
 
     serve = commands.add_parser("serve", help=words["serve"])
     serve.add_argument("--port", type=int, default=None, help=words["serve_port"])
@@ -286,7 +302,7 @@ async def _import(engine: AsyncEngine, args: argparse.Namespace) -> int:
                 db,
                 document.model_dump(),
                 team_id=args.team,
-                importer=clean_text(args.user, maximum=MAX_SHORT_TEXT),
+                importer=args.user,
                 as_custodian=args.as_custodian,
                 keep_places=args.keep_slack_places,
             )
@@ -299,8 +315,6 @@ async def _import(engine: AsyncEngine, args: argparse.Namespace) -> int:
         reason = render(f"terminal.j2:{refused.reason}", **refused.context)
     except OSError as unreadable:
         reason = unreadable.strerror or str(unreadable)
-    except PydanticCustomError:
-        reason = render("terminal.j2:import_user_invalid")
     else:
         if args.as_custodian:
             print(render("terminal.j2:imported_as_custodian", name=project.name, measures=len(document.measures)))

@@ -8,6 +8,7 @@ from flows.plan import MAX_COMMUNITIES, MAX_OWN_MEASURES
 from storage.engine import transaction
 from storage.models import Community, Measure
 from tests.factories import WHAT, WHY, say, say_all, start_plan
+from tests.terminal import chat, export, run
 
 
 async def stored(engine, table) -> list:
@@ -59,3 +60,11 @@ async def test_a_unit_longer_than_its_column_is_refused_before_the_database(engi
     needs = await say(engine, f"Local labour | {'u' * 64} | {'C' * 64} | {'N' * 1000}")  # each at its limit: stored
     assert not needs.error
     assert {len(m.unit) for m in await stored(engine, Measure)} == {len("apprenticeship weeks"), 64}
+
+
+def test_a_terminal_user_longer_than_its_column_is_refused_before_anything_runs(database_url):
+    done = chat(database_url, "To leave lasting jobs", user="x" * 201)
+    assert done.returncode == 2 and "--user must be a name or a Slack user id of up to 200 printable characters" in done.stderr
+    assert run(database_url, "export", "--project", "A38 Derby Junctions").returncode == 1
+    assert chat(database_url, "To leave lasting jobs", "quit", user="x" * 200).returncode == 0
+    assert export(database_url)["answers"][0]["author"] == "x" * 200
