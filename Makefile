@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint install install-dev soak bench bench-worker bench-digest bench-requests bench-load clean
+.PHONY: demo test lint install install-dev soak bench bench-worker bench-digest bench-requests bench-bounds bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ bench-digest: install-dev  ## the digest benchmark (bench/digest_bench.py)
 
 bench-requests: install-dev  ## SQL statements and transactions per Slack request (bench/request_bench.py)
 	$(BIN)/python bench/request_bench.py --baseline bench/request_baseline.json
+
+bench-bounds: install-dev  ## the largest plan the app accepts against a typical one: status and worker pass (bench/bounds_bench.py)
+	$(BIN)/python bench/bounds_bench.py
 
 bench-load: install-dev  ## ack latency at 50 requests/s for 60 s, against a bare Bolt app (bench/load.py)
 	$(BIN)/python bench/load.py

@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parents[1]))
 sys.path.insert(0, str(Path(__file__).parent))
 
+import bounds_bench
 import digest_bench
 import load
 import request_bench
@@ -37,6 +38,8 @@ async def run(url: str) -> list[tuple[str, str, str, str]]:
     figures = await request_bench.run(argparse.Namespace(repeat=10, url=url, statements=False))
     backend = "postgresql" if url else "sqlite"
     rows += request_bench.summary(figures, json.loads((HERE / "request_baseline.json").read_text()).get(backend, {}))
+    print("\n== largest allowed plan ==", flush=True)
+    rows += await bounds_bench.run(url)
     print("\n== load ==", flush=True)
     rows += await load.main(rate=50, seconds=60, users=50)
     return rows

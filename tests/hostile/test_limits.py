@@ -2,11 +2,20 @@
 that would add thousands of measures, or a unit longer than the database holds, is refused
 with the limit named, and nothing of it is stored (on both databases)."""
 
+from datetime import date
+
+from sqlalchemy import event
 from sqlmodel import select
 
-from flows.plan import MAX_COMMUNITIES, MAX_OWN_MEASURES
-from storage.engine import transaction
-from storage.models import Community, Measure
+from flows.plan import MAX_COMMUNITIES, MAX_LEGACY_YEARS, MAX_OWN_MEASURES
+from flows.progress.status import project_status
+from flows.project_file import MAX_CATALOGUE_MEASURES
+from flows.projects import new_project, workspace_of
+from flows.schedules import MAX_PER_YEAR, MAX_YEARS
+from storage.answers import append_answer
+from storage.engine import reading, transaction
+from storage.models import Community, Measure, Project
+from storage.projects import add_community, add_measure
 from tests.factories import WHAT, WHY, say, say_all, start_plan
 from tests.terminal import chat, export, run
 
@@ -68,3 +77,52 @@ def test_a_terminal_user_longer_than_its_column_is_refused_before_anything_runs(
     assert run(database_url, "export", "--project", "A38 Derby Junctions").returncode == 1
     assert chat(database_url, "To leave lasting jobs", "quit", user="x" * 200).returncode == 0
     assert export(database_url)["answers"][0]["author"] == "x" * 200
+
+
+async def plan_at_the_limits(engine, name: str, communities: int, measures: int) -> Project:
+    """Rows as the conversation would leave them: every measure weekly over the widest dates."""
+    async with transaction(engine) as db:
+        project = await new_project(db, await workspace_of(db, team_id="T0001"), name=name, channel="C0001", lead="ULEAD")
+        project.planned_completion = date(2150, 12, 31)
+        for n in range(communities):
+            await add_community(db, project_id=project.id, name=f"Street {n}", needs=f"need {n}")
+        for n in range(measures):
+            await add_measure(
+                db,
+                project_id=project.id,
+                name=f"Measure {n}",
+                unit="units",
+                baseline_value=0,
+                baseline_date=date(1990, 1, 1),
+                target_value=1000,
+                target_date=date(2150, 12, 31),
+                owner="<@UOWNER>",
+                cadence="weekly",
+            )
+        await append_answer(
+            db,
+            project_id=project.id,
+            flow="plan",
+            flow_version=1,
+            question="how_long",
+            field="legacy_years",
+            value=MAX_LEGACY_YEARS,
+            author="ULEAD",
+        )
+    return project
+
+
+async def test_the_status_of_the_largest_allowed_plan_takes_the_statements_of_a_small_one(engine):
+    small = await plan_at_the_limits(engine, "Small", 1, 2)
+    largest = await plan_at_the_limits(engine, "Largest", MAX_COMMUNITIES, MAX_OWN_MEASURES + MAX_CATALOGUE_MEASURES)
+    counted: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: counted.append(args[2]))
+    figures = {}
+    for project in (small, largest):
+        counted.clear()
+        async with reading(engine) as db:
+            statuses = await project_status(db, project, date(2026, 11, 28))
+        figures[project.name] = (len(counted), len(statuses), max(len(s.plan.schedule) for s in statuses))
+    print(f"\nstatus: (statements, measures, periods of the longest schedule) {figures}")
+    assert figures["Largest"][0] == figures["Small"][0]
+    assert figures["Largest"][1] == 68 and figures["Largest"][2] <= MAX_PER_YEAR * MAX_YEARS
