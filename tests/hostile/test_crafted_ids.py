@@ -126,3 +126,23 @@ async def test_a_member_refused_the_handover_cannot_drive_or_edit_it_by_crafted_
     assert told(slack, MEMBER).count("Only the lead") >= 3
     assert not [s for s in await rows(slack.engine, FlowSession) if s.flow == "handover"]
     assert not [a for a in await rows(slack.engine, Answer) if a.question == "handover"]
+
+
+async def test_a_form_naming_another_workspaces_project_is_refused_in_the_form(planned):
+    slack = planned
+    elsewhere = await plan_in_slack(slack.engine, WHOLE_PLAN[:1], team="T0002", channel="C0002", lead="UOTHER", name="Their scheme")
+    answers_before = len(await rows(slack.engine, Answer))
+    for callback, metadata in (
+        ("plan_edit", EditForm(project=elsewhere.id, question="why").encode()),
+        ("progress_update", UpdateForm(project=elsewhere.id, measure="m1").encode()),
+    ):
+        form = {"type": "modal", "callback_id": callback, "private_metadata": metadata, "blocks": []}
+        values = {
+            "why.purpose": {"value": {"type": "plain_text_input", "value": "Ours now"}},
+            "value": {"value": {"type": "plain_text_input", "value": "9"}},
+        }
+        status, answer = await slack.submit(form, values)
+        assert status == 200 and answer["response_action"] == "errors", answer
+        assert "That project no longer exists in this workspace." in json.dumps(answer["errors"])
+    assert len(await rows(slack.engine, Answer)) == answers_before
+    assert await rows(slack.engine, ProgressUpdate) == []
