@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 AHEAD = timedelta(days=10)  # reminders are queued this far ahead of their time
 READ_CHUNK = 100  # projects whose plans and updates are read together when planning
 CATCH_UP = timedelta(days=21)  # periods due longer ago than this are not reminded of any more
+REMINDER_SPAN = timedelta(days=12)  # wider than a period's reminders reach either side of its due date
 
 
 async def slack_projects(db: AsyncSession) -> list[tuple[Workspace, Project]]:
@@ -48,12 +49,19 @@ def _reminders_of(status: MeasureStatus, tz: str, now: datetime) -> list[tuple[s
     periods already past, only the latest unreported one is reminded of: after downtime, or a
     year of silence, a measure is one line of one reminder, not one per missed period."""
     wanted = []
-    past = [p.end for p in status.plan.schedule if p.end < now.date() and p.end not in status.reported]
-    for period in status.plan.schedule:
+    schedule, today = status.plan.schedule, now.date()
+    latest_missed = next(
+        (schedule[i].end for i in reversed(range(schedule.due_by(today - timedelta(days=1)))) if schedule[i].end not in status.reported),
+        None,
+    )
+    # A period's reminders fall from 9 days before its due date to 3 after (weekends, time
+    # zones): only the periods due in this window can have one to plan.
+    for index in schedule.due_between(today - CATCH_UP - REMINDER_SPAN, today + AHEAD + REMINDER_SPAN):
+        period = schedule[index]
         due_at = reminder_moments(period.end, tz)
         if period.end in status.reported or max(due_at.values()) < now - CATCH_UP or min(due_at.values()) > now + AHEAD:
             continue
-        if past and period.end < past[-1]:
+        if latest_missed and period.end < latest_missed:
             continue
         missed = [kind for kind, at in due_at.items() if at <= now]
         for kind, at in due_at.items():

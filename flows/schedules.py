@@ -8,15 +8,19 @@ when it is shorter (31 Jan, 28 or 29 Feb, 31 Mar, ...).
 
 Every schedule is bounded, whatever was typed: an RRULE comes at most weekly and at least
 once every two years, and a schedule runs at most `MAX_YEARS` from its baseline, so a
-measure has at most a few thousand periods.
+measure has at most 3,130 periods. A schedule holds them as day numbers and finds what is
+due around a day by bisection: status and reminders look at a window, never at every period.
 """
 
 import re
+from array import array
+from bisect import bisect_left, bisect_right
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from itertools import pairwise
+from typing import overload
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -97,11 +101,59 @@ def boundaries(cadence: str, start: date, until: date) -> list[date]:
     return days if days and days[0] == start else [start, *days]
 
 
+class Schedule(Sequence[Period]):
+    """A measure's reporting periods, oldest first: the start and each due date as day numbers
+    (8 bytes each rather than an object per period), looked up by bisection."""
+
+    __slots__ = ("_days",)
+
+    def __init__(self, days: Iterable[date] = ()) -> None:
+        self._days = array("q", (day.toordinal() for day in days))
+
+    def __len__(self) -> int:
+        return max(len(self._days) - 1, 0)
+
+    @overload
+    def __getitem__(self, index: int) -> Period: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Period]: ...
+    def __getitem__(self, index: int | slice) -> Period | list[Period]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return Period(date.fromordinal(self._days[index]), date.fromordinal(self._days[index + 1]))
+
+    def due_by(self, day: date) -> int:
+        """How many periods are due on or before `day` (they are the first ones)."""
+        return max(bisect_right(self._days, day.toordinal(), lo=min(1, len(self._days))) - 1, 0)
+
+    def due_between(self, first: date, last: date) -> range:
+        """The indexes of the periods due from `first` to `last`, both included."""
+        return range(self.due_by(first - timedelta(days=1)), self.due_by(last))
+
+    def last_due_before(self, day: date) -> Period | None:
+        count = self.due_by(day - timedelta(days=1))
+        return self[count - 1] if count else None
+
+    def ending(self, day: date) -> Period | None:
+        """The period `day` is reported for: after its start, up to and including its due date."""
+        index = bisect_left(self._days, day.toordinal()) - 1
+        return self[index] if 0 <= index < len(self) else None
+
+    def running(self, day: date) -> Period | None:
+        """The period running on `day`: from its start, before its due date."""
+        index = bisect_right(self._days, day.toordinal()) - 1
+        return self[index] if 0 <= index < len(self) else None
+
+
 @lru_cache(maxsize=4096)
-def periods(cadence: str, start: date, until: date) -> tuple[Period, ...]:
-    """Cached: measures sharing a cadence, start and horizon share their schedule."""
-    days = boundaries(cadence, start, until)
-    return tuple(Period(a, b) for a, b in pairwise(days))
+def periods(cadence: str, start: date, until: date) -> Schedule:
+    """Cached: measures sharing a cadence, start and horizon share their schedule (at most
+    about 25 KB each, so the cache holds at most about 100 MB)."""
+    return Schedule(boundaries(cadence, start, until))
 
 
 def horizon_end(*, target_date: date | None, planned_completion: date | None, legacy_years: float | None) -> date | None:

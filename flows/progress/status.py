@@ -5,17 +5,18 @@ and all its measures' current updates.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.conversation.engine import FlowState, load_state
 from flows.ratings import DEFAULT_THRESHOLDS, Line, Rating, rate
-from flows.schedules import Period, horizon_end, periods
+from flows.schedules import Period, Schedule, horizon_end, periods
 from storage.models import Measure, ProgressUpdate, Project
 from storage.progress import current_updates
 
 DUE_SOON_DAYS = 7
+NO_SCHEDULE = Schedule()
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class MeasurePlan:
     """What monitoring needs of one measure: its schedule, its line to target, its thresholds."""
 
     measure: Measure
-    schedule: tuple[Period, ...]
+    schedule: Schedule
     line: Line | None
     thresholds: tuple[float, float, float]
 
@@ -65,14 +66,18 @@ def measure_plan(state: FlowState, measure: Measure) -> MeasurePlan:
         )
     except (ValueError, OverflowError, TypeError):  # a date past 9999: a row stored before imports were checked
         end = None
-    schedule = periods(m.cadence, m.baseline_date, end) if m.cadence and m.baseline_date and end else ()
+    schedule = periods(m.cadence, m.baseline_date, end) if m.cadence and m.baseline_date and end else NO_SCHEDULE
     return MeasurePlan(m, schedule, line, thresholds_of(state))
 
 
-def _open_period(schedule: tuple[Period, ...], reported: frozenset[date], today: date) -> Period | None:
-    """The latest unreported period already due or due within a week, else the one running now."""
-    due = [p for p in schedule if p.end not in reported and (p.end - today).days <= DUE_SOON_DAYS]
-    return due[-1] if due else next((p for p in schedule if p.start <= today < p.end), None)
+def _open_period(schedule: Schedule, reported: frozenset[date], today: date) -> Period | None:
+    """The latest unreported period already due or due within a week, else the one running now.
+    Looked for backwards from the week ahead: past one step per reported period at most."""
+    for index in reversed(range(schedule.due_by(today + timedelta(days=DUE_SOON_DAYS)))):
+        period = schedule[index]
+        if period.end not in reported:
+            return period
+    return schedule.running(today)
 
 
 def measure_status(plan: MeasurePlan, updates: list[ProgressUpdate], today: date) -> MeasureStatus:
@@ -99,9 +104,9 @@ def status_from(
 ) -> MeasureStatus:
     """A measure's status from aggregates (so a portfolio can be read in a few queries). Its
     reports are up to date when a period at or after the last one due has been reported."""
-    past = [p for p in plan.schedule if p.end < today]
+    last_due = plan.schedule.last_due_before(today)
     reported_to = max(reported, default=None)
-    overdue = past[-1] if past and (reported_to is None or reported_to < past[-1].end) else None
+    overdue = last_due if last_due and (reported_to is None or reported_to < last_due.end) else None
     actual = actual_on = None
     if latest_valued is not None:
         actual_on, actual = latest_valued

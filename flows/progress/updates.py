@@ -51,6 +51,8 @@ def evidence_link(raw: str | None) -> str | None:
     link = raw.strip()
     if len(link) > MAX_LINK:
         raise refuse("text_too_long", maximum=MAX_LINK, length=len(link))
+    if not link.casefold().startswith(("http://", "https://")):
+        raise refuse("evidence_not_a_link")
     if any(c.isspace() or unicodedata.category(c) in HIDDEN for c in link):
         raise refuse("evidence_hidden_characters")
     try:
@@ -118,7 +120,7 @@ async def record_update(
                 raise refuse("update_no_open_period")
             return status.open_period
         day = parse_date(raw)
-        found = next((p for p in plan.schedule if p.start < day <= p.end), None)
+        found = plan.schedule.ending(day)
         if found is None:
             raise refuse("update_outside_horizon", start=plan.schedule[0].start.isoformat(), end=plan.schedule[-1].end.isoformat())
         return found
