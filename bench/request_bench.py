@@ -16,21 +16,22 @@ import asyncio
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import aiohttp
 import uvicorn
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
+sys.path.insert(0, str(Path(__file__).parent))
+
+from seed import empty_database
 
 from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.server import asgi_app
 from storage.engine import create_engine
-from storage.migrate import upgrade
 from tests.fake_slack import (
     BOT_TOKEN,
     SIGNING_SECRET,
@@ -81,14 +82,7 @@ async def post(http, url: str, body: str, content_type: str) -> None:
 
 
 async def run(args) -> dict[str, tuple[float, float]]:
-    url = args.url or f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/bench.db"
-    if args.url:
-        engine = create_engine(url)
-        async with engine.begin() as db:
-            await db.execute(text("DROP SCHEMA public CASCADE"))
-            await db.execute(text("CREATE SCHEMA public"))
-        await engine.dispose()
-    upgrade(url)
+    url = await empty_database(args.url)
     engine = create_engine(url)
     fake, fake_runner = await start_fake_slack()
     settings = Settings(database_url=url, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=f"{fake.url}/api/")

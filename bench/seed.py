@@ -1,16 +1,33 @@
 """A synthetic portfolio for the benchmarks: projects x 20 measures with weekly history, and
 due reminder jobs, inserted in bulk."""
 
+import tempfile
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 from storage.engine import create_engine
+from storage.migrate import upgrade
 from storage.models import Answer, Job, Measure, ProgressUpdate, Project, Workspace
 
 MEASURES = 20
 NOW = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
 START = date(2023, 11, 27)  # a Monday, three years before NOW
+
+
+async def empty_database(url: str = "") -> str:
+    """The URL of an empty, migrated database: `url`'s (a dedicated PostgreSQL database,
+    emptied), else a new SQLite file."""
+    if url:
+        engine = create_engine(url)
+        async with engine.begin() as db:
+            await db.execute(text("DROP SCHEMA public CASCADE"))
+            await db.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+    else:
+        url = f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/bench.db"
+    upgrade(url)
+    return url
 
 
 async def build(url: str, projects: int, weeks: int, jobs: int) -> None:

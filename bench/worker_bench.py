@@ -16,7 +16,6 @@ import asyncio
 import os
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,14 +24,13 @@ from sqlalchemy import event, text
 sys.path.insert(0, str(Path(__file__).parents[1]))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from seed import MEASURES, NOW, build
+from seed import MEASURES, NOW, build, empty_database
 
 from bot.settings import Settings
 from bot.slack.app import slack_client
 from bot.worker.loop import send_due
 from bot.worker.sender import Sender
 from storage.engine import create_engine
-from storage.migrate import upgrade
 from tests.clock import FakeClock
 from tests.fake_slack import start_fake_slack
 
@@ -76,15 +74,7 @@ async def run(args) -> list[tuple[str, str, str, str]]:
     rows = []
     try:
         for weeks in (0, args.weeks):
-            if args.url:
-                url = args.url  # a dedicated, empty PostgreSQL database: rebuilt for each run
-                engine = create_engine(url)
-                async with engine.begin() as db:
-                    await db.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-                await engine.dispose()
-            else:
-                url = f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/bench.db"
-            upgrade(url)
+            url = await empty_database(args.url)  # rebuilt for each run
             built = time.perf_counter()
             await build(url, args.projects, weeks, args.jobs)
             print(

@@ -47,6 +47,7 @@ from storage.jobs import (
     get_worker_lease,
     mark_sending,
     next_job_time,
+    queued_keys,
     release_claims,
     release_worker_lease,
     take_worker_lease,
@@ -134,6 +135,8 @@ async def plan_jobs(engine: AsyncEngine, now: datetime) -> None:
     the write lock while the worker reads the portfolio."""
     async with reading(engine) as db:
         wanted = [*await reminders_wanted(db, now), *await digests_wanted(db, now)]
+        queued = await queued_keys(db, [job.dedupe_key for job, _ in wanted])
+    wanted = [(job, due_at) for job, due_at in wanted if job.dedupe_key not in queued]  # most, pass after pass
     for start in range(0, len(wanted), PLAN_CHUNK):
         async with transaction(engine) as db:
             for job, due_at in wanted[start : start + PLAN_CHUNK]:
