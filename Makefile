@@ -31,8 +31,9 @@ lint: install-dev  ## ruff (lint and format) and mypy, as configured in pyprojec
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-soak: lint  ## the reliability suite's long variants: 1,000 random SIGKILLs of two workers, 50 of the web process
+soak: lint  ## the long variants: 1,000 random SIGKILLs of two workers, 50 of the web process, 100,000 hostile strings
 	SOCIALVALUE_SOAK_ROUNDS=1000 $(BIN)/pytest -q -s tests/reliability
+	SOCIALVALUE_SOAK_STRINGS=100000 $(BIN)/pytest -q -s tests/hostile/test_text.py
 
 bench: install-dev  ## every benchmark below at a size that takes minutes, then one table of their figures (bench/all.py)
 	$(BIN)/python bench/all.py

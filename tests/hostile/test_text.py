@@ -5,6 +5,7 @@ Markdown pack."""
 
 import contextlib
 import json
+import os
 import re
 
 import pytest
@@ -22,6 +23,7 @@ from tests.factories import say, start_plan
 from tests.terminal import FIXTURE, run
 
 HIDDEN = "".join(map(chr, INVISIBLE))
+STRINGS = int(os.environ.get("SOCIALVALUE_SOAK_STRINGS", "300"))  # make soak: 100,000
 
 
 async def test_invisible_characters_are_removed_from_names_and_answers(slack, engine):
@@ -80,7 +82,7 @@ def test_in_the_markdown_pack_a_typed_line_stays_in_its_cell_or_item(database_ur
     assert r"ok \# Forged heading - forged item     code \`\`\` \| x \| y \|" in text
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=STRINGS, deadline=None)
 @given(st.text(min_size=1, max_size=60))
 def test_no_output_carries_a_hidden_character_a_live_mention_or_a_broken_block(value):
     markdown = environment(MarkupKind.MARKDOWN).from_string("| {{ v }} | x |\n- {{ v }}\n\n{{ v }}").render(v=value)
