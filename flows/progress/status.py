@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.conversation.engine import FlowState, load_state
 from flows.ratings import DEFAULT_THRESHOLDS, Line, Rating, rate
-from flows.schedules import Period, Schedule, horizon_end, periods
+from flows.schedules import Period, Schedule, horizon_end, periods, rule_problem
 from storage.models import Measure, ProgressUpdate, Project
 from storage.progress import current_updates
 
@@ -27,6 +27,12 @@ class MeasurePlan:
     schedule: Schedule
     line: Line | None
     thresholds: tuple[float, float, float]
+
+    @property
+    def cadence_refused(self) -> bool:
+        """A rule stored before cadences were bounded, which schedules nothing: its lead is told."""
+        cadence = (self.measure.cadence or "").upper()
+        return cadence.startswith(("FREQ=", "RRULE:")) and rule_problem(cadence.removeprefix("RRULE:")) is not None
 
 
 @dataclass(frozen=True)

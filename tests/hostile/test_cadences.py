@@ -101,5 +101,6 @@ async def test_a_stored_secondly_rule_schedules_nothing_and_status_still_answers
     await slack.command("status")
     shown = json.dumps(slack.fake.of("response_url")[-1])
     assert "Apprenticeships on the contract" in shown and "due" not in shown
+    assert shown.count("its cadence `FREQ=SECONDLY` is no longer accepted") == 2  # the lead sees why, and what to do
     await slack.run_worker()  # a pass completes: no reminders for measures without a schedule
     assert not [m for m in slack.fake.of("chat.postMessage") if "metadata" in m and "reminder" in json.dumps(m["metadata"])]
