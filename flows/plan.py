@@ -109,6 +109,7 @@ def community_room(state: FlowState, _subject: str) -> dict[str, Any]:
         "room": MAX_COMMUNITIES - len(state.communities),
         "most": MAX_COMMUNITIES,
         "lengths": column_lengths(Community, COMMUNITY_FIELDS),
+        "taken": [c.name for c in state.communities],  # a community is named once
     }
 
 

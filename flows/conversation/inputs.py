@@ -136,13 +136,27 @@ def parse_yes_no(raw: Any) -> bool:
     raise refuse("yes_no_invalid")
 
 
+def same_name(name: str) -> str:
+    """A name as people mean it: "Chaddesden  residents" is "chaddesden residents"."""
+    return " ".join(name.split()).casefold()
+
+
 def parse_items(
-    raw: Any, fields: list[str], *, required: int, room: int | None = None, most: int | None = None, lengths: dict[str, int] | None = None
+    raw: Any,
+    fields: list[str],
+    *,
+    required: int,
+    room: int | None = None,
+    most: int | None = None,
+    lengths: dict[str, int] | None = None,
+    taken: list[str] | None = None,
 ) -> list[dict[str, str | None]]:
     """One item per line, its fields separated by `|`; the first `required` must be given.
-    `room`: how many more items the plan takes (of `most`); `lengths`: a field's longest text."""
+    `room`: how many more items the plan takes (of `most`); `lengths`: a field's longest text;
+    `taken`: names already in the plan, which a new item's first field may not repeat."""
     text = clean_text(raw, maximum=MAX_TEXT)
     items = []
+    names = {same_name(name): name for name in taken or []} if taken is not None else None
     for line in (line.strip() for line in text.splitlines()):
         if not line:
             continue
@@ -155,6 +169,10 @@ def parse_items(
             longest = (lengths or {}).get(name, MAX_ITEM_PART)
             if len(part) > longest:
                 raise refuse("item_part_too_long", part=part[:MAX_SHORT_TEXT], maximum=longest, length=len(part))
+        if names is not None:
+            if same_name(parts[0]) in names:
+                raise refuse("item_duplicate", typed=parts[0][:MAX_SHORT_TEXT], existing=names[same_name(parts[0])][:MAX_SHORT_TEXT])
+            names[same_name(parts[0])] = parts[0]
         parts += [""] * (len(fields) - len(parts))
         items.append({name: (part or None) for name, part in zip(fields, parts, strict=False)})
     if room is not None and len(items) > room:
@@ -296,6 +314,7 @@ class ItemsGiven(Given):
             room=context.get("room"),
             most=context.get("most"),
             lengths=context.get("lengths"),
+            taken=context.get("taken"),
         )
 
 

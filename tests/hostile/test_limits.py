@@ -126,3 +126,15 @@ async def test_the_status_of_the_largest_allowed_plan_takes_the_statements_of_a_
     print(f"\nstatus: (statements, measures, periods of the longest schedule) {figures}")
     assert figures["Largest"][0] == figures["Small"][0]
     assert figures["Largest"][1] == 68 and figures["Largest"][2] <= MAX_PER_YEAR * MAX_YEARS
+
+
+async def test_a_community_is_named_once_whatever_its_capitals_and_spaces(engine):
+    await start_plan(engine)
+    await say_all(engine, *WHY[:3])
+    first = await say(engine, "Chaddesden residents | Derby DE21")
+    assert not first.error
+    again = await say(engine, "Spondon | Derby\nchaddesden   Residents | DE21")
+    assert again.error and '"chaddesden   Residents" is already in the plan as "Chaddesden residents"' in again.notice
+    twice = await say(engine, "Alvaston | Derby\nALVASTON | Derby")
+    assert twice.error and '"ALVASTON" is already in the plan as "Alvaston"' in twice.notice
+    assert [c.name for c in await stored(engine, Community)] == ["Chaddesden residents"]
