@@ -28,9 +28,19 @@ async def get_or_create_workspace(session: AsyncSession, *, team_id: str, enterp
     return (await session.exec(query)).one()
 
 
+def name_key(name: str) -> str:
+    """A name as people mean it: "a38  derby junctions" is "A38 Derby Junctions"."""
+    return " ".join(name.split()).casefold()
+
+
 async def get_project(session: AsyncSession, *, workspace_id: int, name: str) -> Project | None:
-    found = await session.exec(select(Project).where(col(Project.workspace_id) == workspace_id, col(Project.name) == name))
-    return found.first()
+    """The workspace's project of this name, as typed or with other capitals and spaces."""
+    found = (await session.exec(select(Project).where(col(Project.workspace_id) == workspace_id, col(Project.name) == name))).first()
+    if found is not None:
+        return found
+    names = await session.exec(select(col(Project.id), col(Project.name)).where(col(Project.workspace_id) == workspace_id))
+    same = next((project_id for project_id, other in names.all() if name_key(other) == name_key(name)), None)
+    return await session.get(Project, same) if same is not None else None
 
 
 async def get_project_by_id(session: AsyncSession, *, workspace_id: int, project_id: int) -> Project | None:

@@ -17,6 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from flows.schedules import MAX_PER_YEAR, rule_problem
 from prompts import visible, vocabulary
+from storage.projects import name_key
 
 MAX_TEXT = 5000  # a long paragraph; a Slack form edits up to 3,000 (see flows/editing.py)
 MAX_SHORT_TEXT = 200
@@ -136,11 +137,6 @@ def parse_yes_no(raw: Any) -> bool:
     raise refuse("yes_no_invalid")
 
 
-def same_name(name: str) -> str:
-    """A name as people mean it: "Chaddesden  residents" is "chaddesden residents"."""
-    return " ".join(name.split()).casefold()
-
-
 def parse_items(
     raw: Any,
     fields: list[str],
@@ -156,7 +152,7 @@ def parse_items(
     `taken`: names already in the plan, which a new item's first field may not repeat."""
     text = clean_text(raw, maximum=MAX_TEXT)
     items = []
-    names = {same_name(name): name for name in taken or []} if taken is not None else None
+    names = {name_key(name): name for name in taken or []} if taken is not None else None
     for line in (line.strip() for line in text.splitlines()):
         if not line:
             continue
@@ -170,9 +166,9 @@ def parse_items(
             if len(part) > longest:
                 raise refuse("item_part_too_long", part=part[:MAX_SHORT_TEXT], maximum=longest, length=len(part))
         if names is not None:
-            if same_name(parts[0]) in names:
-                raise refuse("item_duplicate", typed=parts[0][:MAX_SHORT_TEXT], existing=names[same_name(parts[0])][:MAX_SHORT_TEXT])
-            names[same_name(parts[0])] = parts[0]
+            if name_key(parts[0]) in names:
+                raise refuse("item_duplicate", typed=parts[0][:MAX_SHORT_TEXT], existing=names[name_key(parts[0])][:MAX_SHORT_TEXT])
+            names[name_key(parts[0])] = parts[0]
         parts += [""] * (len(fields) - len(parts))
         items.append({name: (part or None) for name, part in zip(fields, parts, strict=False)})
     if room is not None and len(items) > room:

@@ -234,3 +234,12 @@ def test_digest_preview_in_the_terminal(database_url):
     assert "Local labour (A38 Derby Junctions), due 1 Oct 2026: Tom Evans" in done.stdout
     bad = run(database_url, "digest", "--preview", "--week", "49")
     assert bad.returncode == 1 and "is not an ISO week" in bad.stderr
+
+
+def test_a_project_name_typed_with_other_capitals_or_spaces_is_the_same_project(database_url):
+    assert chat(database_url, "To leave lasting jobs in Derby", "quit").returncode == 0
+    again = run(database_url, "chat", "--project", "a38  derby JUNCTIONS", "--user", "alice", stdin="quit\n")
+    assert again.returncode == 0 and "[2 of 17]" in again.stdout  # resumed, not a new plan
+    status = run(database_url, "status", "--project", " A38 derby junctions ")
+    assert status.returncode == 0, status.stderr
+    assert [p["name"] for p in [export(database_url)["project"]]] == [PROJECT]
