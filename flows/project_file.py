@@ -16,15 +16,16 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from flows.conversation.inputs import EARLIEST_YEAR, LATEST_YEAR, MAX_ITEM_PART, MAX_NUMBER, MAX_SHORT_TEXT, MAX_TEXT, clean_text, refuse
-from flows.plan import MAX_COMMUNITIES, MAX_OWN_MEASURES
+from flows.plan import CATALOGUE, MAX_COMMUNITIES, MAX_OWN_MEASURES
 from flows.progress.updates import evidence_link
-from flows.schedules import MONTHS, WEEKS, rule_problem
-from prompts import MarkupKind, has_macro, render
-from storage.models import Review, SessionStatus
+from flows.schedules import MAX_PER_YEAR, cadence_problem
+from prompts import MarkupKind, catalogue, has_macro, render
+from storage.models import Measure, Review, SessionStatus, column_lengths
 from storage.portable import FORMAT, FORMAT_VERSION
 
 MAX_FILE_BYTES = 16 * 1024 * 1024  # a project with years of weekly updates is a few MB
-MAX_CATALOGUE_MEASURES = 18
+MAX_CATALOGUE_MEASURES = len(catalogue(CATALOGUE)["measures"])
+COLUMNS = column_lengths(Measure, ("unit", "catalogue_ref", "outcome", "framework_code"))  # 64 each
 MAX_ANSWERS = MAX_UPDATES = 50_000
 MAX_SESSIONS = 1_000
 MAX_VALUE_DEPTH, MAX_VALUE_ITEMS = 4, 200  # an answer's value: a list of picks, a list of items
@@ -40,11 +41,8 @@ def _day(value: date) -> date:
 
 
 def _cadence(value: str) -> str:
-    if value in MONTHS or value in WEEKS:
-        return value
-    problem = rule_problem(value.removeprefix("RRULE:"))
-    if problem:
-        raise refuse(problem, most=53)
+    if problem := cadence_problem(value):
+        raise refuse(problem, most=MAX_PER_YEAR)
     return value
 
 
@@ -77,7 +75,7 @@ def _value(value: Any, depth: int = 0) -> Any:
 Text = Annotated[str, AfterValidator(partial(clean_text, maximum=MAX_TEXT))]
 Short = Annotated[str, AfterValidator(partial(clean_text, maximum=MAX_SHORT_TEXT))]
 Part = Annotated[str, AfterValidator(partial(clean_text, maximum=MAX_ITEM_PART))]
-Column64 = Annotated[str, AfterValidator(partial(clean_text, maximum=64))]  # the columns' length
+Column64 = Annotated[str, AfterValidator(partial(clean_text, maximum=min(COLUMNS.values())))]
 Day = Annotated[date, AfterValidator(_day)]
 Number = Annotated[float, Field(ge=-MAX_NUMBER, le=MAX_NUMBER, allow_inf_nan=False)]
 SlackId = Annotated[str, Field(pattern=SLACK_ID)]

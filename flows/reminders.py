@@ -50,10 +50,7 @@ def _reminders_of(status: MeasureStatus, tz: str, now: datetime) -> list[tuple[s
     year of silence, a measure is one line of one reminder, not one per missed period."""
     wanted = []
     schedule, today = status.plan.schedule, now.date()
-    latest_missed = next(
-        (schedule[i].end for i in reversed(range(schedule.due_by(today - timedelta(days=1)))) if schedule[i].end not in status.reported),
-        None,
-    )
+    latest_missed = schedule.latest_unreported(today - timedelta(days=1), status.reported)
     # A period's reminders fall from 9 days before its due date to 3 after (weekends, time
     # zones): only the periods due in this window can have one to plan.
     for index in schedule.due_between(today - CATCH_UP - REMINDER_SPAN, today + AHEAD + REMINDER_SPAN):
@@ -61,7 +58,7 @@ def _reminders_of(status: MeasureStatus, tz: str, now: datetime) -> list[tuple[s
         due_at = reminder_moments(period.end, tz)
         if period.end in status.reported or max(due_at.values()) < now - CATCH_UP or min(due_at.values()) > now + AHEAD:
             continue
-        if latest_missed and period.end < latest_missed:
+        if latest_missed and period.end < latest_missed.end:
             continue
         missed = [kind for kind, at in due_at.items() if at <= now]
         for kind, at in due_at.items():

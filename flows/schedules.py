@@ -80,6 +80,13 @@ def rule_problem(rule: str) -> str | None:
     return None
 
 
+def cadence_problem(cadence: str) -> str | None:
+    """Why a cadence cannot schedule (a rule these rules refuse), as for `rule_problem`."""
+    if cadence in MONTHS or cadence in WEEKS:
+        return None
+    return rule_problem(cadence.removeprefix("RRULE:"))
+
+
 def boundaries(cadence: str, start: date, until: date) -> list[date]:
     """The start date and every due date after it, up to `until` inclusive (and at most
     `MAX_YEARS` after the start). A stored rule these rules refuse has no due dates."""
@@ -92,11 +99,10 @@ def boundaries(cadence: str, start: date, until: date) -> list[date]:
             result.append(day)
             n += 1
         return result
-    rule_text = cadence.removeprefix("RRULE:")
-    if rule_problem(rule_text):
+    if cadence_problem(cadence):
         return [start]
     first = datetime.combine(start, time())
-    rule = rrulestr(rule_text, dtstart=first)
+    rule = rrulestr(cadence.removeprefix("RRULE:"), dtstart=first)
     days = [moment.date() for moment in rule.between(first, datetime.combine(until, time()), inc=True)]
     return days if days and days[0] == start else [start, *days]
 
@@ -133,6 +139,14 @@ class Schedule(Sequence[Period]):
     def due_between(self, first: date, last: date) -> range:
         """The indexes of the periods due from `first` to `last`, both included."""
         return range(self.due_by(first - timedelta(days=1)), self.due_by(last))
+
+    def latest_unreported(self, due_by: date, reported: frozenset[date]) -> Period | None:
+        """The latest period due on or before `due_by` that is not reported: looked for
+        backwards, one step past each reported period at most."""
+        for index in reversed(range(self.due_by(due_by))):
+            if (period := self[index]).end not in reported:
+                return period
+        return None
 
     def last_due_before(self, day: date) -> Period | None:
         count = self.due_by(day - timedelta(days=1))

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.conversation.engine import FlowState, load_state
 from flows.ratings import DEFAULT_THRESHOLDS, Line, Rating, rate
-from flows.schedules import Period, Schedule, horizon_end, periods, rule_problem
+from flows.schedules import Period, Schedule, cadence_problem, horizon_end, periods
 from storage.models import Measure, ProgressUpdate, Project
 from storage.progress import current_updates
 
@@ -31,8 +31,7 @@ class MeasurePlan:
     @property
     def cadence_refused(self) -> bool:
         """A rule stored before cadences were bounded, which schedules nothing: its lead is told."""
-        cadence = (self.measure.cadence or "").upper()
-        return cadence.startswith(("FREQ=", "RRULE:")) and rule_problem(cadence.removeprefix("RRULE:")) is not None
+        return bool(self.measure.cadence) and cadence_problem(self.measure.cadence or "") is not None
 
 
 @dataclass(frozen=True)
@@ -77,13 +76,8 @@ def measure_plan(state: FlowState, measure: Measure) -> MeasurePlan:
 
 
 def _open_period(schedule: Schedule, reported: frozenset[date], today: date) -> Period | None:
-    """The latest unreported period already due or due within a week, else the one running now.
-    Looked for backwards from the week ahead: past one step per reported period at most."""
-    for index in reversed(range(schedule.due_by(today + timedelta(days=DUE_SOON_DAYS)))):
-        period = schedule[index]
-        if period.end not in reported:
-            return period
-    return schedule.running(today)
+    """The latest unreported period already due or due within a week, else the one running now."""
+    return schedule.latest_unreported(today + timedelta(days=DUE_SOON_DAYS), reported) or schedule.running(today)
 
 
 def measure_status(plan: MeasurePlan, updates: list[ProgressUpdate], today: date) -> MeasureStatus:

@@ -61,7 +61,7 @@ def evidence_link(raw: str | None) -> str | None:
         shown = host.encode("idna").decode("ascii") if host else ""
     except (ValueError, UnicodeError):  # a port that is not a number, a label IDNA cannot hold
         raise refuse("evidence_not_a_link") from None
-    if parts.scheme not in ("http", "https") or not shown:
+    if not shown:
         raise refuse("evidence_not_a_link")
     if parts.username is not None or parts.password is not None:
         raise refuse("evidence_userinfo")

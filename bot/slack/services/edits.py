@@ -23,6 +23,8 @@ from prompts import MarkupKind
 from storage.engine import transaction
 from storage.slack_events import claim_event
 
+ADMIN_LOOKUP_BEFORE_ACK = 1.5  # seconds: the form's answer is its ack, which Slack waits 3 s for
+
 
 async def open_summary(request: Request, ref: ProjectRef) -> None:
     async with transaction(request.engine) as db:
@@ -80,9 +82,12 @@ async def save_edit_form(request: Request) -> tuple[FormResult, Callable[[], Awa
     the ack, send the confirmation and refresh App Home. The same form sent twice stores once."""
     view, caller, now = request.body["view"], request.caller, request.now()
     metadata = EditForm.decode(view.get("private_metadata"))
-    if flow_of_question(metadata.question) is HANDOVER and (refused := await handover_refusal(request, project_id=metadata.project)):
-        return {"response_action": "errors", "errors": {next(iter(view["state"]["values"]), ""): refused}}, None
+    first = next(iter(view["state"]["values"]), "")
     try:
+        if flow_of_question(metadata.question) is HANDOVER:
+            refused = await handover_refusal(request, project_id=metadata.project, within=ADMIN_LOOKUP_BEFORE_ACK)
+            if refused is not None:
+                return {"response_action": "errors", "errors": {first: refused}}, None
         async with transaction(request.engine) as db:
             if not await claim_event(db, submission_key(view)):
                 return None, None
@@ -107,7 +112,6 @@ async def save_edit_form(request: Request) -> tuple[FormResult, Callable[[], Awa
     except EditRefused as refused:
         return {"response_action": "errors", "errors": refused.errors}, None
     except ProjectRefused as refused:
-        first = next(iter(view["state"]["values"]), "")
         return {"response_action": "errors", "errors": {first: mrkdwn(refused.reason, **refused.context)}}, None
     if not changed:
         return None, None

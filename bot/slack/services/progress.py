@@ -35,7 +35,7 @@ from flows.projects import ProjectRefused
 from flows.reminders import snooze_reminder
 from prompts import MarkupKind, format_number, render, slack_user_of
 from storage.engine import transaction
-from storage.models import ProgressUpdate, Project, Review
+from storage.models import Measure, ProgressUpdate, Project, Review
 from storage.projects import list_measures
 from storage.slack_events import claim_event
 
@@ -64,7 +64,7 @@ async def open_update_form(request: Request, *, ref: MeasureRef | None = None, n
         if status is None:
             return Answer(mrkdwn("stale_button"))
         if not may_report(project, status.measure, request.caller.user):
-            return Answer(render("errors.j2:update_not_yours", MarkupKind.MRKDWN, owner=status.measure.owner, lead=project.lead))
+            return _not_theirs(project, status.measure)
         metadata = UpdateForm(project=project_id, measure=ref.measure, period=ref.period, name=status.measure.name[:200])
         view = update_view(metadata=metadata, measure_name=status.measure.name, unit=status.measure.unit, due=ref.period or "")
     else:
@@ -75,6 +75,10 @@ async def open_update_form(request: Request, *, ref: MeasureRef | None = None, n
         view = update_view(metadata=UpdateForm(project=project_id), measure_name="", unit="", due="", choices=choices)
     await request.client.views_open(trigger_id=request.body["trigger_id"], view=view)
     return None
+
+
+def _not_theirs(project: Project, measure: Measure) -> Answer:
+    return Answer(render("errors.j2:update_not_yours", MarkupKind.MRKDWN, owner=measure.owner, lead=project.lead))
 
 
 def _field(values: dict[str, Any], block: str) -> str | None:
@@ -198,7 +202,7 @@ async def snooze(request: Request, ref: MeasureRef) -> Answer | None:
         if measure is None:
             return Answer(mrkdwn("stale_button"))
         if not may_report(project, measure, request.caller.user):
-            return Answer(render("errors.j2:update_not_yours", MarkupKind.MRKDWN, owner=measure.owner, lead=project.lead))
+            return _not_theirs(project, measure)
         await snooze_reminder(db, project, measure, period_end=ref.period or "", user=request.caller.user, now=request.now())
     await request.client.chat_postMessage(channel=request.caller.user, text=mrkdwn("snoozed", measure=measure.name))
     return None

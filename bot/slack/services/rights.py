@@ -3,6 +3,8 @@ names a project, a measure or an update, and a member can alter it: the row is l
 the caller's workspace and the caller's right to it checked here, never assumed because the
 app once wrote the reference."""
 
+import asyncio
+
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks.text import mrkdwn
@@ -10,24 +12,25 @@ from bot.slack.scope import Request, project_scope
 from storage.engine import reading
 
 
-async def is_admin(request: Request) -> bool:
-    """Listed in SOCIALVALUE_ADMINS, or an admin or owner of the workspace."""
+async def is_admin(request: Request, *, within: float | None = None) -> bool:
+    """Listed in SOCIALVALUE_ADMINS, or an admin or owner of the workspace. `within`: the
+    seconds Slack has to say so, for a check made before an ack (a form's errors)."""
     user = request.caller.user
     if user in request.admins:
         return True
     try:
-        found = (await request.client.users_info(user=user))["user"]
-    except SlackApiError:
+        found = (await asyncio.wait_for(request.client.users_info(user=user), within))["user"]
+    except (SlackApiError, TimeoutError):
         return False
     return bool(found.get("is_admin") or found.get("is_owner"))
 
 
-async def handover_refusal(request: Request, *, project_id: int | None = None, name: str = "") -> str | None:
+async def handover_refusal(request: Request, *, project_id: int | None = None, name: str = "", within: float | None = None) -> str | None:
     """Why the caller may not ask for, answer or edit the handover of a project (only its
     lead and the app's admins may), or None. Read before any write: asking Slack whether the
     caller is an admin never holds a transaction open."""
     async with reading(request.engine) as db:
         project = (await project_scope(db, request.caller, project_id=project_id, name=name)).project
-    if request.caller.user == project.lead or await is_admin(request):
+    if request.caller.user == project.lead or await is_admin(request, within=within):
         return None
     return mrkdwn("handover_refused", lead=project.lead, name=project.name)
