@@ -35,7 +35,9 @@ async def people_to_look_up(db: AsyncSession, now: datetime, limit: int = LOOKUP
     """Slack users named as a measure's owner or a project's lead whom the app has not looked
     up yet (first) or not for a while; at most `limit`."""
     owners = select(Workspace, col(Measure.owner)).join(Project, col(Project.workspace_id) == col(Workspace.id))
-    owners = owners.join(Measure, col(Measure.project_id) == col(Project.id)).where(col(Workspace.team_id) != LOCAL_TEAM_ID)
+    owners = owners.join(Measure, col(Measure.project_id) == col(Project.id)).where(
+        col(Workspace.team_id) != LOCAL_TEAM_ID, col(Measure.retired_at).is_(None)
+    )
     leads = select(Workspace, col(Project.lead)).join(Project, col(Project.workspace_id) == col(Workspace.id))
     leads = leads.where(col(Workspace.team_id) != LOCAL_TEAM_ID)
     fetched = {(u.workspace_id, u.user_id): u.fetched_at for u in await list_people(db)}

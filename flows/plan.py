@@ -27,8 +27,9 @@ from flows.conversation.inputs import (
 )
 from flows.outbox import OutboxJob, PlanSummary
 from prompts import MarkupKind, catalogue, render, vocabulary
+from storage.jobs import drop_reminders
 from storage.models import Community, Measure, column_lengths
-from storage.projects import add_community, add_measure
+from storage.projects import add_community, add_measure, list_measures, restore, retire
 
 CATALOGUE = "ppn002-2025"
 MAX_LEGACY_YEARS = 50
@@ -104,6 +105,19 @@ def after_completion(state: FlowState, _subject: str) -> dict[str, Any]:
     return {"not_before": completion} if completion else {}
 
 
+def communities(state: FlowState) -> list[Community]:
+    return state.communities
+
+
+def own_measures(state: FlowState) -> list[Measure]:
+    return [m for m in state.measures if not m.catalogue_ref]
+
+
+def community_still_served(state: FlowState, value: Any) -> bool:
+    """A measure's community is still in the plan (or the answer was "all" / "none")."""
+    return value in {c.key for c in state.communities} | {c["value"] for c in vocabulary()["community_link"]}
+
+
 def community_room(state: FlowState, _subject: str) -> dict[str, Any]:
     return {
         "room": MAX_COMMUNITIES - len(state.communities),
@@ -114,8 +128,11 @@ def community_room(state: FlowState, _subject: str) -> dict[str, Any]:
 
 
 def measure_room(state: FlowState, _subject: str) -> dict[str, Any]:
-    own = [m for m in state.measures if not m.catalogue_ref]
-    return {"room": MAX_OWN_MEASURES - len(own), "most": MAX_OWN_MEASURES, "lengths": column_lengths(Measure, MEASURE_FIELDS)}
+    return {
+        "room": MAX_OWN_MEASURES - len(own_measures(state)),
+        "most": MAX_OWN_MEASURES,
+        "lengths": column_lengths(Measure, MEASURE_FIELDS),
+    }
 
 
 def legacy_years(_state: FlowState, _subject: str) -> dict[str, Any]:
@@ -126,7 +143,7 @@ def legacy_years(_state: FlowState, _subject: str) -> dict[str, Any]:
 
 
 def to_project(attribute: str) -> Store:
-    async def store(db: AsyncSession, state: FlowState, _subject: str, value: Any) -> None:
+    async def store(db: AsyncSession, state: FlowState, _subject: str, value: Any, _author: str) -> None:
         setattr(state.project, attribute, value)
         db.add(state.project)
 
@@ -134,7 +151,7 @@ def to_project(attribute: str) -> Store:
 
 
 def to_measure(attribute: str) -> Store:
-    async def store(db: AsyncSession, state: FlowState, subject: str, value: Any) -> None:
+    async def store(db: AsyncSession, state: FlowState, subject: str, value: Any, _author: str) -> None:
         measure = state.measure(subject)
         setattr(measure, attribute, value)
         db.add(measure)
@@ -142,20 +159,40 @@ def to_measure(attribute: str) -> Store:
     return store
 
 
-async def new_communities(db: AsyncSession, state: FlowState, _subject: str, items: list[dict[str, Any]]) -> list[str]:
+def to_schedule(attribute: str) -> Store:
+    """A measure's value its reporting periods depend on: when it changes, the reminders queued
+    for the old periods are dropped (planning queues the new ones)."""
+    stored = to_measure(attribute)
+
+    async def store(db: AsyncSession, state: FlowState, subject: str, value: Any, author: str) -> None:
+        measure = state.measure(subject)
+        if getattr(measure, attribute) != value and measure.id is not None:
+            await drop_reminders(db, measure_id=measure.id, why=f"the measure's {attribute} changed")
+        await stored(db, state, subject, value, author)
+
+    return store
+
+
+async def new_communities(db: AsyncSession, state: FlowState, _subject: str, items: list[dict[str, Any]], _author: str) -> list[str]:
     return [(await add_community(db, project_id=state.project.id, **item)).key for item in items]
 
 
-async def new_measures(db: AsyncSession, state: FlowState, _subject: str, items: list[dict[str, Any]]) -> list[str]:
+async def new_measures(db: AsyncSession, state: FlowState, _subject: str, items: list[dict[str, Any]], _author: str) -> list[str]:
     return [(await add_measure(db, project_id=state.project.id, **item)).key for item in items]
 
 
-async def catalogue_measures(db: AsyncSession, state: FlowState, _subject: str, refs: list[str]) -> None:
-    """Add a measure for each picked catalogue entry the project does not have yet."""
-    have = {m.catalogue_ref for m in state.measures}
+async def catalogue_measures(db: AsyncSession, state: FlowState, _subject: str, refs: list[str], author: str) -> None:
+    """The plan's catalogue measures are the picked entries: one is added for a new pick, one
+    deselected is retired (kept, with its answers and updates), one picked again is restored."""
+    have = {m.catalogue_ref: m for m in await list_measures(db, project_id=state.project.id, retired=True) if m.catalogue_ref}
     for entry in catalogue(CATALOGUE)["measures"]:
         ref = f"{CATALOGUE}/{entry['ref']}"
-        if entry["ref"] in refs and ref not in have:
+        measure = have.get(ref)
+        if measure is not None and entry["ref"] not in refs and measure.retired_at is None:
+            await retire(db, measure, by=author)
+        elif measure is not None and entry["ref"] in refs and measure.retired_at is not None:
+            await restore(db, measure)
+        elif measure is None and entry["ref"] in refs:
             await add_measure(
                 db,
                 project_id=state.project.id,
@@ -166,7 +203,7 @@ async def catalogue_measures(db: AsyncSession, state: FlowState, _subject: str, 
             )
 
 
-async def measure_community(db: AsyncSession, state: FlowState, subject: str, value: str) -> None:
+async def measure_community(db: AsyncSession, state: FlowState, subject: str, value: str, _author: str) -> None:
     measure = state.measure(subject)
     measure.community_id = next((c.id for c in state.communities if c.key == value), None)
     db.add(measure)
@@ -197,6 +234,7 @@ PLAN = Flow(
             "plan/why.j2:communities",
             store=new_communities,
             item_fields=COMMUNITY_FIELDS,
+            items=communities,
             context=community_room,
         ),
         Step("what.outcomes", InputKind.MULTIPLE_CHOICE, ChoicesGiven, "plan/what.j2:outcomes", choices=outcome_choices),
@@ -216,6 +254,7 @@ PLAN = Flow(
             "plan/what.j2:own_measures",
             store=new_measures,
             item_fields=MEASURE_FIELDS,
+            items=own_measures,
             context=measure_room,
             required_fields=2,
         ),
@@ -228,6 +267,7 @@ PLAN = Flow(
             choices=community_choices,
             condition=has_communities,
             store=measure_community,
+            still_valid=community_still_served,
         ),
         Step("how.method", InputKind.TEXT, TextGiven, "plan/how.j2:method", for_each="measure", store=to_measure("method")),
         Step(
@@ -253,7 +293,7 @@ PLAN = Flow(
             DateGiven,
             "plan/how.j2:baseline_date",
             for_each="measure",
-            store=to_measure("baseline_date"),
+            store=to_schedule("baseline_date"),
         ),
         Step(
             "how.target_value",
@@ -271,7 +311,7 @@ PLAN = Flow(
             "plan/how.j2:target_date",
             for_each="measure",
             context=after_baseline,
-            store=to_measure("target_date"),
+            store=to_schedule("target_date"),
         ),
         Step("how.evidence", InputKind.TEXT, TextGiven, "plan/how.j2:evidence", for_each="measure", store=to_measure("evidence")),
         Step("how.owner", InputKind.TEXT, TextGiven, "plan/how.j2:owner", for_each="measure", store=to_measure("owner"), person=True),
@@ -315,7 +355,7 @@ PLAN = Flow(
             "plan/monitoring.j2:cadence",
             for_each="measure",
             choices=fixed("cadences"),
-            store=to_measure("cadence"),
+            store=to_schedule("cadence"),
         ),
         Step("monitoring.reminded", InputKind.MULTIPLE_CHOICE, ChoicesGiven, "plan/monitoring.j2:reminded", choices=fixed("reminded")),
         Step(

@@ -121,6 +121,8 @@ class CommunityRow(Row):
     needs: Part | None = None
     signposting: Part | None = None
     created_at: datetime
+    retired_at: datetime | None = None
+    retired_by: Short | None = None
 
 
 class MeasureRow(Row):
@@ -143,6 +145,8 @@ class MeasureRow(Row):
     cadence: Cadence | None = None
     cumulative: bool = True
     created_at: datetime
+    retired_at: datetime | None = None
+    retired_by: Short | None = None
 
     @model_validator(mode="after")
     def _target_after_baseline(self) -> "MeasureRow":

@@ -131,8 +131,9 @@ def superseded(reminder: Reminder, now: datetime) -> bool:
 
 async def reminder_subject(db: AsyncSession, reminder: Reminder, now: datetime) -> tuple[Project, MeasureStatus] | None:
     """The project and measure a queued reminder is about, or None if it is no longer needed:
-    the period was reported, a later reminder replaces it, the measure is gone, or Slack no
-    longer has the person it is for."""
+    the period was reported or is no longer one of the measure's, a later reminder replaces
+    it, the measure is gone (or removed from the plan), or Slack no longer has the person it
+    is for."""
     if superseded(reminder, now):
         return None
     project = await db.get(Project, reminder.project_id)
@@ -142,7 +143,11 @@ async def reminder_subject(db: AsyncSession, reminder: Reminder, now: datetime) 
     if person is not None and person.gone:
         return None
     status = await one_measure_status(db, project, reminder.measure_id, now.date())
-    if status is None or date.fromisoformat(reminder.period_end) in status.reported:
+    due = date.fromisoformat(reminder.period_end)
+    if status is None or due in status.reported:
+        return None
+    period = status.plan.schedule.ending(due)
+    if period is None or period.end != due:  # the measure's schedule changed since it was queued
         return None
     return project, status
 

@@ -9,7 +9,7 @@ from any number of processes, leaves one row.
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, update
+from sqlalchemy import ColumnElement, String, and_, cast, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -188,3 +188,15 @@ async def release_worker_lease(session: AsyncSession, *, holder: str, now: datet
     await session.exec(
         update(WorkerLease).where(col(WorkerLease.name) == "worker", col(WorkerLease.holder) == holder).values(expires_at=now)
     )
+
+
+async def drop_reminders(session: AsyncSession, *, measure_id: int, why: str) -> int:
+    """Drop a measure's pending reminders (it was removed, or its schedule changed). Their keys
+    are freed, so that planning can queue the same period again if the measure comes back."""
+    dropped = await session.exec(
+        update(Job)
+        .where(col(Job.status) == JobStatus.PENDING, col(Job.dedupe_key).startswith(f"reminder:{measure_id}:"))
+        .values(status=JobStatus.DROPPED, last_error=why, dedupe_key=col(Job.dedupe_key) + "#dropped:" + cast(col(Job.id), String))
+        .execution_options(synchronize_session=False)
+    )
+    return dropped.rowcount or 0

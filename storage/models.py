@@ -84,6 +84,9 @@ class Community(SQLModel, table=True):
     needs: str | None = None
     signposting: str | None = None
     created_at: datetime = timestamp()
+    # Removed from the plan: kept, with its answers and updates, and shown nowhere but the history.
+    retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    retired_by: str | None = Field(default=None, max_length=200)
 
 
 class Measure(SQLModel, table=True):
@@ -110,6 +113,10 @@ class Measure(SQLModel, table=True):
     cadence: str | None = Field(default=None, max_length=200)  # weekly, monthly, quarterly or an RRULE
     cumulative: bool = True  # updates give the running total (else: the amount for the period)
     created_at: datetime = timestamp()
+    # Removed from the plan (or its catalogue entry deselected): not scheduled, reminded of or
+    # shown; kept with its answers and updates, and restored if picked again.
+    retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    retired_by: str | None = Field(default=None, max_length=200)
 
 
 class Answer(SQLModel, table=True):

@@ -37,9 +37,9 @@ def _row(model: SQLModel, *, exclude: set[str]) -> dict[str, Any]:
 
 async def export_project(session: AsyncSession, project: Project) -> dict[str, Any]:
     workspace = await session.get_one(Workspace, project.workspace_id)
-    communities = await list_communities(session, project_id=project.id)
+    communities = await list_communities(session, project_id=project.id, retired=True)
     keys = {c.id: c.key for c in communities}
-    measures = await list_measures(session, project_id=project.id)
+    measures = await list_measures(session, project_id=project.id, retired=True)
     measure_keys = {m.id: m.key for m in measures}
     return {
         "format": FORMAT,

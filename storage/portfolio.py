@@ -59,9 +59,17 @@ async def load_plans(session: AsyncSession, projects: list[Project], *, since: d
     """The plans of these projects (communities, measures, current answers) in three queries."""
     portfolio = Portfolio(projects)
     ids = [p.id for p in projects]
-    for community in (await session.exec(select(Community).where(col(Community.project_id).in_(ids)).order_by(col(Community.id)))).all():
+    for community in (
+        await session.exec(
+            select(Community).where(col(Community.project_id).in_(ids), col(Community.retired_at).is_(None)).order_by(col(Community.id))
+        )
+    ).all():
         portfolio.communities.setdefault(community.project_id, []).append(community)
-    for measure in (await session.exec(select(Measure).where(col(Measure.project_id).in_(ids)).order_by(col(Measure.id)))).all():
+    for measure in (
+        await session.exec(
+            select(Measure).where(col(Measure.project_id).in_(ids), col(Measure.retired_at).is_(None)).order_by(col(Measure.id))
+        )
+    ).all():
         portfolio.measures.setdefault(measure.project_id, []).append(measure)
     answers = await session.exec(
         select(Answer)
@@ -117,7 +125,7 @@ async def load_portfolio(session: AsyncSession, *, workspace_id: int, since: dat
     changed = await session.exec(
         select(col(Measure.project_id), func.count())
         .join(ProgressUpdate, col(ProgressUpdate.measure_id) == col(Measure.id))
-        .where(col(Measure.project_id).in_(ids), col(ProgressUpdate.created_at) >= since)
+        .where(col(Measure.project_id).in_(ids), col(Measure.retired_at).is_(None), col(ProgressUpdate.created_at) >= since)
         .group_by(col(Measure.project_id))
     )
     portfolio.updates_since = dict(changed.all())

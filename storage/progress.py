@@ -70,3 +70,11 @@ async def update_history(session: AsyncSession, *, project_id: int) -> list[Prog
         .order_by(col(ProgressUpdate.measure_id), col(ProgressUpdate.period_end), col(ProgressUpdate.version))
     )
     return list(found.all())
+
+
+async def count_updates(session: AsyncSession, *, measure_id: int) -> int:
+    """How many periods of the measure have been reported (each counted once, whatever its versions)."""
+    found = await session.scalar(
+        select(func.count(func.distinct(col(ProgressUpdate.period_end)))).where(col(ProgressUpdate.measure_id) == measure_id)
+    )
+    return found or 0

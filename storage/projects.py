@@ -1,12 +1,14 @@
 """Queries on workspaces, projects, their communities and measures. The caller commits."""
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.engine import insert_if_absent
+from storage.jobs import drop_reminders
 from storage.models import Community, FlowSession, Measure, Project, Workspace, utcnow
 
 LOCAL_TEAM_ID, LOCAL_NAME = "local", "Terminal"  # the terminal's workspace
@@ -78,14 +80,38 @@ async def list_user_projects(session: AsyncSession, *, workspace_id: int, user: 
     return list(found.all())
 
 
-async def list_communities(session: AsyncSession, *, project_id: int) -> list[Community]:
-    found = await session.exec(select(Community).where(col(Community.project_id) == project_id).order_by(col(Community.id)))
-    return list(found.all())
+async def list_communities(session: AsyncSession, *, project_id: int, retired: bool = False) -> list[Community]:
+    """The project's communities; with `retired`, those removed from the plan too."""
+    query = select(Community).where(col(Community.project_id) == project_id)
+    if not retired:
+        query = query.where(col(Community.retired_at).is_(None))
+    return list((await session.exec(query.order_by(col(Community.id)))).all())
 
 
-async def list_measures(session: AsyncSession, *, project_id: int) -> list[Measure]:
-    found = await session.exec(select(Measure).where(col(Measure.project_id) == project_id).order_by(col(Measure.id)))
-    return list(found.all())
+async def list_measures(session: AsyncSession, *, project_id: int, retired: bool = False) -> list[Measure]:
+    """The project's measures; with `retired`, those removed from the plan too."""
+    query = select(Measure).where(col(Measure.project_id) == project_id)
+    if not retired:
+        query = query.where(col(Measure.retired_at).is_(None))
+    return list((await session.exec(query.order_by(col(Measure.id)))).all())
+
+
+async def retire(session: AsyncSession, item: Community | Measure, *, by: str, now: datetime | None = None) -> None:
+    """Remove a community or measure from the plan, keeping it (and its history). A retired
+    measure's pending reminders are dropped; a community's measures serve "all" instead."""
+    item.retired_at, item.retired_by = now or utcnow(), by
+    session.add(item)
+    if isinstance(item, Measure):
+        await drop_reminders(session, measure_id=item.id, why="the measure was removed from the plan")
+    else:
+        await session.exec(update(Measure).where(col(Measure.community_id) == item.id).values(community_id=None))
+    await session.flush()
+
+
+async def restore(session: AsyncSession, item: Community | Measure) -> None:
+    item.retired_at, item.retired_by = None, None
+    session.add(item)
+    await session.flush()
 
 
 async def _next_key(session: AsyncSession, table: type[Community] | type[Measure], prefix: str, project_id: int) -> str:

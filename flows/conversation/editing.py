@@ -13,9 +13,9 @@ from pydantic_core import to_jsonable_python
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.conversation.engine import Flow, FlowState, StepInstance, load_state
-from flows.conversation.inputs import Choice, InputKind
+from flows.conversation.inputs import Choice, InputKind, explain
 from flows.conversation.presenting import describe
-from flows.conversation.runner import explain, store_answer
+from flows.conversation.runner import store_answer
 from prompts import MarkupKind, render
 from storage.models import Answer, Project
 

@@ -6,17 +6,18 @@ Steps marked `for_each="measure"` are asked once per measure; consecutive ones o
 question are asked measure by measure. A step's `condition` hides it when it does not apply.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pydantic_core import to_jsonable_python
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.conversation.inputs import Choice, Given, InputKind
 from flows.outbox import OutboxJob
 from prompts import has_macro
-from storage.answers import AnswerKey, current_answers
+from storage.answers import AnswerKey, append_answer, current_answers
 from storage.models import Answer, Community, Measure, Project
 from storage.projects import list_communities, list_measures
 
@@ -35,10 +36,6 @@ class FlowState:
         answer = self.answers.get((question, name, subject))
         return None if answer is None else answer.value
 
-    def has_items(self, key: str) -> bool:
-        question, _, name = key.partition(".")
-        return any(q == question and f == name for q, f, _ in self.answers)
-
     def measure(self, key: str) -> Measure:
         """The measure a per-measure step is asked of (its subject)."""
         found = next((m for m in self.measures if m.key == key), None)
@@ -56,7 +53,8 @@ async def load_state(db: AsyncSession, project: Project) -> FlowState:
     )
 
 
-Store = Callable[[AsyncSession, FlowState, str, Any], Awaitable[list[str] | None]]
+# (db, state, subject, value, author): list steps return the subject of each item they created.
+Store = Callable[[AsyncSession, FlowState, str, Any, str], Awaitable[list[str] | None]]
 # What completing a flow sends later: (state, the user who completed it, now) -> jobs to queue.
 OnComplete = Callable[[FlowState, str, datetime], list[OutboxJob]]
 
@@ -75,6 +73,10 @@ class Step:
     item_fields: tuple[str, ...] = ()
     required_fields: int = 1
     person: bool = False  # the answer names someone: a mention in Slack, their name elsewhere
+    # A list step's items as they stand (numbered in this order where they are shown).
+    items: Callable[[FlowState], Sequence[Community | Measure]] | None = None
+    # An answer the plan has outgrown (the community it names was removed) is asked again.
+    still_valid: Callable[[FlowState, Any], bool] | None = None
 
     @property
     def question(self) -> str:
@@ -98,9 +100,10 @@ class StepInstance:
         return self.step.condition is None or self.step.condition(state, self.subject)
 
     def answered(self, state: FlowState) -> bool:
-        if self.step.kind == InputKind.LIST:
-            return state.has_items(self.step.key)
-        return state.value(self.step.key, self.subject) is not None
+        if self.step.items is not None:  # a list: answered while it holds an item
+            return bool(self.step.items(state))
+        value = state.value(self.step.key, self.subject)
+        return value is not None and (self.step.still_valid is None or self.step.still_valid(state, value))
 
     def choices(self, state: FlowState) -> list[Choice]:
         return self.step.choices(state, self.subject) if self.step.choices else []
@@ -149,8 +152,8 @@ class Flow:
             problem = f"prompt {step.prompt} lacks the macros {missing}"
         elif step.kind in (InputKind.SINGLE_CHOICE, InputKind.MULTIPLE_CHOICE) and step.choices is None:
             problem = "a choice step needs choices"
-        elif step.kind == InputKind.LIST and (not step.item_fields or step.store is None):
-            problem = "a list step needs item_fields and a store"
+        elif step.kind == InputKind.LIST and (not step.item_fields or step.store is None or step.items is None):
+            problem = "a list step needs item_fields, a store and its items"
         elif step.for_each not in (None, "measure"):
             problem = f"unknown for_each {step.for_each}"
         if problem:
@@ -176,3 +179,21 @@ class Flow:
                 result.extend(StepInstance(s, measure.key) for s in self.steps[i:end])
             i = end
         return [instance for instance in result if instance.applies(state)]
+
+
+async def record_answer(db: AsyncSession, flow: Flow, state: FlowState, step: Step, subject: str, value: Any, author: str) -> None:
+    """The next version of one answer (of a list step: one item's), in the history only."""
+    key = (step.question, step.field, subject)
+    current = state.answers.get(key)
+    state.answers[key] = await append_answer(
+        db,
+        project_id=state.project.id,
+        flow=flow.name,
+        flow_version=flow.version,
+        question=step.question,
+        field=step.field,
+        subject=subject,
+        value=to_jsonable_python(value),
+        author=author,
+        version=(current.version if current else 0) + 1,
+    )

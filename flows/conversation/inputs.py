@@ -12,11 +12,11 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ValidationInfo, field_validator
+from pydantic import BaseModel, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from flows.schedules import MAX_PER_YEAR, rule_problem
-from prompts import visible, vocabulary
+from prompts import has_macro, render, visible, vocabulary
 from storage.projects import name_key
 
 MAX_TEXT = 5000  # a long paragraph; a Slack form edits up to 3,000 (see flows/editing.py)
@@ -50,6 +50,14 @@ class Choice:
 
 def refuse(error: str, **context: Any) -> PydanticCustomError:
     return PydanticCustomError(error, error, context)
+
+
+def explain(invalid: ValidationError, markup: str) -> str:
+    error = invalid.errors()[0]
+    name = f"errors.j2:{error['type']}"
+    if not has_macro(name):
+        name = "errors.j2:invalid"
+    return render(name, markup, **(error.get("ctx") or {}))
 
 
 def clean_text(raw: Any, *, maximum: int = MAX_TEXT) -> str:

@@ -11,15 +11,14 @@ from typing import Any
 
 from markupsafe import Markup
 from pydantic import ValidationError
-from pydantic_core import to_jsonable_python
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from flows.conversation.engine import Flow, FlowState, StepInstance, load_state
-from flows.conversation.inputs import Choice, InputKind
+from flows.conversation.engine import Flow, FlowState, StepInstance, load_state, record_answer
+from flows.conversation.inputs import Choice, InputKind, explain
+from flows.conversation.items import ItemRefused, Removal, items_of, removal_of, remove_item
 from flows.conversation.presenting import EditTarget, describe, edit_targets, summary
 from flows.outbox import OutboxJob, queue
-from prompts import MarkupKind, has_macro, render, vocabulary
-from storage.answers import append_answer
+from prompts import MarkupKind, render, vocabulary
 from storage.flow_sessions import get_or_create_flow_session, latest_flow_session, move_flow_session
 from storage.models import FlowSession, Project, SessionStatus, utcnow
 
@@ -61,7 +60,7 @@ class Reply:
 
 def _command(text: str) -> str | None:
     word = text.strip().casefold()
-    for command in ("skip", "back", "pause", "done", "help"):
+    for command in ("skip", "back", "undo", "pause", "done", "help", "show"):
         if word in vocabulary()["commands"][command]:
             return command
     return None
@@ -144,6 +143,10 @@ class _Turn:
             return Reply(status=PAUSED, text=render("flow.j2:paused", markup, project=state.project.name))
         if command == "help":
             return _ask(flow, state, instances, current, markup, show_help=True)
+        if command == "show":  # the plan so far, then the question again
+            return _ask(flow, state, instances, current, markup, notice=summary(flow, state, markup))
+        if current.step.items is not None and (listed := await self.list_command(text, command, current)):
+            return listed
         if command == "back":
             index = instances.index(current)
             if index == 0:
@@ -168,7 +171,34 @@ class _Turn:
             await move_flow_session(self.db, self.flow_session, position=current.id, status=SessionStatus.ACTIVE)
             return _ask(flow, state, instances, current, markup, notice=notice)
         notice = render("flow.j2:saved", markup, value=describe(current, state, value))
-        return replace(await self.go(instances, _after(instances, current), notice=notice), answered=asked)
+        return replace(await self.go(instances, _next_unanswered(instances, current, state), notice=notice), answered=asked)
+
+    async def list_command(self, text: str, command: str | None, current: StepInstance) -> Reply | None:
+        """Inside a list: `back` or `undo` removes the last item, `remove N` the Nth; None when
+        the message is not one of these (on an empty list `back` goes to the previous question)."""
+        items = items_of(current, self.state)
+        removal = removal_of(text)
+        if command in ("back", "undo") and items:
+            removal = Removal(len(items), confirmed=False)
+        elif command == "undo":
+            return _ask(
+                self.flow,
+                self.state,
+                self.flow.instances(self.state),
+                current,
+                self.markup,
+                notice=render("flow.j2:nothing_to_undo", self.markup),
+            )
+        if removal is None:
+            return None
+        try:
+            notice = await remove_item(
+                self.db, current, self.state, number=removal.number, user=self.user, confirmed=removal.confirmed, markup=self.markup
+            )
+        except ItemRefused as refused:
+            return _ask(self.flow, self.state, self.flow.instances(self.state), current, self.markup, notice=refused.notice, error=True)
+        self.state = await load_state(self.db, self.state.project)
+        return _ask(self.flow, self.state, self.flow.instances(self.state), current, self.markup, notice=notice)
 
     async def go(self, instances: list[StepInstance], target: StepInstance | None, notice: str = "") -> Reply:
         if target is None:
@@ -190,23 +220,10 @@ async def store_answer(db: AsyncSession, flow: Flow, state: FlowState, instance:
     step = instance.step
     subjects = [instance.subject]
     if step.store is not None:
-        subjects = await step.store(db, state, instance.subject, value) or subjects
+        subjects = await step.store(db, state, instance.subject, value, author) or subjects
     values = value if step.kind == InputKind.LIST else [value]
     for subject, item in zip(subjects, values, strict=True):
-        key = (step.question, step.field, subject)
-        current = state.answers.get(key)
-        state.answers[key] = await append_answer(
-            db,
-            project_id=state.project.id,
-            flow=flow.name,
-            flow_version=flow.version,
-            question=step.question,
-            field=step.field,
-            subject=subject,
-            value=to_jsonable_python(item),
-            author=author,
-            version=(current.version if current else 0) + 1,
-        )
+        await record_answer(db, flow, state, step, subject, item, author)
     return subjects
 
 
@@ -214,17 +231,16 @@ def _find(instances: list[StepInstance], position: str | None) -> StepInstance |
     return next((i for i in instances if i.id == position), None)
 
 
+def _next_unanswered(instances: list[StepInstance], current: StepInstance, state: FlowState) -> StepInstance | None:
+    """After an answer: the next question still to answer (back where one was, after going back
+    to correct an answer); None when every later one is answered (or was skipped before)."""
+    later = instances[instances.index(current) + 1 :] if current in instances else []
+    return next((i for i in later if not i.answered(state)), None)
+
+
 def _after(instances: list[StepInstance], current: StepInstance) -> StepInstance | None:
     index = instances.index(current)
     return instances[index + 1] if index + 1 < len(instances) else None
-
-
-def explain(invalid: ValidationError, markup: str) -> str:
-    error = invalid.errors()[0]
-    name = f"errors.j2:{error['type']}"
-    if not has_macro(name):
-        name = "errors.j2:invalid"
-    return render(name, markup, **(error.get("ctx") or {}))
 
 
 def _prompt_context(state: FlowState, instance: StepInstance) -> dict[str, Any]:
@@ -248,11 +264,7 @@ def _ask(
     step = instance.step
     context = _prompt_context(state, instance)
     current = state.value(step.key, instance.subject)
-    items = [
-        answer.value["name"]
-        for (question, field, _), answer in state.answers.items()
-        if step.kind == InputKind.LIST and (question, field) == (step.question, step.field)
-    ]
+    items = [item.name for item in items_of(instance, state)]
     # The question is rendered in the reply's markup (its values escaped there, once); the
     # other pieces are plain text, escaped by the template they go into.
     question = render(

@@ -12,8 +12,7 @@ from pydantic_core import PydanticCustomError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.conversation.engine import load_state
-from flows.conversation.inputs import MAX_TEXT, channel_of, clean_text, parse_date, parse_number, refuse
-from flows.conversation.runner import explain
+from flows.conversation.inputs import MAX_TEXT, channel_of, clean_text, explain, parse_date, parse_number, refuse
 from flows.progress.status import MeasureStatus, project_status
 from flows.ratings import BELOW_GOOD, rate
 from flows.schedules import Period

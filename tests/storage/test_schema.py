@@ -11,6 +11,7 @@ from storage import models  # noqa: F401
 from storage.engine import create_engine, transaction
 from storage.migrate import HEAD, alembic_config, upgrade
 from storage.models import FlowSession, InboxEntry, Job, SlackEvent, SlackUser
+from storage.projects import list_communities, list_measures
 
 
 async def test_migrations_create_exactly_the_models(engine):
@@ -142,3 +143,38 @@ async def test_the_inbox_migration_keeps_the_events_already_handled(database_url
         inbox = (await db.exec(select(InboxEntry))).all()
     await engine.dispose()
     assert [e.event_id for e in handled] == ["Ev1"] and inbox == []
+
+
+async def test_the_retirement_migration_keeps_every_community_and_measure_in_the_plan(database_url):
+    """0008 -> 0009 with a community and a measure in place: both kept, neither retired."""
+    from alembic import command
+
+    await asyncio.to_thread(command.downgrade, alembic_config(database_url), "0008")
+    engine = create_engine(database_url)
+    stamp = datetime(2026, 11, 28, 10, tzinfo=UTC) if engine.dialect.name == "postgresql" else "2026-11-28 10:00:00.000000"
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("INSERT INTO workspace (enterprise_id, team_id, name, created_at) VALUES ('', 'T1', '', :t)"), {"t": stamp}
+        )
+        await connection.execute(
+            text("INSERT INTO project (workspace_id, name, created_at, updated_at) VALUES (1, 'A38', :t, :t)"), {"t": stamp}
+        )
+        await connection.execute(
+            text("INSERT INTO community (project_id, key, name, created_at) VALUES (1, 'c1', 'Derby residents', :t)"), {"t": stamp}
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO measure (project_id, key, name, unit, community_id, cumulative, created_at)"
+                " VALUES (1, 'm1', 'Local hires', 'people', 1, true, :t)"
+            ),
+            {"t": stamp},
+        )
+    await engine.dispose()
+    upgrade(database_url)
+    engine = create_engine(database_url)
+    async with transaction(engine) as db:
+        communities = await list_communities(db, project_id=1)
+        measures = await list_measures(db, project_id=1)
+    await engine.dispose()
+    assert [(c.key, c.name, c.retired_at, c.retired_by) for c in communities] == [("c1", "Derby residents", None, None)]
+    assert [(m.key, m.name, m.community_id, m.retired_at) for m in measures] == [("m1", "Local hires", 1, None)]
