@@ -25,6 +25,7 @@ from flows.conversation.inputs import (
     ThresholdsGiven,
     YesNoGiven,
 )
+from flows.measure_table import paste_measures
 from flows.outbox import OutboxJob, PlanSummary
 from prompts import MarkupKind, catalogue, render, vocabulary
 from storage.jobs import drop_reminders
@@ -255,6 +256,7 @@ PLAN = Flow(
             store=new_measures,
             item_fields=MEASURE_FIELDS,
             items=own_measures,
+            table=paste_measures,
             context=measure_room,
             required_fields=2,
         ),

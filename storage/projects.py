@@ -114,6 +114,15 @@ async def restore(session: AsyncSession, item: Community | Measure) -> None:
     await session.flush()
 
 
+async def retired_item(session: AsyncSession, *, project_id: int, key: str) -> Community | Measure | None:
+    """The community or measure of this key (c2, m3) if it was removed from the plan."""
+    if key.startswith("c"):
+        community = select(Community).where(col(Community.project_id) == project_id, col(Community.key) == key)
+        return (await session.exec(community.where(col(Community.retired_at).is_not(None)))).first()
+    measure = select(Measure).where(col(Measure.project_id) == project_id, col(Measure.key) == key)
+    return (await session.exec(measure.where(col(Measure.retired_at).is_not(None)))).first()
+
+
 async def _next_key(session: AsyncSession, table: type[Community] | type[Measure], prefix: str, project_id: int) -> str:
     count = await session.scalar(select(func.count()).select_from(table).where(col(table.project_id) == project_id))
     return f"{prefix}{(count or 0) + 1}"

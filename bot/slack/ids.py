@@ -19,8 +19,8 @@ ANSWER_MULTI = "plan_multi"  # a multiple-choice menu: read when Save is clicked
 ANSWER_MULTI_SAVE = "plan_multi_save"
 ANSWER_DATE = "plan_date"
 ANSWER_CHANNEL = "plan_channel"  # a channel menu: the app checks it can post there first
-CONTROL_SKIP, CONTROL_BACK, CONTROL_PAUSE = "plan_skip", "plan_back", "plan_pause"
-CONTROL_WORDS = {CONTROL_SKIP: "skip", CONTROL_BACK: "back", CONTROL_PAUSE: "pause"}
+CONTROL_SKIP, CONTROL_BACK, CONTROL_PAUSE, CONTROL_SAME = "plan_skip", "plan_back", "plan_pause", "plan_same"
+CONTROL_WORDS = {CONTROL_SKIP: "skip", CONTROL_BACK: "back", CONTROL_PAUSE: "pause", CONTROL_SAME: "same"}
 # App Home and summaries
 HOME_CONTINUE = "home_continue"
 HOME_SUMMARY = "home_summary"
@@ -41,6 +41,7 @@ RETURN_COMMENT = "comment"
 SLACK_ID = r"^[A-Z0-9]{1,32}$"
 STEP_ID = re.compile(r"^[a-z_]+\.[a-z_]+(:[a-z0-9]{1,16})?$")
 TS = r"^\d{1,12}\.\d{1,8}$"
+ITEM_FORM = r"^(|edit|add)$"
 SMALL = 200  # the longest text a ref carries (a measure name is shown again from it)
 RowId = Annotated[int, Field(gt=0, lt=2**31)]  # a primary key as both databases hold it
 
@@ -106,6 +107,7 @@ class EditRef(Ref):
     question: str = Field(max_length=32)
     subject: str = Field(default="", max_length=16)
     page: int = Field(default=0, ge=0, le=100)  # a form of more fields than a modal holds, in pages
+    item: str = Field(default="", pattern=ITEM_FORM)  # "edit": the list's item `subject`; "add": new items
 
 
 class MeasureRef(Ref):
@@ -133,6 +135,10 @@ class EditForm(Ref):
     subject: str = Field(default="", max_length=16)
     seen: int | None = Field(default=None, ge=0)
     versions: dict[str, int] | None = Field(default=None, max_length=100)
+    item: str = Field(default="", pattern=ITEM_FORM)
+
+    def encode(self) -> str:
+        return self.model_dump_json(exclude_defaults=True)
 
 
 class UpdateForm(Ref):

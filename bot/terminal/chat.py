@@ -5,6 +5,7 @@ from typing import TextIO
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.terminal.edit import edit_plan
 from flows.conversation.engine import Flow
 from flows.conversation.runner import ASKING, COMPLETE, Reply, answer_flow, open_flow
 from flows.plan import PLAN
@@ -18,19 +19,36 @@ def show(reply: Reply) -> str:
 
 
 async def chat(engine: AsyncEngine, *, project: str, user: str, stdin: TextIO, stdout: TextIO, flow: Flow = PLAN) -> bool:
-    """Run `flow` line by line; True if it was completed."""
+    """Run `flow` line by line; True if it was completed. Once it is, `edit` goes through its
+    answers again and `show` prints it, until quit or the end of input."""
     async with transaction(engine) as db:
         found = await local_project(db, name=project, lead=user)
         reply = await open_flow(db, flow, project=found, user=user)
     stdout.write(render(f"terminal.j2:welcome_{flow.name}", project=project) + "\n\n" + show(reply) + "\n")
-    quit_words = vocabulary()["commands"]["quit"]
-    while reply.status == ASKING:
+    commands = vocabulary()["commands"]
+    while reply.status in (ASKING, COMPLETE):
+        if reply.status == COMPLETE:
+            stdout.write("\n" + render("terminal.j2:complete_commands") + "\n")
         stdout.write("> ")
         stdout.flush()
         line = await asyncio.to_thread(stdin.readline)
-        if not line or line.strip().casefold() in quit_words:
-            stdout.write("\n" + render("terminal.j2:left") + "\n")
-            return False
+        if not line or line.strip().casefold() in commands["quit"]:
+            if reply.status == ASKING:
+                stdout.write("\n" + render("terminal.j2:left") + "\n")
+            stdout.flush()
+            return reply.status == COMPLETE
+        if reply.status == COMPLETE:
+            word, _, target = line.strip().partition(" ")
+            if word.casefold() in commands["edit"]:
+                await edit_plan(engine, project=project, user=user, target=target.strip() or None, stdin=stdin, stdout=stdout, flow=flow)
+            elif word.casefold() in commands["show"]:
+                stdout.write("\n" + reply.text + "\n")
+            async with transaction(engine) as db:  # an edit may have left a question to answer
+                found = await local_project(db, name=project, lead=user)
+                reply = await open_flow(db, flow, project=found, user=user)
+            if reply.status == ASKING:
+                stdout.write("\n" + show(reply) + "\n")
+            continue
         async with transaction(engine) as db:
             found = await local_project(db, name=project, lead=user)
             reply = await answer_flow(db, flow, project=found, user=user, text=line.rstrip("\n"))

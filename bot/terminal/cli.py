@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.logs import configure_logging
 from bot.settings import get_settings
 from bot.terminal.chat import chat
+from bot.terminal.edit import edit_plan, import_measures
 from bot.terminal.monitoring import print_status, update
 from flows.conversation.inputs import MAX_SHORT_TEXT, clean_text
 from flows.digest import digest_text, is_iso_week, preview_digest
@@ -58,6 +59,16 @@ def parser() -> argparse.ArgumentParser:
     chat_ = commands.add_parser("chat", help=words["chat"])
     chat_.add_argument("--project", required=True, help=words["chat_project"])
     chat_.add_argument("--user", type=_person, default=getpass.getuser(), help=words["chat_user"])
+
+    edit = commands.add_parser("edit", help=words["edit"])
+    edit.add_argument("--project", required=True, help=words["export_project"])
+    edit.add_argument("--user", type=_person, default=getpass.getuser(), help=words["chat_user"])
+    edit.add_argument("target", nargs="*", help=words["edit_target"])
+
+    measures = commands.add_parser("import-measures", help=words["import_measures"])
+    measures.add_argument("file", type=Path, help=words["import_measures_file"])
+    measures.add_argument("--project", required=True, help=words["export_project"])
+    measures.add_argument("--user", type=_person, default=getpass.getuser(), help=words["chat_user"])
 
     db = commands.add_parser("db", help=words["db"])
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -157,6 +168,11 @@ async def _run(args: argparse.Namespace, url: str) -> int:
         if args.command == "chat":
             await chat(engine, project=args.project, user=args.user, stdin=sys.stdin, stdout=sys.stdout)
             return 0
+        if args.command == "edit":
+            target = " ".join(args.target) or None
+            return await edit_plan(engine, project=args.project, user=args.user, target=target, stdin=sys.stdin, stdout=sys.stdout)
+        if args.command == "import-measures":
+            return await import_measures(engine, project=args.project, user=args.user, path=args.file, stdout=sys.stdout)
         if args.command == "export":
             return await _export(engine, args)
         if args.command == "handover":

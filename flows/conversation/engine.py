@@ -60,6 +60,16 @@ OnComplete = Callable[[FlowState, str, datetime], list[OutboxJob]]
 
 
 @dataclass(frozen=True)
+class Pasted:
+    """What a pasted table stored (or, with `error`, why nothing was)."""
+
+    notice: str
+    error: bool = False
+    items: int = 0
+    answers: int = 0  # stored besides the items
+
+
+@dataclass(frozen=True)
 class Step:
     key: str  # "<question>.<field>", stored with every answer: never rename
     kind: InputKind
@@ -77,6 +87,9 @@ class Step:
     items: Callable[[FlowState], Sequence[Community | Measure]] | None = None
     # An answer the plan has outgrown (the community it names was removed) is asked again.
     still_valid: Callable[[FlowState, Any], bool] | None = None
+    # A list that also takes a pasted table of its items with their per-measure answers:
+    # (db, flow, state, this step, text, author) -> what was stored, or None when it is no table.
+    table: Callable[[AsyncSession, "Flow", FlowState, "StepInstance", str, str], Awaitable["Pasted | None"]] | None = None
 
     @property
     def question(self) -> str:

@@ -46,6 +46,23 @@ def removal_of(text: str) -> Removal | None:
     return Removal(int(match["number"]), match["yes"] is not None)
 
 
+def item_number(text: str, command: str) -> int | None:
+    """N of `<command> N` (`edit 2`), in any of the command's words."""
+    words = " ".join(text.split()).casefold().split(" ")
+    if len(words) == 2 and words[0] in vocabulary()["commands"][command] and words[1].isdigit() and words[1].isascii():
+        return int(words[1])
+    return None
+
+
+def item_line(instance: StepInstance, state: FlowState, number: int, markup: str) -> str:
+    """Item `number` as one would type it: its parts separated by `|`."""
+    item = _item(instance, state, number, markup)
+    parts = [getattr(item, name) or "" for name in instance.step.item_fields]
+    while parts and not parts[-1]:
+        parts.pop()
+    return " | ".join(parts)
+
+
 def items_of(instance: StepInstance, state: FlowState) -> list[Community | Measure]:
     return list(instance.step.items(state)) if instance.step.items else []
 

@@ -75,12 +75,15 @@ def completion(flow: Flow, state: FlowState) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class EditTarget:
-    """One form of the plan: a guiding question, or for "how" one measure of it."""
+    """One form of the plan: a guiding question, or for "how" one measure of it; or one item of
+    a list (a community, an own measure: change or remove it), or new items for a list."""
 
     question: str
     subject: str = ""
-    measure: str = ""
+    measure: str = ""  # the measure's (or the item's) name
     fields: int = 0  # how many answers the form holds (a surface may split a long form)
+    item: str = ""  # "edit": the item `subject` of the question's list; "add": new items for it
+    list_label: str = ""  # the list's name, for an item's form
 
 
 @dataclass(frozen=True)
@@ -100,11 +103,17 @@ def edit_targets(flow: Flow, state: FlowState) -> tuple[EditTarget, ...]:
             counts[(instance.step.question, "")] += 1
             if instance.subject:
                 counts[(instance.step.question, instance.subject)] += 1
+    lists = [i for i in flow.instances(state) if i.step.items is not None]
     for question in flow.questions:
         if all(step.for_each for step in flow.steps if step.question == question):
             targets += [EditTarget(question, m.key, m.name, counts[(question, m.key)]) for m in state.measures]
         else:
             targets.append(EditTarget(question, fields=counts[(question, "")]))
+        for instance in (i for i in lists if i.step.question == question):
+            label = render(instance.step.prompt + "_label", MarkupKind.TEXT)
+            items = instance.step.items(state) if instance.step.items else []
+            targets += [EditTarget(question, item.key, item.name, item="edit", list_label=label) for item in items]
+            targets.append(EditTarget(question, item="add", list_label=label))
     return tuple(targets)
 
 

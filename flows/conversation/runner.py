@@ -56,11 +56,12 @@ class Reply:
     queued: tuple[OutboxJob, ...] = ()  # what completing the flow queued, in the same transaction
     edit_targets: tuple[EditTarget, ...] = ()  # with the summary: the forms that edit it
     answered: str = ""  # the question this message answered, as it was asked (`notice` says what was stored)
+    same_as_above: bool = False  # a per-measure question after the first measure: "same as above" answers it
 
 
 def _command(text: str) -> str | None:
     word = text.strip().casefold()
-    for command in ("skip", "back", "undo", "pause", "done", "help", "show"):
+    for command in ("skip", "back", "undo", "pause", "done", "help", "show", "same"):
         if word in vocabulary()["commands"][command]:
             return command
     return None
@@ -153,9 +154,19 @@ class _Turn:
                 notice = render("flow.j2:at_first_step", markup)
                 return _ask(flow, state, instances, current, markup, notice=notice)
             return await self.go(instances, instances[index - 1])
-        if command == "skip" or (command == "done" and current.step.kind == InputKind.LIST):
+        if command == "done" and current.step.kind == InputKind.LIST:  # on to what is still to answer
+            return await self.go(instances, _next_unanswered(instances, current, state))
+        if command == "skip":
             return await self.go(instances, _after(instances, current))
 
+        if command == "same":
+            above = _answer_above(state, current)
+            if above is None:
+                return _ask(flow, state, instances, current, markup, notice=render("flow.j2:nothing_above", markup), error=True)
+            text = above
+        if current.step.table is not None and (pasted := await current.step.table(self.db, flow, state, current, text, self.user)):
+            self.state = state = await load_state(self.db, state.project)
+            return _ask(flow, state, flow.instances(state), current, markup, notice=pasted.notice, error=pasted.error)
         try:
             value = current.step.given.check(text, current.validation_context(state))
         except ValidationError as invalid:
@@ -231,6 +242,22 @@ def _find(instances: list[StepInstance], position: str | None) -> StepInstance |
     return next((i for i in instances if i.id == position), None)
 
 
+def _measure_above(state: FlowState, instance: StepInstance) -> str | None:
+    keys = [m.key for m in state.measures]
+    index = keys.index(instance.subject) if instance.subject in keys else 0
+    return keys[index - 1] if index > 0 else None
+
+
+def _answer_above(state: FlowState, instance: StepInstance) -> str | None:
+    """The previous measure's answer to the same question, as one would type it (it is
+    checked again, in this measure's context: its unit, its baseline date)."""
+    above = _measure_above(state, instance)
+    value = state.value(instance.step.key, above) if above else None
+    if value is None:
+        return None
+    return ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+
 def _next_unanswered(instances: list[StepInstance], current: StepInstance, state: FlowState) -> StepInstance | None:
     """After an answer: the next question still to answer (back where one was, after going back
     to correct an answer); None when every later one is answered (or was skipped before)."""
@@ -286,7 +313,15 @@ def _ask(
         choices=tuple(instance.choices(state)),
         progress=Progress(instances.index(instance) + 1, len(instances)),
         step=instance.id,
+        same_as_above=_measure_above(state, instance) is not None,
     )
+
+
+def question_reply(
+    flow: Flow, state: FlowState, instance: StepInstance, markup: str = MarkupKind.TEXT, *, notice: str = "", error: bool = False
+) -> Reply:
+    """One step's question as the conversation asks it, its current answer shown (for `edit`)."""
+    return _ask(flow, state, flow.instances(state), instance, markup, notice=notice, error=error)
 
 
 def _complete(flow: Flow, state: FlowState, markup: str, notice: str = "", finished: bool = False) -> Reply:

@@ -27,6 +27,7 @@ from bot.slack.ids import (
     ANSWER_SELECT,
     CONTROL_BACK,
     CONTROL_PAUSE,
+    CONTROL_SAME,
     CONTROL_SKIP,
     StepRef,
 )
@@ -99,14 +100,12 @@ def question_blocks(reply: Reply, project_id: int) -> list[Block]:
     if reply.progress:
         progress = mrkdwn("progress", index=reply.progress.index, total=reply.progress.total)
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=progress)]))
-    blocks.append(
-        ActionsBlock(
-            block_id=asked.encode("controls"),
-            elements=[
-                ButtonElement(text=plain("skip"), action_id=CONTROL_SKIP, value=reply.step),
-                ButtonElement(text=plain("back"), action_id=CONTROL_BACK, value=reply.step),
-                ButtonElement(text=plain("pause"), action_id=CONTROL_PAUSE, value=reply.step),
-            ],
-        )
-    )
+    controls = [
+        ButtonElement(text=plain("skip"), action_id=CONTROL_SKIP, value=reply.step),
+        ButtonElement(text=plain("back"), action_id=CONTROL_BACK, value=reply.step),
+        ButtonElement(text=plain("pause"), action_id=CONTROL_PAUSE, value=reply.step),
+    ]
+    if reply.same_as_above:
+        controls.insert(0, ButtonElement(text=plain("same_as_above"), action_id=CONTROL_SAME, value=reply.step))
+    blocks.append(ActionsBlock(block_id=asked.encode("controls"), elements=controls))
     return blocks

@@ -53,10 +53,19 @@ def edit_buttons(project_id: int, targets: Iterable[EditTarget]) -> list[Block]:
     buttons = [
         ButtonElement(
             text=shorten(
-                plain("edit", question=plain(f"question_{t.question}"), measure=t.measure, page=page + 1, pages=count), OPTION_TEXT_LIMIT
+                plain(
+                    "edit",
+                    question=plain(f"question_{t.question}"),
+                    measure=t.measure,
+                    page=page + 1,
+                    pages=count,
+                    item=t.item,
+                    list=t.list_label,
+                ),
+                OPTION_TEXT_LIMIT,
             ),
             action_id=f"{EDIT_OPEN}:{n}",
-            value=EditRef(project=project_id, question=t.question, subject=t.subject, page=page).encode(),
+            value=EditRef(project=project_id, question=t.question, subject=t.subject, page=page, item=t.item).encode(),
         )
         for n, (t, page, count) in enumerate(pages)
     ]
@@ -109,7 +118,7 @@ def _form_element(field: FormField) -> InputInteractiveElement:
     return PlainTextInputElement(
         action_id=FIELD_ACTION,
         initial_value=field.text or None,
-        multiline=field.kind == InputKind.TEXT,
+        multiline=field.kind in (InputKind.TEXT, InputKind.LIST),
         max_length=FORM_TEXT_LIMIT,
     )
 

@@ -58,7 +58,7 @@ def register(app: AsyncApp) -> None:
     for action_id in (ANSWER_SELECT, ANSWER_MULTI, FIELD_ACTION):
         app.options(action_id)(handle_menu_search)
     for action_id in CONTROL_WORDS:
-        app.action(action_id)(handler(handle_control, what="skip, back or pause"))
+        app.action(action_id)(handler(handle_control, what="skip, back, pause or same as above"))
     app.action(HOME_CONTINUE)(handler(handle_continue, what="continue from App Home"))
     app.action(HOME_SUMMARY)(handler(handle_summary, what="summary from App Home"))
     app.action(re.compile(f"^{EDIT_OPEN}:"))(handler(handle_edit_open, what="edit form"))

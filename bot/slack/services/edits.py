@@ -1,6 +1,7 @@
 """Modals: the plan summary, and editing one guiding question's answers."""
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from bot.slack.blocks.summaries import FORM_FIELDS, edit_buttons, edit_view, form_pages, summary_view
@@ -12,7 +13,7 @@ from bot.slack.services.home import publish_home
 from bot.slack.services.rights import handover_refusal
 from bot.worker.kinds import queue_dm
 from bot.worker.loop import send_now
-from flows.conversation.editing import EditRefused, edit_form, latest_answer_id, save_edits
+from flows.conversation.editing import EditRefused, edit_form, item_form, latest_answer_id, save_edits, save_item_form
 from flows.conversation.engine import load_state
 from flows.conversation.presenting import overview
 from flows.conversation.registry import flow_of_question
@@ -41,16 +42,23 @@ async def open_edit_form(request: Request, target: EditRef) -> Answer | None:
         project = (await project_scope(db, request.caller, project_id=target.project)).project
         flow = flow_of_question(target.question)
         state = await load_state(db, project)
-        fields = edit_form(flow, state, target.question, target.subject)
+        if target.item:
+            fields = await item_form(db, flow, state, target.question, target.subject if target.item == "edit" else "")
+            if not fields:  # removed since the summary was posted
+                return Answer(mrkdwn("item_gone", name=target.subject))
+        else:
+            fields = edit_form(flow, state, target.question, target.subject)
     page = min(target.page, form_pages(len(fields)) - 1)  # the plan may have shrunk since the button was posted
     fields = fields[page * FORM_FIELDS : (page + 1) * FORM_FIELDS]
     metadata = EditForm(
         project=target.project,
         question=target.question,
-        subject=target.subject,
+        subject=target.subject if target.item != "add" else "",
         seen=latest_answer_id(state),
+        item=target.item,
     )
-    view = edit_view(fields, metadata=metadata, title_hint=f"{project.name} · {plain('edit_hint')}")
+    hint = plain(f"edit_hint_{target.item}" if target.item else "edit_hint")
+    view = edit_view(fields, metadata=metadata, title_hint=f"{project.name} · {hint}")
     if "view" in request.body:  # opened from a modal: stacked on it
         await request.client.views_push(trigger_id=request.body["trigger_id"], view=view)
     else:
@@ -92,7 +100,12 @@ async def save_edit_form(request: Request) -> tuple[FormResult, Callable[[], Awa
             if not await claim_event(db, submission_key(view)):
                 return None, None
             project = (await project_scope(db, caller, project_id=metadata.project)).project
-            changed = await save_edits(
+            save = (
+                partial(save_item_form, seen_up_to=metadata.seen)
+                if metadata.item
+                else partial(save_edits, seen_versions=metadata.versions, seen_up_to=metadata.seen)
+            )
+            changed = await save(
                 db,
                 flow_of_question(metadata.question),
                 project=project,
@@ -100,8 +113,6 @@ async def save_edit_form(request: Request) -> tuple[FormResult, Callable[[], Awa
                 question=metadata.question,
                 subject=metadata.subject,
                 submitted=submitted_values(view),
-                seen_versions=metadata.versions,
-                seen_up_to=metadata.seen,
             )
             saved = mrkdwn("edits_saved", count=changed, name=project.name)
             keys = (

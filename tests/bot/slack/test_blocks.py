@@ -34,6 +34,13 @@ def test_a_yes_no_question_has_two_buttons_and_its_controls_name_the_step():
     assert "Question 3 of 30" in str([b.to_dict() for b in blocks])
 
 
+def test_a_per_measure_question_after_the_first_offers_same_as_above_first_among_its_controls():
+    asked = Reply(status=ReplyStatus.ASKING, text="Method?", kind=InputKind.TEXT, step="how.method:m2", same_as_above=True)
+    first = Reply(status=ReplyStatus.ASKING, text="Method?", kind=InputKind.TEXT, step="how.method:m1")
+    assert [(e["action_id"], e["text"]["text"]) for e in actions(question_blocks(asked, 7))][0] == ("plan_same", "Same as above")
+    assert "plan_same" not in [e["action_id"] for e in actions(question_blocks(first, 7))]
+
+
 def test_up_to_100_choices_are_a_menu_and_more_are_searched():
     def menu(count: int) -> dict:
         choices = tuple(Choice(str(n), f"Choice {n} " + "x" * 100) for n in range(count))
