@@ -23,8 +23,8 @@ install-dev: $(VENV)/.installed-dev
 demo: install  ## the terminal chat on a sample project, stored in ./socialvalue.db
 	$(BIN)/socialvalue chat --project "A38 Derby Junctions (sample)"
 
-test: lint  ## lint and types, then the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
-	$(BIN)/pytest -q
+test: lint  ## lint and types, then the whole suite on every core (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
+	$(BIN)/pytest -q -n auto
 
 lint: install-dev  ## ruff (lint and format) and mypy, as configured in pyproject.toml
 	$(BIN)/ruff check .

@@ -24,6 +24,7 @@ class JobKind(StrEnum):
     HANDOVER_PACK = "handover_pack"  # a project's handover pack, built and uploaded
     PLAN_SUMMARY = "plan_summary"  # a completed plan's summary, to the project's channel
     OWNER_GONE = "owner_gone"  # a measure owner Slack no longer has: the lead is told, once
+    SUMMARY_REVISED = "summary_revised"  # a plan changed after its summary was posted: updated in place
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,22 @@ class PlanSummary(OutboxJob):
     @property
     def dedupe_key(self) -> str:
         return f"summary:{self.project_id}:{self.completed_by}:{self.completed_at}"
+
+
+@dataclass(frozen=True)
+class SummaryRevised(OutboxJob):
+    """The plan changed after its summary was posted to the channel: the summary message is
+    updated in place, and a reply in its thread says what changed and who changed it."""
+
+    kind: ClassVar[JobKind] = JobKind.SUMMARY_REVISED
+    project_id: int
+    changed_by: str
+    changed_at: str  # ISO timestamp: each change is its own note
+    changes: list[str]  # as people read them: "Reporting cadence (Local labour): Quarterly"
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"{self.kind}:{self.project_id}:{self.changed_by}:{self.changed_at}"
 
 
 @dataclass(frozen=True)

@@ -200,3 +200,18 @@ async def drop_reminders(session: AsyncSession, *, measure_id: int, why: str) ->
         .execution_options(synchronize_session=False)
     )
     return dropped.rowcount or 0
+
+
+async def posted_summary(session: AsyncSession, *, project_id: int) -> Job | None:
+    """The project's latest plan summary posted to its channel (its parts' ts are `posted`)."""
+    found = await session.exec(
+        select(Job)
+        .where(
+            col(Job.kind) == "plan_summary",
+            col(Job.status) == JobStatus.SENT,
+            col(Job.dedupe_key).startswith(f"summary:{project_id}:"),
+        )
+        .order_by(col(Job.sent_at).desc(), col(Job.id).desc())
+        .limit(1)
+    )
+    return found.first()

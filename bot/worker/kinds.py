@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.clock import Clock
 from bot.slack.blocks.progress import reminder_blocks
 from bot.slack.blocks.summaries import edit_buttons
-from bot.slack.blocks.text import fallback, messages, plain, summary_messages, text_sections
+from bot.slack.blocks.text import fallback, messages, mrkdwn, plain, summary_messages, text_sections
 from bot.slack.errors import PERMANENT, slack_error
 from bot.slack.ids import MeasureRef
 from bot.worker.sender import Sender
@@ -32,14 +32,14 @@ from flows.conversation.engine import load_state
 from flows.conversation.presenting import overview
 from flows.digest import digest_text, digest_to_send, record_digest
 from flows.handover_pack import build_pack, handover_document
-from flows.outbox import DigestDue, HandoverPack, JobKind, OutboxJob, OwnerGone, PlanSummary, Reminder, queue
+from flows.outbox import DigestDue, HandoverPack, JobKind, OutboxJob, OwnerGone, PlanSummary, Reminder, SummaryRevised, queue
 from flows.people import mark_gone
 from flows.plan import PLAN
 from flows.progress.status import MeasureStatus
 from flows.reminders import reminder_subject
 from prompts import MarkupKind, render, slack_user_of
 from storage.engine import transaction
-from storage.jobs import record_posted
+from storage.jobs import posted_summary, record_posted
 from storage.models import Job, JobStatus, Project
 from storage.people import get_person
 from storage.portfolio import get_digest_config
@@ -224,12 +224,57 @@ async def send_plan_summary(delivery: Delivery, job: Job, due: PlanSummary) -> J
     return JobStatus.SENT
 
 
+UPDATE_IMPOSSIBLE = ("message_not_found", "cant_update_message", "edit_window_closed")  # chat.update's: post afresh
+
+
+async def send_summary_revision(delivery: Delivery, job: Job, due: SummaryRevised) -> JobStatus:
+    """The summary in the channel edited in place, then a note in its thread of what changed and
+    who changed it. A summary Slack will not let the app edit (deleted, too old) is posted
+    afresh, with the note in its thread. A retry after the note was posted edits again (the same
+    content) and posts nothing twice."""
+    async with transaction(delivery.engine) as db:
+        project = await db.get(Project, due.project_id)
+        summary = await posted_summary(db, project_id=due.project_id)
+        if project is None or not project.channel_id or summary is None or not summary.posted:
+            return JobStatus.DROPPED
+        plan = overview(PLAN, await load_state(db, project), MarkupKind.MRKDWN)
+    channel, text = project.channel_id, fallback(plan.summary)
+    groups = summary_messages(plan.summary, edit_buttons(due.project_id, plan.edit_targets))
+    note = [b for b in text_sections(mrkdwn("summary_revised", user=due.changed_by, changes=due.changes))]
+    try:
+        for n, ts in enumerate(summary.posted):
+            blocks = groups[n] if n < len(groups) else text_sections(mrkdwn("summary_part_moved"))
+            await delivery.sender.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+    except SlackApiError as failure:
+        if slack_error(failure) not in UPDATE_IMPOSSIBLE:
+            raise
+        await post_parts(delivery, job, channel, text=text, groups=[*groups, note])
+        return JobStatus.SENT
+    await post_parts(
+        delivery,
+        job,
+        channel,
+        text=fallback(mrkdwn("summary_revised", user=due.changed_by, changes=due.changes)),
+        groups=[note, *groups[len(summary.posted) :]],
+        thread_ts=summary.posted[0],
+    )
+    return JobStatus.SENT
+
+
 async def tell_about_summary(delivery: Delivery, due: PlanSummary) -> Notice | None:
     async with transaction(delivery.engine) as db:
         project = await db.get(Project, due.project_id)
     if project is None:
         return None
     return Notice(project.lead or due.completed_by, plain("what_summary", name=project.name), project.channel_id)
+
+
+async def tell_about_revision(delivery: Delivery, due: SummaryRevised) -> Notice | None:
+    async with transaction(delivery.engine) as db:
+        project = await db.get(Project, due.project_id)
+    if project is None:
+        return None
+    return Notice(due.changed_by, plain("what_revision", name=project.name), project.channel_id)
 
 
 async def tell_about_digest(delivery: Delivery, due: DigestDue) -> Notice | None:
@@ -333,6 +378,7 @@ KINDS: dict[str, Kind[Any]] = {
     JobKind.REMINDER: Kind(Reminder, send_reminder, tell_about_reminder),
     JobKind.DIGEST: Kind(DigestDue, send_digest, tell_about_digest),
     JobKind.PLAN_SUMMARY: Kind(PlanSummary, send_plan_summary, tell_about_summary),
+    JobKind.SUMMARY_REVISED: Kind(SummaryRevised, send_summary_revision, tell_about_revision),
     JobKind.HANDOVER_PACK: Kind(HandoverPack, send_pack, tell_about_pack),
     JobKind.OWNER_GONE: Kind(OwnerGone, send_owner_gone),
 }

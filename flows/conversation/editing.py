@@ -79,6 +79,13 @@ def edit_form(flow: Flow, state: FlowState, question: str, subject: str = "") ->
     return fields
 
 
+def change_of(instance: StepInstance, state: FlowState, value: Any) -> str:
+    """One changed answer as people read it: "Reporting cadence (Local labour): Quarterly"."""
+    label = render(instance.step.prompt + "_label", MarkupKind.TEXT)
+    measure = state.measure(instance.subject).name if instance.subject else ""
+    return render("flow.j2:change", MarkupKind.TEXT, label=label, measure=measure, value=describe(instance, state, value))
+
+
 def latest_answer_id(state: FlowState) -> int:
     """What a form opened now has seen: answers are numbered in the order they are stored."""
     return max((answer.id for answer in state.answers.values()), default=0)
@@ -103,11 +110,12 @@ async def save_edits(
     submitted: dict[str, str | None],
     seen_versions: dict[str, int] | None = None,
     seen_up_to: int | None = None,
-) -> int:
+) -> list[str]:
     """Store the changed answers in order, each checked against the answers before it.
-    Returns how many changed; raises EditRefused (the caller's transaction rolls back)."""
+    Returns what changed, as people read it; raises EditRefused (the caller's transaction
+    rolls back)."""
     errors: dict[str, str] = {}
-    changed = 0
+    changed: list[str] = []
     state = await load_state(db, project)
     for instance in _instances(flow, state, question, subject):
         raw = submitted.get(instance.id)
@@ -127,7 +135,7 @@ async def save_edits(
             errors[instance.id] = render("flow.j2:edited_meanwhile", MarkupKind.TEXT, author=answer.author)
             continue
         await store_answer(db, flow, state, instance, value, user)
-        changed += 1
+        changed.append(change_of(instance, state, value))
         state = await load_state(db, project)
     if errors:
         raise EditRefused(errors)
@@ -267,9 +275,9 @@ async def save_item_form(
     subject: str,
     submitted: dict[str, str | None],
     seen_up_to: int | None,
-) -> int:
+) -> list[str]:
     """New items, or one item changed or removed (the form showed its updates, so removing a
-    measure with updates there is confirmed). Returns how many changes were stored; raises
+    measure with updates there is confirmed). Returns what changed, as people read it; raises
     EditRefused when nothing was stored: an item removed or changed by someone else since the
     form was opened is refused, as a stale answer is."""
     state = await load_state(db, project)
@@ -282,7 +290,7 @@ async def save_item_form(
         except ValidationError as invalid:
             raise EditRefused({ITEMS_FIELD: explain(invalid, MarkupKind.TEXT)}) from None
         await store_answer(db, flow, state, listed, items, user)
-        return len(items)
+        return [render("flow.j2:items_added_change", MarkupKind.TEXT, label=_label(listed), names=[i["name"] for i in items])]
     first = listed.step.item_fields[0]
     items = items_of(listed, state)
     number = next((n for n, item in enumerate(items, 1) if item.key == subject), None)
@@ -295,15 +303,19 @@ async def save_item_form(
         raise EditRefused({first: render("flow.j2:edited_meanwhile", MarkupKind.TEXT, author=answer.author)})
     if (submitted.get(REMOVE_FIELD) or "").casefold() == "yes":
         await remove_item(db, listed, state, number=number, user=user, confirmed=True, markup=MarkupKind.TEXT)
-        return 1
+        return [render("flow.j2:item_removed_change", MarkupKind.TEXT, label=_label(listed), name=items_of(listed, state)[number - 1].name)]
     parts = [(submitted.get(name) or "").strip() for name in listed.step.item_fields]
     if barred := [name for name, part in zip(listed.step.item_fields, parts, strict=True) if "|" in part]:
         raise EditRefused({name: render("flow.j2:item_part_bar", MarkupKind.TEXT) for name in barred})
     item = items[number - 1]
     if parts == [getattr(item, name) or "" for name in listed.step.item_fields]:
-        return 0
+        return []
     try:
         await change_item(db, flow, listed, state, number=number, text=" | ".join(parts).rstrip(" |"), user=user, markup=MarkupKind.TEXT)
     except ItemRefused as refused:
         raise EditRefused({first: refused.notice}) from None
-    return 1
+    return [render("flow.j2:item_changed_change", MarkupKind.TEXT, label=_label(listed), line=" | ".join(p for p in parts if p))]
+
+
+def _label(instance: StepInstance) -> str:
+    return render(instance.step.prompt + "_label", MarkupKind.TEXT)

@@ -20,6 +20,7 @@ from flows.conversation.registry import flow_of_question
 from flows.handover import HANDOVER
 from flows.plan import PLAN
 from flows.projects import ProjectRefused
+from flows.revisions import revise_summary
 from prompts import MarkupKind
 from storage.engine import transaction
 from storage.slack_events import claim_event
@@ -114,12 +115,14 @@ async def save_edit_form(request: Request) -> tuple[FormResult, Callable[[], Awa
                 subject=metadata.subject,
                 submitted=submitted_values(view),
             )
-            saved = mrkdwn("edits_saved", count=changed, name=project.name)
+            saved = mrkdwn("edits_saved", count=len(changed), name=project.name)
             keys = (
                 [await queue_dm(db, key=f"saved:edit:{project.id}:{now.isoformat()}", to=caller.user, text=saved, now=now)]
                 if changed
                 else []
             )
+            if flow_of_question(metadata.question) is PLAN:
+                await revise_summary(db, project, user=caller.user, now=now, changes=changed)
     except EditRefused as refused:
         return {"response_action": "errors", "errors": refused.errors}, None
     except ProjectRefused as refused:

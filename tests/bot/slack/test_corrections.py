@@ -4,6 +4,7 @@
 import json
 from datetime import date
 
+from flows.outbox import PlanSummary, queue
 from flows.projects import workspace_of
 from storage.answers import answer_history
 from storage.engine import transaction
@@ -126,3 +127,54 @@ async def test_a_part_holding_a_bar_or_a_name_emptied_is_refused_and_nothing_is_
     assert answer["response_action"] == "errors" and "lacks a required part" in answer["errors"]["name"]
     _, measures, history = await rows(slack)
     assert measures[1].name == "Local labour" and len([a for a in history if a.subject == "m2" and a.field == "own_measures"]) == 1
+
+
+async def summary_in_channel(slack) -> str:
+    """The plan summary as the worker posts it when the plan is completed in the DM."""
+    async with transaction(slack.engine) as db:
+        workspace = await workspace_of(db, team_id="T0001")
+        project = await get_project(db, workspace_id=workspace.id, name=NAME)
+        await queue(
+            db, PlanSummary(project_id=project.id, completed_by=LEAD, completed_at="2026-11-30T09:00:00+00:00"), due_at=slack.clock.now()
+        )
+    assert (await slack.run_worker()).sent == 1
+    [posted] = [c for c in slack.fake.calls if c.method == "chat.postMessage" and c.args.get("channel") == CHANNEL]
+    return posted.answer["ts"]
+
+
+def channel_posts(slack) -> list[dict]:
+    return [m for m in slack.fake.of("chat.postMessage") if m["channel"] == CHANNEL]
+
+
+async def test_a_change_after_the_summary_was_posted_updates_it_in_place_with_a_note_in_its_thread(slack):
+    await plan_in_slack(slack.engine, WHOLE_PLAN, channel=CHANNEL, lead=LEAD)
+    ts = await summary_in_channel(slack)
+    form = await open_form(slack, "Edit monitoring", user=MEMBER)
+    cadence = {"monitoring.cadence:m1": {"value": {"type": "static_select", "selected_option": {"value": "quarterly"}}}}
+    status, answer = await slack.submit(form, cadence, user=MEMBER)
+    assert status == 200 and answer is None
+    await slack.fake.settle()
+    await slack.run_worker()
+
+    [updated] = slack.fake.of("chat.update")
+    assert (updated["channel"], updated["ts"]) == (CHANNEL, ts)
+    assert "Reporting cadence (Apprenticeships on the contract): Quarterly" in json.dumps(updated["blocks"])
+    top_level = [m for m in channel_posts(slack) if not m.get("thread_ts")]
+    assert len(top_level) == 1  # the summary was not posted again
+    [note] = [m for m in channel_posts(slack) if m.get("thread_ts") == ts]
+    text = json.dumps(note["blocks"])
+    assert f"<@{MEMBER}> changed the plan" in text and "Reporting cadence (Apprenticeships on the contract): Quarterly" in text
+
+
+async def test_a_summary_slack_will_not_let_the_app_edit_is_posted_afresh_with_the_note(slack):
+    await plan_in_slack(slack.engine, WHOLE_PLAN, channel=CHANNEL, lead=LEAD)
+    await summary_in_channel(slack)
+    slack.fake.refuse["chat.update"] = [{"ok": False, "error": "message_not_found"}]
+    form = await open_form(slack, "Edit or remove: Spondon")
+    status, _ = await slack.submit(form, REMOVE)
+    assert status == 200
+    await slack.fake.settle()
+    await slack.run_worker()
+    top_level = [m for m in channel_posts(slack) if not m.get("thread_ts")]
+    assert len(top_level) == 2 and "Spondon" not in json.dumps(top_level[-1]["blocks"])
+    assert "Communities served: removed Spondon" in json.dumps(channel_posts(slack)[-1]["blocks"])
