@@ -15,6 +15,7 @@ from storage.projects import (
     list_channel_projects,
     list_projects,
     list_user_projects,
+    similar_project_name,
 )
 
 
@@ -33,6 +34,15 @@ async def local_project(db: AsyncSession, *, name: str, lead: str) -> Project:
     if project is None:
         project = await create_project(db, workspace_id=workspace.id, name=name, lead=lead)
     return project
+
+
+async def near_miss(db: AsyncSession, *, name: str, team_id: str = LOCAL_TEAM_ID) -> str | None:
+    """When no project is called `name`: the name of one close to it, to ask about before a
+    second project is made by a typo."""
+    workspace = await get_or_create_workspace(db, team_id=team_id)
+    if await get_project(db, workspace_id=workspace.id, name=name) is not None:
+        return None
+    return await similar_project_name(db, workspace_id=workspace.id, name=name)
 
 
 async def find_project(db: AsyncSession, *, name: str, team_id: str = LOCAL_TEAM_ID) -> Project | None:
@@ -57,7 +67,8 @@ async def project_meant(db: AsyncSession, workspace: Workspace, *, name: str, ch
     if name:
         project = await get_project(db, workspace_id=workspace.id, name=name.strip())
         if project is None:
-            raise ProjectRefused("project_unknown", name=name.strip())
+            similar = await similar_project_name(db, workspace_id=workspace.id, name=name.strip())
+            raise ProjectRefused("project_unknown", name=name.strip(), similar=similar)
         return project
     candidates = await list_channel_projects(db, workspace_id=workspace.id, channel_id=channel)
     if not candidates:

@@ -1,6 +1,7 @@
 """Queries on workspaces, projects, their communities and measures. The caller commits."""
 
 from datetime import datetime
+from difflib import get_close_matches
 from typing import Any
 
 from sqlalchemy import func, update
@@ -30,6 +31,9 @@ async def get_or_create_workspace(session: AsyncSession, *, team_id: str, enterp
     return (await session.exec(query)).one()
 
 
+NEAR_MISS = 0.8  # difflib's ratio: "A38 Derby Junction" or "A83 Derby Junctions" for "A38 Derby Junctions"
+
+
 def name_key(name: str) -> str:
     """A name as people mean it: "a38  derby junctions" is "A38 Derby Junctions"."""
     return " ".join(name.split()).casefold()
@@ -43,6 +47,14 @@ async def get_project(session: AsyncSession, *, workspace_id: int, name: str) ->
     names = await session.exec(select(col(Project.id), col(Project.name)).where(col(Project.workspace_id) == workspace_id))
     same = next((project_id for project_id, other in names.all() if name_key(other) == name_key(name)), None)
     return await session.get(Project, same) if same is not None else None
+
+
+async def similar_project_name(session: AsyncSession, *, workspace_id: int, name: str) -> str | None:
+    """The workspace's project name closest to `name` (a typo, a word left out), if one is close."""
+    names = (await session.exec(select(col(Project.name)).where(col(Project.workspace_id) == workspace_id))).all()
+    keys = {name_key(other): other for other in names}
+    close = get_close_matches(name_key(name), list(keys), n=1, cutoff=NEAR_MISS)
+    return keys[close[0]] if close else None
 
 
 async def get_project_by_id(session: AsyncSession, *, workspace_id: int, project_id: int) -> Project | None:

@@ -9,7 +9,7 @@ from bot.terminal.edit import edit_plan
 from flows.conversation.engine import Flow
 from flows.conversation.runner import ASKING, COMPLETE, Reply, answer_flow, open_flow
 from flows.plan import PLAN
-from flows.projects import local_project
+from flows.projects import local_project, near_miss
 from prompts import render, vocabulary
 from storage.engine import transaction
 
@@ -20,7 +20,19 @@ def show(reply: Reply) -> str:
 
 async def chat(engine: AsyncEngine, *, project: str, user: str, stdin: TextIO, stdout: TextIO, flow: Flow = PLAN) -> bool:
     """Run `flow` line by line; True if it was completed. Once it is, `edit` goes through its
-    answers again and `show` prints it, until quit or the end of input."""
+    answers again and `show` prints it, until quit or the end of input. A name close to an
+    existing project's (a typo) is asked about before a new project is made."""
+    async with transaction(engine) as db:
+        similar = await near_miss(db, name=project)
+    if similar is not None:
+        stdout.write(render("terminal.j2:did_you_mean", name=project, similar=similar) + "\n> ")
+        stdout.flush()
+        line = (await asyncio.to_thread(stdin.readline)).strip().casefold()
+        if line in vocabulary()["commands"]["yes"]:
+            project = similar
+        elif line not in vocabulary()["commands"]["no"]:
+            stdout.write("\n" + render("terminal.j2:left") + "\n")
+            return False
     async with transaction(engine) as db:
         found = await local_project(db, name=project, lead=user)
         reply = await open_flow(db, flow, project=found, user=user)

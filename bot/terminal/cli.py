@@ -18,7 +18,7 @@ from bot.logs import configure_logging
 from bot.settings import get_settings
 from bot.terminal.chat import chat
 from bot.terminal.edit import edit_plan, import_measures
-from bot.terminal.monitoring import print_status, update
+from bot.terminal.monitoring import no_project, print_status, update
 from flows.conversation.inputs import MAX_SHORT_TEXT, clean_text
 from flows.digest import digest_text, is_iso_week, preview_digest
 from flows.handover import HANDOVER
@@ -241,8 +241,9 @@ async def _handover(engine: AsyncEngine, args: argparse.Namespace) -> int:
     async with transaction(engine) as db:
         project = await find_project(db, name=args.project)
         started = project is not None and await handover_started(db, project)
+        unknown = await no_project(db, args.project) if project is None else ""
     if project is None:
-        print(render("terminal.j2:no_project", name=args.project), file=sys.stderr)
+        print(unknown, file=sys.stderr)
         return 1
     if not started:
         talk = sys.stdout if args.out else sys.stderr
@@ -296,7 +297,7 @@ async def _export(engine: AsyncEngine, args: argparse.Namespace) -> int:
     async with transaction(engine) as db:
         project = await find_project(db, name=args.project, team_id=args.team)
         if project is None:
-            print(render("terminal.j2:no_project", name=args.project), file=sys.stderr)
+            print(await no_project(db, args.project, team_id=args.team), file=sys.stderr)
             return 1
         document = await export_project(db, project)
     text = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"

@@ -8,6 +8,7 @@ from typing import TextIO
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.terminal.monitoring import no_project
 from flows.conversation.editing import LineEdit, edit_line, edit_steps, replace_item
 from flows.conversation.engine import Flow, load_state
 from flows.conversation.presenting import summary
@@ -29,7 +30,7 @@ async def edit_plan(
     async with transaction(engine) as db:
         found = await find_project(db, name=project)
         if found is None:
-            stdout.write(render("terminal.j2:no_project", name=project) + "\n")
+            stdout.write(await no_project(db, project) + "\n")
             return 1
         state = await load_state(db, found)
         steps = edit_steps(flow, state, target)
@@ -108,7 +109,7 @@ async def import_measures(engine: AsyncEngine, *, project: str, user: str, path:
     async with transaction(engine) as db:
         found = await find_project(db, name=project)
         if found is None:
-            stdout.write(render("terminal.j2:no_project", name=project) + "\n")
+            stdout.write(await no_project(db, project) + "\n")
             return 1
         state = await load_state(db, found)
         listed = next(i for i in flow.instances(state) if i.step.table is not None)

@@ -6,19 +6,26 @@ from datetime import date
 from typing import Any, TextIO
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.progress.status import project_status
 from flows.progress.updates import UpdateRefused, record_update
-from flows.projects import find_project
+from flows.projects import find_project, near_miss
 from prompts import render, vocabulary
 from storage.engine import transaction
+from storage.projects import LOCAL_TEAM_ID
+
+
+async def no_project(db: AsyncSession, name: str, team_id: str = LOCAL_TEAM_ID) -> str:
+    """There is no such project: said in one line, with the name of a close one if there is."""
+    return render("terminal.j2:no_project", name=name, similar=await near_miss(db, name=name, team_id=team_id))
 
 
 async def print_status(engine: AsyncEngine, *, project: str, on: date, stdout: TextIO) -> int:
     async with transaction(engine) as db:
         found = await find_project(db, name=project)
         if found is None:
-            stdout.write(render("terminal.j2:no_project", name=project) + "\n")
+            stdout.write(await no_project(db, project) + "\n")
             return 1
         statuses = await project_status(db, found, on)
     stdout.write(render("terminal.j2:status_table", project=project, statuses=statuses, on=on) + "\n")
@@ -51,7 +58,7 @@ async def update(
         found = await find_project(db, name=project)
         statuses = await project_status(db, found, on) if found else []
     if found is None:
-        stdout.write(render("terminal.j2:no_project", name=project) + "\n")
+        stdout.write(await no_project(db, project) + "\n")
         return 1
     if not fields.get("measure_key"):
         if not interactive:

@@ -50,6 +50,13 @@ async def test_plan_in_a_channel_without_a_project_says_how_to_make_one(slack):
     assert "no project called *Nowhere Bypass*" in (await responses(slack, 2))[1]["text"]
 
 
+async def test_a_project_name_typed_with_a_typo_is_answered_with_the_one_it_is_close_to(slack):
+    await slack.command(f"new {NAME}")
+    await slack.command("status A38 Derby Junctons")
+    refused = (await responses(slack, 2))[1]["text"]
+    assert "no project called *A38 Derby Junctons*" in refused and f"Did you mean *{NAME}*?" in refused
+
+
 async def test_status_shows_the_summary_to_the_caller_only_and_projects_lists_completion(slack):
     await start(slack)
     await slack.dm("Jobs for Derby")

@@ -243,3 +243,20 @@ def test_a_project_name_typed_with_other_capitals_or_spaces_is_the_same_project(
     status = run(database_url, "status", "--project", " A38 derby junctions ")
     assert status.returncode == 0, status.stderr
     assert [p["name"] for p in [export(database_url)["project"]]] == [PROJECT]
+
+
+def test_a_near_miss_of_a_project_name_is_asked_about_before_a_new_project_is_made(database_url):
+    assert chat(database_url, "To leave lasting jobs in Derby", "quit").returncode == 0
+    typo = run(database_url, "chat", "--project", "A38 Derby Junction", "--user", "alice", stdin="yes\nquit\n")
+    assert typo.returncode == 0
+    assert 'There is no project called "A38 Derby Junction", but there is "A38 Derby Junctions"' in typo.stdout
+    assert "[2 of 17]" in typo.stdout  # the existing plan, resumed
+
+    status = run(database_url, "status", "--project", "A38 Derby Junktions")
+    assert status.returncode == 1 and 'Did you mean "A38 Derby Junctions"?' in status.stdout
+    assert "Did you mean" not in run(database_url, "status", "--project", "M1 Smart Motorway").stdout
+
+    other = run(database_url, "chat", "--project", "A38 Derby Junction", "--user", "alice", stdin="no\nquit\n")
+    assert "[1 of 17]" in other.stdout  # a new project, as asked
+    names = run(database_url, "export", "--project", "A38 Derby Junction")
+    assert names.returncode == 0 and json.loads(names.stdout)["project"]["name"] == "A38 Derby Junction"
