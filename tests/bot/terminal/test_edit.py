@@ -89,6 +89,8 @@ def test_a_measure_removed_from_the_terminal_leaves_status_and_the_summary(datab
     assert "Removed Local labour" in done.stdout
     status = run(database_url, "status", "--project", PROJECT, "--on", "2026-05-10")
     assert "Local labour" not in status.stdout and "Apprenticeships on the contract" in status.stdout
+    digest = run(database_url, "digest", "--preview", "--week", "2026-W49")
+    assert "Social value digest" in digest.stdout and "Local labour" not in digest.stdout
     summary = done.stdout.split("Social value plan")[-1]
     assert "Local labour" not in summary
     document = export(database_url)
