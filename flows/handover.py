@@ -4,6 +4,8 @@ lead the first time a handover pack is wanted, and editable after (same flow eng
 from datetime import datetime
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from flows.conversation.engine import Flow, FlowState, Step
 from flows.conversation.inputs import DateGiven, InputKind, NumberGiven, TextGiven, YesNoGiven
 from flows.outbox import HandoverPack, OutboxJob
@@ -21,7 +23,7 @@ def aftercare_years(_state: FlowState, _subject: str) -> dict[str, Any]:
     return {"unit": "years", "maximum": MAX_AFTERCARE_YEARS}
 
 
-def prepare_pack(state: FlowState, user: str, _now: datetime) -> list[OutboxJob]:
+async def prepare_pack(_db: AsyncSession, state: FlowState, user: str, _now: datetime) -> list[OutboxJob]:
     """The handover answers complete: the pack is built and shared by the worker."""
     return [HandoverPack(project_id=state.project.id, requested_by=user)]
 

@@ -6,6 +6,7 @@ worker (bot/worker/kinds.py) pairs each kind with the handler that sends it.
 """
 
 import dataclasses
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -121,7 +122,8 @@ class SummaryRevised(OutboxJob):
 
     @property
     def dedupe_key(self) -> str:
-        return f"{self.kind}:{self.project_id}:{self.changed_by}:{self.changed_at}"
+        what = hashlib.sha256("\n".join(self.changes).encode()).hexdigest()[:12]  # two changes in one instant stay two
+        return f"{self.kind}:{self.project_id}:{self.changed_by}:{self.changed_at}:{what}"
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,9 @@ from flows.conversation.inputs import (
     YesNoGiven,
 )
 from flows.measure_table import paste_measures
-from flows.outbox import OutboxJob, PlanSummary
+from flows.outbox import OutboxJob, PlanSummary, SummaryRevised
 from prompts import MarkupKind, catalogue, render, vocabulary
-from storage.jobs import drop_reminders
+from storage.jobs import drop_reminders, posted_summary
 from storage.models import Community, Measure, column_lengths
 from storage.projects import add_community, add_measure, list_measures, restore, retire
 
@@ -210,10 +210,15 @@ async def measure_community(db: AsyncSession, state: FlowState, subject: str, va
     db.add(measure)
 
 
-def post_summary(state: FlowState, user: str, now: datetime) -> list[OutboxJob]:
-    """The plan complete: its summary goes to the project's channel, if it has one."""
+async def post_summary(db: AsyncSession, state: FlowState, user: str, now: datetime) -> list[OutboxJob]:
+    """The plan complete: its summary goes to the project's channel, if it has one; a plan
+    completed again (a question a correction left open, answered) brings up to date the
+    summary already there rather than posting a second."""
     if not state.project.channel_id:
         return []
+    if await posted_summary(db, project_id=state.project.id) is not None:
+        again = render("flow.j2:completed_again", MarkupKind.TEXT)
+        return [SummaryRevised(project_id=state.project.id, changed_by=user, changed_at=now.isoformat(), changes=[again])]
     return [PlanSummary(project_id=state.project.id, completed_by=user, completed_at=now.isoformat())]
 
 

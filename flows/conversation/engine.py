@@ -55,8 +55,8 @@ async def load_state(db: AsyncSession, project: Project) -> FlowState:
 
 # (db, state, subject, value, author): list steps return the subject of each item they created.
 Store = Callable[[AsyncSession, FlowState, str, Any, str], Awaitable[list[str] | None]]
-# What completing a flow sends later: (state, the user who completed it, now) -> jobs to queue.
-OnComplete = Callable[[FlowState, str, datetime], list[OutboxJob]]
+# What completing a flow sends later: (db, state, the user who completed it, now) -> jobs to queue.
+OnComplete = Callable[[AsyncSession, FlowState, str, datetime], Awaitable[list[OutboxJob]]]
 
 
 @dataclass(frozen=True)

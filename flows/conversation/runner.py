@@ -216,7 +216,7 @@ class _Turn:
             await move_flow_session(self.db, self.flow_session, position=None, status=SessionStatus.COMPLETE)
             queued: list[OutboxJob] = []
             if self.queue_effects and self.flow.on_complete is not None:
-                for job in self.flow.on_complete(self.state, self.user, self.now):
+                for job in await self.flow.on_complete(self.db, self.state, self.user, self.now):
                     if await queue(self.db, job, due_at=self.now):
                         queued.append(job)
             return replace(_complete(self.flow, self.state, self.markup, notice=notice, finished=True), queued=tuple(queued))

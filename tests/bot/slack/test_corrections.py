@@ -178,3 +178,25 @@ async def test_a_summary_slack_will_not_let_the_app_edit_is_posted_afresh_with_t
     top_level = [m for m in channel_posts(slack) if not m.get("thread_ts")]
     assert len(top_level) == 2 and "Spondon" not in json.dumps(top_level[-1]["blocks"])
     assert "Communities served: removed Spondon" in json.dumps(channel_posts(slack)[-1]["blocks"])
+
+
+async def test_a_plan_completed_again_after_a_correction_brings_the_posted_summary_up_to_date(slack):
+    await plan_in_slack(slack.engine, WHOLE_PLAN, channel=CHANNEL, lead=LEAD)
+    ts = await summary_in_channel(slack)
+    form = await open_form(slack, "Edit or remove: Spondon")
+    await slack.submit(form, REMOVE)
+    await slack.fake.settle()
+    await slack.run_worker()
+    asked = len(slack.questions())
+    await slack.command("plan")  # the plan asks again whom local labour serves
+    question = await slack.next_question(asked + 1)
+    assert "Which community does *Local labour* serve?" in json.dumps(question["blocks"])
+    await slack.question_recorded(question)
+    await slack.dm("1")
+    await slack.fake.settle()
+    await slack.run_worker()
+    assert len([m for m in channel_posts(slack) if not m.get("thread_ts")]) == 1  # never a second summary
+    notes = [json.dumps(m["blocks"]) for m in channel_posts(slack) if m.get("thread_ts") == ts]
+    assert len(notes) == 2 and "every question is answered again" in notes[-1]
+    assert all(u["ts"] == ts for u in slack.fake.of("chat.update") if u["channel"] == CHANNEL)
+    assert "Community served (Local labour): Chaddesden residents" in json.dumps(slack.fake.of("chat.update")[-1]["blocks"])
