@@ -113,7 +113,6 @@ async def import_measures(engine: AsyncEngine, *, project: str, user: str, path:
             return 1
         state = await load_state(db, found)
         listed = next(i for i in flow.instances(state) if i.step.table is not None)
-        assert listed.step.table is not None
         pasted = await paste_measures(db, flow, state, listed, text, user, whole_file=True)
     assert pasted is not None
     stdout.write(("! " if pasted.error else "") + pasted.notice + "\n")

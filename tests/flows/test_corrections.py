@@ -144,3 +144,42 @@ async def test_show_prints_the_plan_so_far_and_asks_the_same_question_again(engi
     assert "National Highways" in reply.notice and "To leave lasting jobs" in reply.notice
     _, communities, _ = await plan_rows(engine)
     assert communities == []
+
+
+async def test_a_cadence_corrected_drops_the_reminders_of_periods_the_schedule_no_longer_has(engine):
+    from flows.conversation.editing import save_edits
+    from flows.outbox import Reminder, queue
+    from flows.plan import PLAN
+    from flows.reminders import reminder_subject
+    from tests.factories import plan_in_slack
+
+    project = await plan_in_slack(engine, WHOLE_PLAN)
+    _, _, measures = await plan_rows_of(engine, project)
+    monthly = Reminder(project_id=project.id, measure_id=measures[0].id, period_end="2026-05-01", moment="due", to="ULEAD", owner="ULEAD")
+    at = datetime(2026, 5, 1, 8, 30, tzinfo=UTC)
+    async with transaction(engine) as db:
+        assert await reminder_subject(db, monthly, at) is not None  # 1 May is a monthly period's due date
+        await queue(db, monthly, due_at=at)
+        submitted = {"monitoring.cadence:m1": "quarterly"}
+        changed = await save_edits(
+            db, PLAN, project=project, user="ULEAD", question="monitoring", subject="", submitted=submitted, seen_up_to=10**9
+        )
+    assert changed == ["Reporting cadence (Apprenticeships on the contract): Quarterly"]
+    async with transaction(engine) as db:
+        [job] = await list_jobs(db)
+        assert (job.status, job.last_error) == (JobStatus.DROPPED, "the measure's cadence changed")
+        assert await reminder_subject(db, monthly, at) is None  # and were it sent late, it is no period of the measure now
+        quarterly = Reminder(
+            project_id=project.id, measure_id=measures[0].id, period_end="2026-07-01", moment="due", to="ULEAD", owner="ULEAD"
+        )
+        assert await reminder_subject(db, quarterly, datetime(2026, 7, 1, 8, 30, tzinfo=UTC)) is not None
+        assert await queue(db, monthly, due_at=at)  # its key was freed: were the cadence put back, it is planned again
+
+
+async def plan_rows_of(engine, project):
+    async with transaction(engine) as db:
+        return (
+            project,
+            await list_communities(db, project_id=project.id),
+            await list_measures(db, project_id=project.id),
+        )
