@@ -130,9 +130,18 @@ async def one_round(round_: int, engine, database_url: str, fake, http: aiohttp.
 
     web = Web(database_url, fake)  # the supervisor starts another; Slack resends what got no 200
     await web.up(http)
+    # Slack resends what got no 200, up to three times; a 503 (the request could not be stored
+    # in time on a loaded machine) is one more resend, never a loss.
     resent = [user for user in users if statuses[user] != 200]
-    again = await asyncio.gather(*(post(http, web.url, answers[u], "application/json", {"X-Slack-Retry-Num": "1"}) for u in resent))
-    assert set(again) <= {200}
+    for retry in range(1, 4):
+        again = await asyncio.gather(
+            *(post(http, web.url, answers[u], "application/json", {"X-Slack-Retry-Num": str(retry)}) for u in resent)
+        )
+        resent = [user for user, status in zip(resent, again, strict=True) if status != 200]
+        if not resent:
+            break
+        await asyncio.sleep(0.5)
+    assert resent == []
     await fake.settle(0.5)
     web.stop()
 
