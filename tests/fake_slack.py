@@ -72,8 +72,9 @@ class FakeSlack:
                 await asyncio.wait_for(self._changed.wait(), remaining)
         return self.of(method)
 
-    async def settle(self, quiet: float = 0.3) -> None:
-        """Wait until no call has arrived for `quiet` seconds."""
+    async def settle(self, quiet: float = 0.6) -> None:
+        """Wait until no call has arrived for `quiet` seconds (long enough for a loaded machine
+        running the suite on every core; a test that expects a call waits for it first)."""
         while True:
             self._changed.clear()
             try:
