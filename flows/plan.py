@@ -80,6 +80,10 @@ def project_channel(state: FlowState, _subject: str) -> list[Choice]:
     return [Choice(channel, render("plan/monitoring.j2:project_channel_choice", MarkupKind.TEXT))] if channel else []
 
 
+def other_driver(state: FlowState, _subject: str) -> bool:
+    return "other" in (state.value("why.drivers") or [])
+
+
 def outcomes_chosen(state: FlowState, _subject: str) -> bool:
     return bool(state.value("what.outcomes"))
 
@@ -232,6 +236,13 @@ PLAN = Flow(
     steps=(
         Step("why.purpose", InputKind.TEXT, TextGiven, "plan/why.j2:purpose"),
         Step("why.drivers", InputKind.MULTIPLE_CHOICE, ChoicesGiven, "plan/why.j2:drivers", choices=fixed("drivers")),
+        Step(
+            "why.drivers_other",
+            InputKind.TEXT,
+            TextGiven,
+            "plan/why.j2:drivers_other",
+            condition=other_driver,
+        ),
         Step("why.client", InputKind.TEXT, TextGiven, "plan/why.j2:client", store=to_project("client_organisation")),
         Step(
             "why.communities",

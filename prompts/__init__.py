@@ -134,6 +134,32 @@ def format_number(value: float | int | None) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0")
 
 
+CURRENCIES = ("£", "$", "€")  # written before the number: £4,500,000
+
+
+def singular(unit: str) -> str:
+    """The unit of one: "1 year", "1 apprenticeship week", "1 person"."""
+    head, _, last = unit.rpartition(" ")
+    word = {"people": "person", "children": "child"}.get(last.casefold())
+    if word is None and len(last) > 3 and last.endswith("ies"):
+        word = last[:-3] + "y"
+    elif word is None and len(last) > 3 and last.endswith("s") and not last.endswith("ss"):
+        word = last[:-1]
+    return f"{head} {word or last}".strip() if head else word or last
+
+
+def format_quantity(value: float | int | None, unit: str | None) -> str:
+    """A number with its unit as people write it: "£4,500,000", "40 FTE", "1 year"."""
+    if value is None:
+        return ""
+    unit = (unit or "").strip()
+    if unit in CURRENCIES:
+        return f"-{unit}{format_number(-value)}" if value < 0 else f"{unit}{format_number(value)}"
+    if not unit:
+        return format_number(value)
+    return f"{format_number(value)} {singular(unit) if abs(value) == 1 else unit}"
+
+
 def readable(value: Any) -> str:
     """A stored answer value as plain text (never Markup: templates still escape it)."""
     if isinstance(value, list):
@@ -173,6 +199,7 @@ def environment(markup: str) -> Environment:
     )
     env.filters["date"] = format_date
     env.filters["number"] = format_number
+    env.filters["quantity"] = format_quantity
     env.filters["rating"] = rating_label
     env.filters["bar"] = progress_bar
     env.filters["readable"] = readable

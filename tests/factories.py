@@ -55,7 +55,7 @@ WHOLE_PLAN = WHY + WHAT + HOW + HOW_LONG + MONITORING
 BAD_INPUT = [
     ([], "", "why.purpose", "empty"),
     ([], "x" * 10_000, "why.purpose", "10000 characters long"),
-    (["Purpose"], "9", "why.drivers", '"9" is not one of the choices'),
+    (["Purpose"], "99", "why.drivers", '"99" is not one of the choices'),
     (WHY[:3], "| Derby", "why.communities", "lacks a required part"),
     (WHY + WHAT[:2], "Local labour", "what.own_measures", "lacks a required part"),
     (WHY + WHAT[:4], "Nowhere", "what.community:m1", "not one of the choices"),

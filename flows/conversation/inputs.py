@@ -8,7 +8,8 @@ carries what the step knows (choices, unit, bounds, the baseline date).
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -25,6 +26,16 @@ MAX_ITEM_PART = 1000  # one part of a list item (a community's needs, say)
 EARLIEST_YEAR, LATEST_YEAR = 1990, 2150
 MAX_NUMBER = 1e12
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %B %Y", "%d %b %Y")
+MONTH_FORMATS = ("%B %Y", "%b %Y", "%m/%Y", "%Y-%m")  # a month without its day: asked which day
+SCALE = re.compile(r"^(?P<scale>thousand|million|billion|bn|k|m)(?![a-z])", re.IGNORECASE)
+SCALES = {
+    "k": Decimal(10**3),
+    "thousand": Decimal(10**3),
+    "m": Decimal(10**6),
+    "million": Decimal(10**6),
+    "bn": Decimal(10**9),
+    "billion": Decimal(10**9),
+}
 # A channel as a menu gives it (C0123ABC) or as a typed mention carries it (<#C0123ABC|name>);
 # ids have a digit, so a typed #GENERAL is words. G: private channels made before 2021.
 CHANNEL_ID = re.compile(r"^(?:<#|#)?([CG](?=[A-Z0-9]*\d)[A-Z0-9]{2,})(?:\|[^>]*)?>?$")
@@ -77,10 +88,15 @@ def parse_number(raw: Any, *, unit: str = "", minimum: float = 0, maximum: float
     match = NUMBER.match(text)
     if match is None:
         raise refuse("number_invalid", unit=unit)
-    typed_unit = match["unit"].strip().casefold()
-    if typed_unit and typed_unit != unit.casefold():
-        raise refuse("number_unit", unit=unit, typed=match["unit"].strip())
-    value = float(match["digits"].replace(",", ""))
+    amount = Decimal(match["digits"].replace(",", ""))  # exact, so £1.1m is 1,100,000
+    typed = match["unit"].strip()
+    if typed and typed.casefold() != unit.casefold():  # "£4.5m", "38k FTE": a scale, then the unit
+        scale = SCALE.match(typed)
+        rest = typed[scale.end() :].strip() if scale else typed
+        if scale is None or (rest and rest.casefold() != unit.casefold()):
+            raise refuse("number_unit", unit=unit, typed=typed[:MAX_SHORT_TEXT])
+        amount *= SCALES[scale["scale"].casefold()]
+    value = float(amount)
     if match["sign"]:
         value = -value
     if value < minimum:
@@ -100,12 +116,29 @@ def parse_date(raw: Any, *, not_before: date | None = None) -> date:
         except ValueError:
             continue
     else:
+        month = _month_only(text)
+        if month is not None:  # "April 2025": which day?
+            raise refuse("date_no_day", month=f"{month:%B %Y}", example=f"{_month_end(month):%d/%m/%Y}")
         raise refuse("date_invalid")
     if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
         raise refuse("date_out_of_range", earliest=EARLIEST_YEAR, latest=LATEST_YEAR)
     if not_before is not None and value < not_before:
         raise refuse("date_too_early", not_before=not_before.isoformat())
     return value
+
+
+def _month_only(text: str) -> date | None:
+    for fmt in MONTH_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _month_end(first: date) -> date:
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return following - timedelta(days=1)
 
 
 def parse_choices(raw: Any, choices: list[Choice], *, multiple: bool) -> list[str]:

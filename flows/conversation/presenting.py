@@ -8,7 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.conversation.engine import Flow, FlowState, StepInstance
 from flows.conversation.inputs import InputKind, channel_of
-from prompts import MarkupKind, format_date, format_number, render
+from prompts import MarkupKind, format_date, format_number, format_quantity, render
 from storage.models import Project
 from storage.portfolio import load_plans
 
@@ -22,7 +22,7 @@ def describe(instance: StepInstance, state: FlowState, value: Any) -> str:
         return "; ".join(str(labels.get(v, v)) for v in values)
     if kind == InputKind.NUMBER:
         unit = instance.validation_context(state).get("unit", "")
-        return f"{format_number(value)} {unit}".strip()
+        return format_quantity(value, unit)
     if kind == InputKind.DATE:
         return format_date(value)
     if kind == InputKind.YES_NO:

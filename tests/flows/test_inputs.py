@@ -70,6 +70,51 @@ def test_number_refusals(raw, error):
     assert refusal(NumberGiven, raw, unit="FTE") == error
 
 
+@pytest.mark.parametrize(
+    "raw, unit, value",
+    [
+        ("£4.5m", "£", 4_500_000),
+        ("£38k", "£", 38_000),
+        ("4,500,000", "£", 4_500_000),
+        ("£1.1m", "£", 1_100_000),  # exact: no 1,100,000.0000000002
+        ("2 million FTE", "FTE", 2_000_000),
+        ("1.2bn", "£", 1_200_000_000),
+        ("500m", "m", 500),  # metres, not millions: the unit is read first
+        ("3 K", "FTE", 3000),
+    ],
+)
+def test_money_and_large_numbers_as_people_write_them(raw, unit, value):
+    assert NumberGiven.check(raw, {"unit": unit}) == value
+
+
+@pytest.mark.parametrize("raw", ["£38x", "4.5 mm", "38kk"])
+def test_a_scale_word_followed_by_another_unit_is_refused(raw):
+    assert refusal(NumberGiven, raw, unit="£") == "number_unit"
+
+
+def test_quantities_read_as_people_write_them():
+    from prompts import format_quantity
+
+    assert [format_quantity(4_500_000, "£"), format_quantity(1, "years"), format_quantity(3, "years")] == [
+        "£4,500,000",
+        "1 year",
+        "3 years",
+    ]
+    assert [format_quantity(1, "apprenticeship weeks"), format_quantity(1, "people"), format_quantity(40, "FTE")] == [
+        "1 apprenticeship week",
+        "1 person",
+        "40 FTE",
+    ]
+
+
+def test_a_month_without_its_day_is_asked_which_day():
+    with pytest.raises(ValidationError) as refused:
+        DateGiven.check("April 2025", {})
+    [error] = refused.value.errors()
+    assert error["type"] == "date_no_day" and error["ctx"] == {"month": "April 2025", "example": "30/04/2025"}
+    assert refusal(DateGiven, "02/2024") == "date_no_day"
+
+
 def test_number_bounds_come_from_the_step():
     assert refusal(NumberGiven, "60", unit="years", maximum=50) == "number_too_large"
 

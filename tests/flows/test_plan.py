@@ -144,3 +144,29 @@ async def test_progress_counts_the_questions_each_measure_adds(engine):
     after = await say(engine, "1, 2")  # two catalogue measures
     # per measure: its community, eight "how" questions and its cadence
     assert after.progress.total == before.progress.total + 2 * 10
+
+
+async def test_other_drivers_are_asked_what_and_the_devolved_acts_are_offered(engine):
+    await start_plan(engine)
+    reply = await say(engine, "Purpose")
+    labels = [c.label for c in reply.choices]
+    assert "Well-being of Future Generations (Wales) Act 2015" in labels and "Procurement Reform (Scotland) Act 2014" in labels
+    assert labels[-1] == "Other"
+    reply = await say(engine, f"1, {len(labels)}")
+    assert reply.step == "why.drivers_other" and 'You picked "Other"' in reply.text
+    reply = await say(engine, "The combined authority's social value charter")
+    assert reply.step == "why.client"
+    reply = await say(engine, "back")
+    reply = await say(engine, "back")
+    reply = await say(engine, "1")  # Other no longer picked: its question no longer applies
+    assert reply.step == "why.client"
+
+
+async def test_a_month_typed_for_a_date_is_asked_which_day_and_nothing_is_stored(engine):
+    await start_plan(engine)
+    await say_all(engine, *WHY, "2", "1", "done", "1", "Register", "HR", "0")
+    reply = await say(engine, "April 2026")
+    assert reply.error and reply.step == "how.baseline_date:m1"
+    assert "Which day of April 2026? Please give the day too, for example 30/04/2026." in reply.notice
+    _, _, measures, _ = await stored(engine)
+    assert measures[0].baseline_date is None

@@ -33,7 +33,7 @@ from flows.progress.status import MeasureStatus, project_status
 from flows.progress.updates import UpdateRefused, may_report, record_update, updates_channel
 from flows.projects import ProjectRefused
 from flows.reminders import snooze_reminder
-from prompts import MarkupKind, format_number, render, slack_user_of
+from prompts import MarkupKind, format_quantity, render, slack_user_of
 from storage.engine import transaction
 from storage.models import Measure, ProgressUpdate, Project, Review
 from storage.projects import list_measures
@@ -163,7 +163,7 @@ def measure_key_name(view: dict[str, Any], measure_key: str) -> str:
 
 
 def _shown_value(value: float | None, status: MeasureStatus) -> str:
-    return f"{format_number(value)} {status.measure.unit}" if value is not None else "—"
+    return format_quantity(value, status.measure.unit) if value is not None else "—"
 
 
 async def queue_update_post(

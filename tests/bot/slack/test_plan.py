@@ -162,10 +162,10 @@ async def test_a_bad_typed_answer_is_explained_in_the_thread_of_the_question(sla
     second = await slack.next_question(2)
     await slack.question_recorded(second)
     posted = len(slack.fake.of("chat.postMessage"))
-    await slack.dm("9")
+    await slack.dm("99")
     await slack.fake.wait_for("chat.postMessage", posted + 1)  # the refusal, however loaded the machine
     await slack.fake.settle()
-    refusal = [m for m in slack.fake.of("chat.postMessage") if '"9" is not one of the choices' in m.get("text", "")]
+    refusal = [m for m in slack.fake.of("chat.postMessage") if '"99" is not one of the choices' in m.get("text", "")]
     assert len(refusal) == 1 and refusal[0]["thread_ts"] == second["ts"]
     assert len(slack.questions()) == 2  # the question stays open: not asked again
     _, answers = await stored_answers(slack.engine)
