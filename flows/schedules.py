@@ -89,8 +89,16 @@ def cadence_problem(cadence: str) -> str | None:
 
 def boundaries(cadence: str, start: date, until: date) -> list[date]:
     """The start date and every due date after it, up to `until` inclusive (and at most
-    `MAX_YEARS` after the start). A stored rule these rules refuse has no due dates."""
+    `MAX_YEARS` after the start); the horizon's end closes a last, shorter period, so the end of
+    the legacy years is reported too. A stored rule these rules refuse has no due dates."""
     until = min(until, start + relativedelta(years=MAX_YEARS))
+    if cadence not in MONTHS and cadence not in WEEKS and cadence_problem(cadence):
+        return [start]
+    days = _due_dates(cadence, start, until)
+    return days + [until] if days[-1] < until else days
+
+
+def _due_dates(cadence: str, start: date, until: date) -> list[date]:
     if cadence in MONTHS or cadence in WEEKS:
         # Counted from the start each time, so a short month never shifts the later ones.
         step = relativedelta(months=MONTHS[cadence]) if cadence in MONTHS else relativedelta(weeks=WEEKS[cadence])
@@ -99,8 +107,6 @@ def boundaries(cadence: str, start: date, until: date) -> list[date]:
             result.append(day)
             n += 1
         return result
-    if cadence_problem(cadence):
-        return [start]
     first = datetime.combine(start, time())
     rule = rrulestr(cadence.removeprefix("RRULE:"), dtstart=first)
     days = [moment.date() for moment in rule.between(first, datetime.combine(until, time()), inc=True)]

@@ -45,6 +45,7 @@ class MeasureStatus:
     open_period: Period | None  # the period an update now would be for
     latest: ProgressUpdate | None
     reported: frozenset[date]  # due dates of the periods reported (or with nothing to report)
+    next_due: date | None = None  # the first due date on or after the day of the status
 
     @property
     def measure(self) -> Measure:
@@ -114,7 +115,10 @@ def status_from(
             actual = (plan.measure.baseline_value or 0) + (total or 0)
     rating = rate(plan.line, actual=actual, actual_on=actual_on, overdue=overdue is not None, thresholds=plan.thresholds)
     percent = plan.line.percent_of_target(actual) if plan.line and actual is not None else None
-    return MeasureStatus(plan, rating, actual, actual_on, percent, overdue, _open_period(plan.schedule, reported, today), latest, reported)
+    upcoming = plan.schedule.due_by(today - timedelta(days=1))
+    next_due = plan.schedule[upcoming].end if upcoming < len(plan.schedule) else None
+    open_period = _open_period(plan.schedule, reported, today)
+    return MeasureStatus(plan, rating, actual, actual_on, percent, overdue, open_period, latest, reported, next_due)
 
 
 async def project_status(db: AsyncSession, project: Project, today: date, *, state: FlowState | None = None) -> list[MeasureStatus]:

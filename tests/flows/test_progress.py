@@ -104,3 +104,13 @@ async def test_nothing_to_report_closes_the_period(planned):
     await update(planned, nothing_to_report=True, period="2026-11-01")
     status = (await statuses(planned))["m1"]
     assert status.overdue is None and status.rating == Rating.NO_DATA
+
+
+async def test_next_due_is_never_in_the_past_and_a_gap_shows_as_overdue(planned):
+    on = date(2026, 5, 10)  # monthly from 1 Apr: 1 May passed unreported
+    m1 = (await statuses(planned, today=on))["m1"]
+    assert m1.rating == Rating.OVERDUE and m1.overdue.end == date(2026, 5, 1)
+    assert m1.next_due == date(2026, 6, 1)
+    assert (await statuses(planned, today=date(2026, 6, 1)))["m1"].next_due == date(2026, 6, 1)  # due today is still next
+    last = (await statuses(planned, today=date(2031, 3, 20)))["m1"]
+    assert last.next_due == date(2031, 3, 31)  # the horizon's last, shorter period (from 1 Mar) is due at its end

@@ -18,7 +18,7 @@ def test_monthly_periods_keep_to_the_month_end():
 
 def test_a_leap_day():
     assert dues("monthly", "2028-01-31", "2028-03-31")[0] == date(2028, 2, 29)
-    assert dues("quarterly", "2027-11-30", "2028-06-01") == [date(2028, 2, 29), date(2028, 5, 30)]
+    assert dues("quarterly", "2027-11-30", "2028-06-01") == [date(2028, 2, 29), date(2028, 5, 30), date(2028, 6, 1)]
     assert date(2028, 2, 29) in dues("weekly", "2028-02-01", "2028-03-01")
 
 
@@ -28,7 +28,15 @@ def test_weekly_and_an_rrule():
         date(2026, 11, 15),
         date(2026, 12, 15),
         date(2027, 1, 15),
+        date(2027, 1, 31),  # the horizon's end closes the last, shorter period
     ]
+
+
+def test_the_last_part_period_of_a_horizon_is_reportable_and_a_horizon_shorter_than_a_period_is_one():
+    assert dues("quarterly", "2026-04-01", "2031-03-15")[-2:] == [date(2031, 1, 1), date(2031, 3, 15)]
+    assert dues("quarterly", "2026-04-01", "2031-04-01")[-1] == date(2031, 4, 1)  # a whole period: nothing added
+    assert dues("RRULE:FREQ=YEARLY", "2026-04-01", "2026-09-30") == [date(2026, 9, 30)]
+    assert dues("FREQ=SECONDLY", "2026-04-01", "2026-09-30") == []  # a refused rule still schedules nothing
 
 
 def test_the_horizon_adds_the_legacy_years():

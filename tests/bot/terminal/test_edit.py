@@ -16,7 +16,7 @@ def answers_of(document, field: str, subject: str = "") -> list[tuple]:
 def test_a_cadence_typed_wrong_is_corrected_and_the_schedule_follows(database_url):
     assert chat(database_url, *WHOLE_PLAN).returncode == 0
     before = run(database_url, "status", "--project", PROJECT, "--on", "2026-05-10").stdout.splitlines()
-    assert "Overdue" in before[2] and "next due 1 May 2026" in before[2]  # monthly from 1 Apr: the first is due
+    assert "overdue since 1 May 2026" in before[2] and "next due 1 Jun 2026" in before[2]  # monthly from 1 Apr
 
     done = edit(database_url, "quarterly", "", target=("monitoring.cadence",))
     assert done.returncode == 0, done.stderr
