@@ -15,8 +15,10 @@ from flows.schedules import Period, Schedule, cadence_problem, horizon_end, peri
 from storage.models import Measure, ProgressUpdate, Project
 from storage.progress import current_updates
 
-DUE_SOON_DAYS = 7
 NO_SCHEDULE = Schedule()
+# A period is the one an update is for from a week before its due date (its first reminder)
+# to two weeks after it (its overdue reminder, and a late return).
+REPORTED_BEFORE_DUE, REPORTED_AFTER_DUE = timedelta(days=7), timedelta(days=14)
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,13 @@ def measure_plan(state: FlowState, measure: Measure) -> MeasurePlan:
 
 
 def _open_period(schedule: Schedule, reported: frozenset[date], today: date) -> Period | None:
-    """The latest unreported period already due or due within a week, else the one running now."""
-    return schedule.latest_unreported(today + timedelta(days=DUE_SOON_DAYS), reported) or schedule.running(today)
+    """The period an update today is for: the latest unreported one due from two weeks ago to a
+    week ahead (the one its reminders are about), else the one running today. An older gap is
+    reported only by naming its period: a December figure never lands in July."""
+    for index in reversed(schedule.due_between(today - REPORTED_AFTER_DUE, today + REPORTED_BEFORE_DUE)):
+        if (period := schedule[index]).end not in reported:
+            return period
+    return schedule.running(today)
 
 
 def measure_status(plan: MeasurePlan, updates: list[ProgressUpdate], today: date) -> MeasureStatus:

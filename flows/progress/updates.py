@@ -139,6 +139,12 @@ async def record_update(
     if parsed_value is not None and target and abs(parsed_value) >= CONFIRM_FACTOR * abs(target) and not confirmed:
         errors["value"] = render("errors.j2:update_confirm_large", markup, factor=CONFIRM_FACTOR, target=target, unit=plan.measure.unit)
         needs_confirmation = True
+    before = _total_before(status, chosen) if chosen is not None and plan.measure.cumulative else None
+    if parsed_value is not None and before is not None and parsed_value < before[1] and not confirmed and "value" not in errors:
+        errors["value"] = render(
+            "errors.j2:update_confirm_lower", markup, value=parsed_value, before=before[1], period=before[0], unit=plan.measure.unit
+        )
+        needs_confirmation = True
     if not errors and chosen is not None and parsed_value is not None and plan.line is not None and not parsed_recovery:
         after = rate(plan.line, actual=_actual_after(status, parsed_value), actual_on=chosen.end, overdue=False, thresholds=plan.thresholds)
         if after in BELOW_GOOD:
@@ -166,6 +172,13 @@ async def updates_channel(db: AsyncSession, project: Project) -> str | None:
     if answer is None:
         return None
     return channel_of(answer) or project.channel_id
+
+
+def _total_before(status: MeasureStatus, period: Period) -> tuple[date, float] | None:
+    """The running total last reported for a period before this one, and that period's due date."""
+    if status.latest is None or status.actual_on is None or status.actual is None:
+        return None
+    return (status.actual_on, status.actual) if status.actual_on < period.end else None
 
 
 def _actual_after(status: MeasureStatus, value: float) -> float:

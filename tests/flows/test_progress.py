@@ -54,7 +54,7 @@ async def test_an_update_on_track_is_stored_and_rated_good(planned):
     stored_update, status = await update(planned, value="200", note="Six apprentices", evidence="https://example.org/register")
     assert (stored_update.period_end, stored_update.value, stored_update.version) == (date(2026, 12, 1), 200, 1)
     assert status.rating == Rating.GOOD  # a running total reported for December brings it up to date
-    assert status.open_period.end == date(2026, 11, 1)  # November can still be reported
+    assert status.open_period.end == date(2026, 12, 1)  # a correction of December; November is backfilled by naming it
 
 
 async def test_a_correction_is_a_new_version(planned):
@@ -114,3 +114,33 @@ async def test_next_due_is_never_in_the_past_and_a_gap_shows_as_overdue(planned)
     assert (await statuses(planned, today=date(2026, 6, 1)))["m1"].next_due == date(2026, 6, 1)  # due today is still next
     last = (await statuses(planned, today=date(2031, 3, 20)))["m1"]
     assert last.next_due == date(2031, 3, 31)  # the horizon's last, shorter period (from 1 Mar) is due at its end
+
+
+async def test_an_update_without_a_period_is_for_the_current_one_never_an_old_gap(planned):
+    for day in ("2026-06-01", "2026-07-01", "2026-08-01", "2026-09-01", "2026-10-01", "2026-11-01", "2026-12-01"):
+        await update(planned, value="100", period=day, recovery_action="More apprentices")  # 1 May never reported: a gap
+    stored, _ = await update(planned, value="150", today=date(2026, 12, 10), recovery_action="More apprentices")
+    assert (stored.period_start, stored.period_end) == (date(2026, 12, 1), date(2027, 1, 1))  # the running period, not May
+    gap, _ = await update(planned, value="20", period="2026-05-01", today=date(2026, 12, 10), recovery_action="Late start")  # explicit
+    assert gap.period_end == date(2026, 5, 1)
+
+    late, _ = await update(
+        planned, "m2", value="15", today=date(2026, 10, 5), recovery_action="Local hiring drive"
+    )  # quarterly: 1 Oct due and unreported
+    assert late.period_end == date(2026, 10, 1)
+
+
+async def test_a_running_total_lower_than_the_last_one_asks_for_confirmation(planned):
+    await update(planned, value="100", period="2026-06-01")
+    with pytest.raises(UpdateRefused) as refused:
+        await update(planned, value="60", period="2026-07-01")
+    assert refused.value.confirm
+    assert (
+        "a running total of 60 apprenticeship weeks is lower than the 100 apprenticeship weeks reported for the period due 1 Jun 2026"
+        in (refused.value.errors["value"])
+    )
+    async with transaction(planned) as db:
+        project = await local_project(db, name=PROJECT, lead="alice")
+        assert [u.value for u in (await current_updates(db, project_id=project.id))[1]] == [100]
+    stored, _ = await update(planned, value="60", period="2026-07-01", confirmed=True, recovery_action="Recount with HR")
+    assert stored.value == 60
