@@ -48,6 +48,7 @@ class MeasureStatus:
     latest: ProgressUpdate | None
     reported: frozenset[date]  # due dates of the periods reported (or with nothing to report)
     next_due: date | None = None  # the first due date on or after the day of the status
+    gaps: int = 0  # periods already due that were never reported, a later report notwithstanding
 
     @property
     def measure(self) -> Measure:
@@ -125,7 +126,14 @@ def status_from(
     upcoming = plan.schedule.due_by(today - timedelta(days=1))
     next_due = plan.schedule[upcoming].end if upcoming < len(plan.schedule) else None
     open_period = _open_period(plan.schedule, reported, today)
-    return MeasureStatus(plan, rating, actual, actual_on, percent, overdue, open_period, latest, reported, next_due)
+    gaps = upcoming - _reported_periods(plan.schedule, reported, today)
+    return MeasureStatus(plan, rating, actual, actual_on, percent, overdue, open_period, latest, reported, next_due, gaps)
+
+
+def _reported_periods(schedule: Schedule, reported: frozenset[date], today: date) -> int:
+    """How many of the periods due before `today` were reported (a report for a date that is no
+    longer a due date, after a change of cadence, counts for none)."""
+    return sum(1 for day in reported if day < today and (period := schedule.ending(day)) is not None and period.end == day)
 
 
 async def project_status(db: AsyncSession, project: Project, today: date, *, state: FlowState | None = None) -> list[MeasureStatus]:

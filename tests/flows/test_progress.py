@@ -121,8 +121,10 @@ async def test_an_update_without_a_period_is_for_the_current_one_never_an_old_ga
         await update(planned, value="100", period=day, recovery_action="More apprentices")  # 1 May never reported: a gap
     stored, _ = await update(planned, value="150", today=date(2026, 12, 10), recovery_action="More apprentices")
     assert (stored.period_start, stored.period_end) == (date(2026, 12, 1), date(2027, 1, 1))  # the running period, not May
+    assert (await statuses(planned, today=date(2026, 12, 10)))["m1"].gaps == 1  # May, though later months were reported
     gap, _ = await update(planned, value="20", period="2026-05-01", today=date(2026, 12, 10), recovery_action="Late start")  # explicit
     assert gap.period_end == date(2026, 5, 1)
+    assert (await statuses(planned, today=date(2026, 12, 10)))["m1"].gaps == 0
 
     late, _ = await update(
         planned, "m2", value="15", today=date(2026, 10, 5), recovery_action="Local hiring drive"
