@@ -68,3 +68,23 @@ async def mark_gone(db: AsyncSession, workspace_id: int, user: str, now: datetim
 async def people_names(db: AsyncSession, workspace_id: int) -> dict[str, str]:
     """Slack user id -> name, for writing people in the terminal and in files."""
     return {u.user_id: u.name for u in await list_people(db, workspace_id=workspace_id) if u.name}
+
+
+async def unreminded(db: AsyncSession, project: Project, measures: list[Measure]) -> dict[str, str]:
+    """Why a measure of a Slack project gets no reminders, by measure key: no owner, an owner
+    typed as a name rather than picked in Slack, or an owner Slack no longer has. (A terminal
+    project gets none at all: `socialvalue reminders` lists what is due.)"""
+    workspace = await db.get(Workspace, project.workspace_id)
+    if workspace is None or workspace.team_id == LOCAL_TEAM_ID:
+        return {}
+    gone = {p.user_id for p in await list_people(db, workspace_id=workspace.id) if p.gone}
+    reasons: dict[str, str] = {}
+    for measure in measures:
+        user = slack_user_of(measure.owner)
+        if not measure.owner:
+            reasons[measure.key] = "no_owner"
+        elif user is None:
+            reasons[measure.key] = "owner_not_in_slack"
+        elif user in gone:
+            reasons[measure.key] = "owner_gone"
+    return reasons

@@ -18,7 +18,7 @@ from bot.logs import configure_logging
 from bot.settings import get_settings
 from bot.terminal.chat import chat
 from bot.terminal.edit import edit_plan, import_measures
-from bot.terminal.monitoring import no_project, print_status, update
+from bot.terminal.monitoring import no_project, print_reminders, print_status, update
 from flows.conversation.inputs import MAX_SHORT_TEXT, clean_text
 from flows.digest import digest_text, is_iso_week, preview_digest
 from flows.handover import HANDOVER
@@ -96,6 +96,10 @@ def parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help=words["status"])
     status.add_argument("--project", required=True, help=words["export_project"])
     status.add_argument("--on", type=date.fromisoformat, default=None, help=words["status_on"])
+
+    reminders = commands.add_parser("reminders", help=words["reminders"])
+    reminders.add_argument("--project", required=True, help=words["export_project"])
+    reminders.add_argument("--on", type=date.fromisoformat, default=None, help=words["status_on"])
 
     update = commands.add_parser("update", help=words["update"])
     update.add_argument("--project", required=True, help=words["export_project"])
@@ -183,6 +187,8 @@ async def _run(args: argparse.Namespace, url: str) -> int:
             return await _digest(engine, args)
         if args.command == "jobs":
             return await _jobs(engine, args)
+        if args.command == "reminders":
+            return await print_reminders(engine, project=args.project, on=args.on or _today(), stdout=sys.stdout)
         if args.command == "status":
             return await print_status(engine, project=args.project, on=args.on or _today(), stdout=sys.stdout)
         if args.command == "update":

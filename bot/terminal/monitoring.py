@@ -2,7 +2,7 @@
 `socialvalue update` records an update (from options, or asking for each part)."""
 
 import asyncio
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, TextIO
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -14,6 +14,8 @@ from flows.projects import find_project, near_miss
 from prompts import render, vocabulary
 from storage.engine import transaction
 from storage.projects import LOCAL_TEAM_ID
+
+REMINDED_AHEAD = timedelta(days=7)  # Slack's first reminder of a period comes a week before it is due
 
 
 async def no_project(db: AsyncSession, name: str, team_id: str = LOCAL_TEAM_ID) -> str:
@@ -29,6 +31,20 @@ async def print_status(engine: AsyncEngine, *, project: str, on: date, stdout: T
             return 1
         statuses = await project_status(db, found, on)
     stdout.write(render("terminal.j2:status_table", project=project, statuses=statuses, on=on) + "\n")
+    return 0
+
+
+async def print_reminders(engine: AsyncEngine, *, project: str, on: date, stdout: TextIO) -> int:
+    """What Slack would remind people of, for a team without Slack: each measure due within a
+    week or overdue, its owner, and since when."""
+    async with transaction(engine) as db:
+        found = await find_project(db, name=project)
+        if found is None:
+            stdout.write(await no_project(db, project) + "\n")
+            return 1
+        statuses = await project_status(db, found, on)
+    due = [s for s in statuses if s.overdue or (s.next_due and s.next_due <= on + REMINDED_AHEAD)]
+    stdout.write(render("terminal.j2:reminders", project=found.name, due=due, on=on, ahead=on + REMINDED_AHEAD) + "\n")
     return 0
 
 

@@ -17,6 +17,7 @@ from flows.conversation.presenting import overview, plan_completions
 from flows.conversation.registry import FLOWS, flow_of_step
 from flows.conversation.runner import Reply, ReplyStatus, active_conversation, answer_flow, open_flow
 from flows.handover import HANDOVER
+from flows.people import unreminded
 from flows.plan import PLAN
 from flows.progress.status import project_status
 from flows.projects import ProjectRefused, new_project, workspace_projects
@@ -59,7 +60,8 @@ async def status(request: Request, name: str) -> Answer:
         state = await load_state(db, project)
         summary = overview(PLAN, state, MarkupKind.MRKDWN)
         statuses = await project_status(db, project, request.now().date(), state=state)
-    text = (mrkdwn("measures_status", statuses=statuses) + "\n\n" if statuses else "") + summary.summary
+        silent = await unreminded(db, project, state.measures)
+    text = (mrkdwn("measures_status", statuses=statuses, unreminded=silent) + "\n\n" if statuses else "") + summary.summary
     groups = summary_messages(text, edit_buttons(project.id, summary.edit_targets))
     return Answer(summary.summary, tuple(groups))
 

@@ -200,3 +200,22 @@ async def test_a_plan_completed_again_after_a_correction_brings_the_posted_summa
     assert len(notes) == 2 and "every question is answered again" in notes[-1]
     assert all(u["ts"] == ts for u in slack.fake.of("chat.update") if u["channel"] == CHANNEL)
     assert "Community served (Local labour): Chaddesden residents" in json.dumps(slack.fake.of("chat.update")[-1]["blocks"])
+
+
+async def test_status_says_which_measures_nobody_is_reminded_of_and_why(slack):
+    from storage.people import save_person
+
+    project = await plan_in_slack(slack.engine, WHOLE_PLAN, channel=CHANNEL, lead=LEAD)
+    await summary_buttons(slack)
+    text = json.dumps(slack.fake.of("response_url")[-1]["blocks"])
+    assert text.count("its owner is a name, not a Slack user picked with @, so nobody is reminded") == 2  # typed names
+
+    _, measures, _ = await rows(slack)
+    async with transaction(slack.engine) as db:
+        measures[0].owner, measures[1].owner = "<@UPRIYA>", "<@UGONE>"
+        db.add_all(measures)
+        await save_person(db, workspace_id=project.workspace_id, user_id="UGONE", fetched_at=slack.clock.now(), gone=True)
+    await summary_buttons(slack)
+    text = json.dumps(slack.fake.of("response_url")[-1]["blocks"])
+    assert "not a Slack user" not in text
+    assert text.count("its owner is no longer in this Slack workspace, so nobody is reminded") == 1

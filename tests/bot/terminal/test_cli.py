@@ -260,3 +260,19 @@ def test_a_near_miss_of_a_project_name_is_asked_about_before_a_new_project_is_ma
     assert "[1 of 17]" in other.stdout  # a new project, as asked
     names = run(database_url, "export", "--project", "A38 Derby Junction")
     assert names.returncode == 0 and json.loads(names.stdout)["project"]["name"] == "A38 Derby Junction"
+
+
+def test_reminders_list_who_to_tell_for_a_team_without_slack(database_url):
+    assert chat(database_url, *WHOLE_PLAN).returncode == 0
+    done = run(database_url, "reminders", "--project", PROJECT, "--on", "2026-11-28")
+    assert done.returncode == 0, done.stderr
+    assert "Reminders for A38 Derby Junctions on 28 Nov 2026 (the terminal sends none: tell these people)" in done.stdout
+    assert (
+        "- Priya Shah: Apprenticeships on the contract, overdue since 1 Nov 2026 (7 periods never reported), due 1 Dec 2026" in done.stdout
+    )
+    assert "- Tom Evans: Local labour, overdue since 1 Oct 2026" in done.stdout
+    quiet = run(database_url, "reminders", "--project", PROJECT, "--on", "2026-04-02")
+    assert "Nothing is due by 9 Apr 2026 and nothing is overdue." in quiet.stdout
+    status = run(database_url, "status", "--project", PROJECT)
+    assert "The terminal sends no reminders: socialvalue reminders" in status.stdout
+    assert run(database_url, "reminders", "--project", "Nowhere").returncode == 1
