@@ -1,8 +1,9 @@
 """The weekly digest from a seeded portfolio: exact counts and lists."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
 from flows.conversation.runner import answer_flow, open_flow
 from flows.digest import build_digest, digest_text, is_iso_week, iso_week
@@ -11,7 +12,7 @@ from flows.progress.updates import record_update
 from flows.projects import new_project, workspace_of
 from prompts import MarkupKind
 from storage.engine import transaction
-from storage.models import Digest
+from storage.models import Answer, Digest, ProgressUpdate
 from tests.factories import WHOLE_PLAN
 
 AS_OF = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # Monday of 2026-W49
@@ -32,6 +33,9 @@ async def seed(engine) -> None:
         hostile = await new_project(db, workspace, name="<!channel> scheme", channel="C0003", lead="ULEAD")
         await open_flow(db, PLAN, project=hostile, user="ULEAD")
         await answer_flow(db, PLAN, project=hostile, user="ULEAD", text="Jobs <@UEVIL>")
+        # Seeded just before the digest, whatever the wall clock says: a week later, nothing is new.
+        for table in (Answer, ProgressUpdate):
+            await db.exec(update(table).values(created_at=AS_OF - timedelta(hours=1)))
 
 
 async def digest(engine, as_of=AS_OF):
