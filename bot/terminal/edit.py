@@ -8,7 +8,7 @@ from typing import TextIO
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.terminal.monitoring import no_project
+from bot.terminal.monitoring import project_named
 from flows.conversation.editing import LineEdit, edit_line, edit_steps, replace_item
 from flows.conversation.engine import Flow, load_state
 from flows.conversation.presenting import summary
@@ -28,9 +28,7 @@ async def edit_plan(
     """Ask the questions `target` names again (all of them without one). 1 if the project or
     the target is unknown; 0 otherwise, also when the person quits half way."""
     async with transaction(engine) as db:
-        found = await find_project(db, name=project)
-        if found is None:
-            stdout.write(await no_project(db, project) + "\n")
+        if (found := await project_named(db, project, stdout)) is None:
             return 1
         state = await load_state(db, found)
         steps = edit_steps(flow, state, target)
@@ -107,9 +105,7 @@ async def import_measures(engine: AsyncEngine, *, project: str, user: str, path:
         stdout.write(render("terminal.j2:table_unreadable", path=str(path), why=why) + "\n")
         return 1
     async with transaction(engine) as db:
-        found = await find_project(db, name=project)
-        if found is None:
-            stdout.write(await no_project(db, project) + "\n")
+        if (found := await project_named(db, project, stdout)) is None:
             return 1
         state = await load_state(db, found)
         listed = next(i for i in flow.instances(state) if i.step.table is not None)

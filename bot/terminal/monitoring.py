@@ -13,6 +13,7 @@ from flows.progress.updates import UpdateRefused, record_update
 from flows.projects import find_project, near_miss
 from prompts import render, vocabulary
 from storage.engine import transaction
+from storage.models import Project
 from storage.projects import LOCAL_TEAM_ID
 
 REMINDED_AHEAD = timedelta(days=7)  # Slack's first reminder of a period comes a week before it is due
@@ -23,11 +24,17 @@ async def no_project(db: AsyncSession, name: str, team_id: str = LOCAL_TEAM_ID) 
     return render("terminal.j2:no_project", name=name, similar=await near_miss(db, name=name, team_id=team_id))
 
 
+async def project_named(db: AsyncSession, name: str, stdout: TextIO) -> Project | None:
+    """The terminal's project of this name; None once the person was told there is none."""
+    found = await find_project(db, name=name)
+    if found is None:
+        stdout.write(await no_project(db, name) + "\n")
+    return found
+
+
 async def print_status(engine: AsyncEngine, *, project: str, on: date, stdout: TextIO) -> int:
     async with transaction(engine) as db:
-        found = await find_project(db, name=project)
-        if found is None:
-            stdout.write(await no_project(db, project) + "\n")
+        if (found := await project_named(db, project, stdout)) is None:
             return 1
         statuses = await project_status(db, found, on)
     stdout.write(render("terminal.j2:status_table", project=project, statuses=statuses, on=on) + "\n")
@@ -38,9 +45,7 @@ async def print_reminders(engine: AsyncEngine, *, project: str, on: date, stdout
     """What Slack would remind people of, for a team without Slack: each measure due within a
     week or overdue, its owner, and since when."""
     async with transaction(engine) as db:
-        found = await find_project(db, name=project)
-        if found is None:
-            stdout.write(await no_project(db, project) + "\n")
+        if (found := await project_named(db, project, stdout)) is None:
             return 1
         statuses = await project_status(db, found, on)
     due = [s for s in statuses if s.overdue or (s.next_due and s.next_due <= on + REMINDED_AHEAD)]
