@@ -70,14 +70,14 @@ async def people_names(db: AsyncSession, workspace_id: int) -> dict[str, str]:
     return {u.user_id: u.name for u in await list_people(db, workspace_id=workspace_id) if u.name}
 
 
-async def unreminded(db: AsyncSession, project: Project, measures: list[Measure]) -> dict[str, str]:
-    """Why a measure of a Slack project gets no reminders, by measure key: no owner, an owner
-    typed as a name rather than picked in Slack, or an owner Slack no longer has. (A terminal
-    project gets none at all: `socialvalue reminders` lists what is due.)"""
-    workspace = await db.get(Workspace, project.workspace_id)
-    if workspace is None or workspace.team_id == LOCAL_TEAM_ID:
+async def unreminded(db: AsyncSession, workspace: Workspace, measures: list[Measure]) -> dict[str, str]:
+    """Why a measure of a Slack workspace's project gets no reminders, by measure key: no owner,
+    an owner typed as a name rather than picked in Slack, or an owner Slack no longer has. (A
+    terminal project gets none at all: `socialvalue reminders` lists what is due.)"""
+    if workspace.team_id == LOCAL_TEAM_ID:
         return {}
-    gone = {p.user_id for p in await list_people(db, workspace_id=workspace.id) if p.gone}
+    named = any(slack_user_of(m.owner) for m in measures)  # only then is Slack's word on them read
+    gone = {p.user_id for p in await list_people(db, workspace_id=workspace.id) if p.gone} if named else set()
     reasons: dict[str, str] = {}
     for measure in measures:
         user = slack_user_of(measure.owner)

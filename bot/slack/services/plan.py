@@ -56,11 +56,12 @@ async def plan(request: Request, name: str, *, in_place: bool = False, project_i
 async def status(request: Request, name: str) -> Answer:
     """Each measure's rating and progress, then the plan summary with its Edit buttons."""
     async with transaction(request.engine) as db:
-        project = (await project_scope(db, request.caller, name=name)).project
+        scope = await project_scope(db, request.caller, name=name)
+        project = scope.project
         state = await load_state(db, project)
         summary = overview(PLAN, state, MarkupKind.MRKDWN)
         statuses = await project_status(db, project, request.now().date(), state=state)
-        silent = await unreminded(db, project, state.measures)
+        silent = await unreminded(db, scope.workspace, state.measures)
     text = (mrkdwn("measures_status", statuses=statuses, unreminded=silent) + "\n\n" if statuses else "") + summary.summary
     groups = summary_messages(text, edit_buttons(project.id, summary.edit_targets))
     return Answer(summary.summary, tuple(groups))
