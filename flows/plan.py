@@ -171,7 +171,7 @@ def to_schedule(attribute: str) -> Store:
 
     async def store(db: AsyncSession, state: FlowState, subject: str, value: Any, author: str) -> None:
         measure = state.measure(subject)
-        if getattr(measure, attribute) != value and measure.id is not None:
+        if getattr(measure, attribute) not in (None, value):  # a first answer has no reminders yet
             await drop_reminders(db, measure_id=measure.id, why=f"the measure's {attribute} changed")
         await stored(db, state, subject, value, author)
 

@@ -240,7 +240,8 @@ async def send_summary_revision(delivery: Delivery, job: Job, due: SummaryRevise
         plan = overview(PLAN, await load_state(db, project), MarkupKind.MRKDWN)
     channel, text = project.channel_id, fallback(plan.summary)
     groups = summary_messages(plan.summary, edit_buttons(due.project_id, plan.edit_targets))
-    note = [b for b in text_sections(mrkdwn("summary_revised", user=due.changed_by, changes=due.changes))]
+    said = mrkdwn("summary_revised", user=due.changed_by, changes=due.changes)
+    note = text_sections(said)
     try:
         for n, ts in enumerate(summary.posted):
             blocks = groups[n] if n < len(groups) else text_sections(mrkdwn("summary_part_moved"))
@@ -254,7 +255,7 @@ async def send_summary_revision(delivery: Delivery, job: Job, due: SummaryRevise
         delivery,
         job,
         channel,
-        text=fallback(mrkdwn("summary_revised", user=due.changed_by, changes=due.changes)),
+        text=fallback(said),
         groups=[note, *groups[len(summary.posted) :]],
         thread_ts=summary.posted[0],
     )

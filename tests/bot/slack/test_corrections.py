@@ -219,3 +219,17 @@ async def test_status_says_which_measures_nobody_is_reminded_of_and_why(slack):
     text = json.dumps(slack.fake.of("response_url")[-1]["blocks"])
     assert "not a Slack user" not in text
     assert text.count("its owner is no longer in this Slack workspace, so nobody is reminded") == 1
+
+
+async def test_a_revision_slack_refuses_for_good_tells_the_person_who_changed_the_plan(slack):
+    await plan_in_slack(slack.engine, WHOLE_PLAN, channel=CHANNEL, lead=LEAD)
+    await summary_in_channel(slack)
+    slack.fake.refuse["chat.update"] = [{"ok": False, "error": "not_in_channel"}]  # the app was removed from the channel
+    form = await open_form(slack, "Edit or remove: Spondon", user=MEMBER)
+    await slack.submit(form, REMOVE, user=MEMBER)
+    await slack.fake.settle()
+    done = await slack.run_worker()
+    assert done.failed == 1
+    told = [m for m in slack.fake.of("chat.postMessage") if m["channel"] == MEMBER and "could not post" in m.get("text", "")]
+    assert len(told) == 1 and "the update of the plan summary of A38 Derby Junctions" in str(told[0]) and "not_in_channel" in str(told[0])
+    assert len([m for m in channel_posts(slack) if not m.get("thread_ts")]) == 1  # nothing posted in its place
