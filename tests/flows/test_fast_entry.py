@@ -134,3 +134,15 @@ async def test_same_as_above_answers_with_the_previous_measures_answer_checked_a
     assert reply.step == "how.owner:m1"
     reply = await say(engine, "same")
     assert reply.error and "no measure above" in reply.notice
+
+
+async def test_a_table_over_the_plans_room_for_own_measures_is_refused_whole(engine):
+    await start_plan(engine)
+    for text in [*WHY, "skip"]:
+        await say(engine, text)
+    reply = await say(engine, "\n".join([HEADER, *(row(n) for n in range(1, 52))]))  # 51: the plan holds 50 of its own
+    assert reply.error and "the table has 51 measures and the plan has room for 50 more of the team's own" in reply.notice
+    measures, _ = await stored(engine)
+    assert measures == []
+    reply = await say(engine, "\n".join([HEADER, *(row(n) for n in range(1, 51))]))  # 50 exactly: at the bound
+    assert "Added 50 measures from the table" in reply.notice
