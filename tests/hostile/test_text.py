@@ -86,7 +86,7 @@ def test_in_the_markdown_pack_a_typed_line_stays_in_its_cell_or_item(database_ur
 @given(st.text(min_size=1, max_size=60))
 def test_no_output_carries_a_hidden_character_a_live_mention_or_a_broken_block(value):
     markdown = environment(MarkupKind.MARKDOWN).from_string("| {{ v }} | x |\n- {{ v }}\n\n{{ v }}").render(v=value)
-    lines = markdown.splitlines()
+    lines = markdown.split("\n")  # a value that escapes to nothing leaves its line empty, still a line
     assert len(lines) == 4 and lines[1].startswith("- ") and lines[2] == ""
     assert len(re.split(r"(?<!\\)\|", lines[0].replace("\\\\", ""))) == 4
     mrkdwn = environment(MarkupKind.MRKDWN).from_string("*{{ v }}*").render(v=value)
