@@ -4,7 +4,7 @@ they never show in a log line or a traceback's locals."""
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AwareDatetime, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from storage.engine import DEFAULT_DATABASE_URL
@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     # once (one process answers people), or the worker, within a moment (the web process only
     # stores and acks: fast acks under sustained traffic; the worker must be running).
     handle_requests_in: Literal["web", "worker"] = "web"
+    # The terminal's commands run as if at this moment (ISO 8601, with its offset): for demos,
+    # training and tests. What they record is stamped from it. Never set it in production.
+    socialvalue_now: AwareDatetime | None = None
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -19,14 +19,16 @@ from flows.plan import PLAN
 from flows.progress.status import measure_plan, status_from
 from flows.ratings import Rating
 from flows.refusals import Refused
+from flows.snapshots import known_at
 from prompts import render
 from storage.engine import insert_if_absent
 from storage.models import Digest, DigestConfig, Workspace
-from storage.portfolio import get_digest_config, latest_digest, list_digest_configs, load_portfolio
+from storage.portfolio import Portfolio, get_digest_config, latest_digest, list_digest_configs, load_portfolio
 
 RATINGS = [r.value for r in Rating]
 UNTOUCHED_DAYS = 30
 HANDOVER_DAYS = 90
+NAMED_UPDATES = 3  # a week's updates named with their values, per project: the rest are counted
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -67,7 +69,22 @@ class ProjectLine:
     answered: int
     total: int
     ratings: dict[str, int]
-    changes: int
+    changes: "WeekChanges"
+
+
+@dataclass
+class WeekChanges:
+    """What changed in a project this week, in words: the updates with their values (the
+    latest few named), answers given, measures added and removed."""
+
+    updates: int = 0
+    named: list[tuple[str, float | None, str]] = field(default_factory=list)  # measure, value, unit
+    answers: int = 0
+    added: list[str] = field(default_factory=list)
+    removed: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.updates or self.answers or self.added or self.removed)
 
 
 @dataclass
@@ -90,20 +107,23 @@ class WeeklyDigest:
         return self.previous is None or self.previous != self.numbers or any(p.changes for p in self.projects)
 
 
-async def build_digest(db: AsyncSession, workspace: Workspace, *, week: str, as_of: datetime) -> WeeklyDigest:
+async def build_digest(db: AsyncSession, workspace: Workspace, *, week: str, as_of: datetime, snapshot: bool = False) -> WeeklyDigest:
+    """The digest of the week up to `as_of`; a `snapshot` (a past week's) counts only what was
+    recorded by then."""
     today = as_of.date()
-    portfolio = await load_portfolio(db, workspace_id=workspace.id, since=as_of - timedelta(days=7))
+    moment = as_of if snapshot else None
+    portfolio = await load_portfolio(db, workspace_id=workspace.id, since=as_of - timedelta(days=7), as_of=moment)
     previous = await latest_digest(db, workspace_id=workspace.id, before_week=week)
     by_rating = dict.fromkeys(RATINGS, 0)
     totals: dict[str, Any] = {"projects": len(portfolio.projects), "complete": 0, "in_progress": 0, "not_started": 0, "ratings": by_rating}
     digest = WeeklyDigest(week, as_of, totals, previous.numbers if previous else None, people=await people_names(db, workspace.id))
     for project in portfolio.projects:
-        state = FlowState(
-            project,
-            portfolio.communities.get(project.id, []),
-            portfolio.measures.get(project.id, []),
-            portfolio.answers.get(project.id, {}),
-        )
+        communities, measures = portfolio.communities.get(project.id, []), portfolio.measures.get(project.id, [])
+        answers = portfolio.answers.get(project.id, {})
+        if moment is None:
+            state = FlowState(project, communities, measures, answers)
+        else:
+            state = known_at(project, communities, measures, portfolio.answers_now.get(project.id, {}), answers, moment)
         answered, total = completion(PLAN, state)
         totals["complete" if answered == total else "not_started" if answered == 0 else "in_progress"] += 1
         ratings = dict.fromkeys(RATINGS, 0)
@@ -115,12 +135,13 @@ async def build_digest(db: AsyncSession, workspace: Workspace, *, week: str, as_
                 reported=facts.reported if facts else frozenset(),
                 latest_valued=facts.latest_valued if facts else None,
                 total=facts.total if facts else None,
+                other=bool(facts and facts.other_reason),
             )
             ratings[status.rating.value] += 1
             by_rating[status.rating.value] += 1
             entry = {"measure": measure.name, "project": project.name, "owner": measure.owner}
             if status.rating == Rating.OVERDUE and status.overdue is not None:
-                digest.overdue.append({**entry, "due": status.overdue.end})
+                digest.overdue.append({**entry, "due": status.overdue.end, "gaps": status.gaps})
             elif status.rating in (Rating.INADEQUATE, Rating.REQUIRES_IMPROVEMENT):
                 digest.off_track.append({**entry, "rating": status.rating.value, "recovery": facts.recovery_action if facts else None})
             if not measure.owner:
@@ -132,9 +153,21 @@ async def build_digest(db: AsyncSession, workspace: Workspace, *, week: str, as_
             digest.untouched.append({"project": project.name, "days": (as_of - last).days})
         if project.handover_date and today <= project.handover_date <= today + timedelta(days=HANDOVER_DAYS):
             digest.handovers.append({"project": project.name, "date": project.handover_date, "custodian": project.next_custodian})
-        changes = portfolio.answers_since.get(project.id, 0) + portfolio.updates_since.get(project.id, 0)
+        changes = _week_changes(portfolio, state, as_of - timedelta(days=7))
         digest.projects.append(ProjectLine(project.name, project.channel_id, answered, total, ratings, changes))
     return digest
+
+
+def _week_changes(portfolio: Portfolio, state: FlowState, since: datetime) -> WeekChanges:
+    measures = {m.id: m for m in portfolio.measures.get(state.project.id, [])}
+    reports = portfolio.week_updates.get(state.project.id, [])
+    return WeekChanges(
+        updates=len(reports),
+        named=[(m.name, value, m.unit) for measure_id, value in reports[:NAMED_UPDATES] if (m := measures.get(measure_id))],
+        answers=portfolio.answers_since.get(state.project.id, 0),
+        added=[m.name for m in state.measures if m.created_at >= since],
+        removed=portfolio.retired_since.get(state.project.id, 0),
+    )
 
 
 def digest_text(digest: WeeklyDigest, markup: str) -> str:
@@ -178,7 +211,8 @@ async def preview_digest(db: AsyncSession, workspace: Workspace, *, now: datetim
     config = await get_digest_config(db, workspace_id=workspace.id)
     tz = ZoneInfo(config.tz if config else "Europe/London")
     week = week or iso_week(now.astimezone(tz).date())
-    return await build_digest(db, workspace, week=week, as_of=scheduled_at(config, week))
+    as_of = scheduled_at(config, week)
+    return await build_digest(db, workspace, week=week, as_of=as_of, snapshot=as_of < now)
 
 
 class DigestRefused(Refused):

@@ -14,11 +14,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.conversation.engine import load_state
 from flows.conversation.presenting import describe
-from flows.handover import AFTERCARE_YEARS, HANDOVER
+from flows.handover import HANDOVER
 from flows.people import people_names
 from flows.plan import PLAN
 from flows.progress.status import MeasureStatus, measure_plan, measure_status
 from flows.ratings import BELOW_GOOD, Rating
+from flows.schedules import AFTERCARE_YEARS
 from prompts import MarkupKind, render
 from storage.answers import answer_history
 from storage.flow_sessions import list_flow_sessions
@@ -119,7 +120,10 @@ async def build_pack(db: AsyncSession, project: Project, today: date) -> Handove
                 continue
             value = state.value(instance.step.key, instance.subject)
             key = instance.id
-            if value is None:
+            if value is None and instance.default(state) is not None:
+                shown = describe(instance, state, instance.default(state))
+                answers[key] = render("flow.j2:by_default", MarkupKind.TEXT, value=shown)
+            elif value is None:
                 if flow is PLAN:
                     label = render(instance.step.prompt + "_label", MarkupKind.TEXT)
                     unanswered.append(f"{label} ({state.measure(instance.subject).name})" if instance.subject else label)
@@ -139,6 +143,7 @@ async def build_pack(db: AsyncSession, project: Project, today: date) -> Handove
                 "evidence": u.evidence_url,
                 "review": u.review,
                 "recovery": u.recovery_action,
+                "other": u.other_reason,
             }
             for u in current
         ]
@@ -157,8 +162,8 @@ async def build_pack(db: AsyncSession, project: Project, today: date) -> Handove
                 aftercare_owner=state.value("handover.aftercare_owner", measure.key),
             )
         )
-        if status.rating == Rating.OVERDUE or status.rating in BELOW_GOOD or not measure.owner:
-            open_measures.append({"measure": measure.name, "rating": status.rating.value, "owner": measure.owner})
+        if status.rating == Rating.OVERDUE or status.rating in BELOW_GOOD or not measure.owner or status.gaps:
+            open_measures.append({"measure": measure.name, "rating": status.rating.value, "owner": measure.owner, "gaps": status.gaps})
     history = [
         {
             "question": a.question,

@@ -39,6 +39,8 @@ COLUMNS: dict[str, str] = {
     "evidence": "how.evidence",
     "owner": "how.owner",
     "cadence": "monitoring.cadence",
+    "kind": "how.kind",  # after the first thirteen, so a table made before kinds reads the same
+    "profile": "how.profile",
 }
 ITEM_PARTS = ("name", "unit", "framework code")
 MAX_ROWS = 200  # more than any plan holds: the plan's own limit names the real one

@@ -26,6 +26,7 @@ class JobKind(StrEnum):
     PLAN_SUMMARY = "plan_summary"  # a completed plan's summary, to the project's channel
     OWNER_GONE = "owner_gone"  # a measure owner Slack no longer has: the lead is told, once
     SUMMARY_REVISED = "summary_revised"  # a plan changed after its summary was posted: updated in place
+    ASSESSMENT = "assessment"  # a year's performance assessment draft, built and uploaded to who asked
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,19 @@ class HandoverPack(OutboxJob):
     @property
     def dedupe_key(self) -> str:
         return f"{self.kind}:{self.project_id}:{self.request}"
+
+
+@dataclass(frozen=True)
+class AssessmentDraft(OutboxJob):
+    kind: ClassVar[JobKind] = JobKind.ASSESSMENT
+    project_id: int
+    year: int
+    requested_by: str
+    request: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"{self.kind}:{self.project_id}:{self.year}:{self.request}"
 
 
 @dataclass(frozen=True)

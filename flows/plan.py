@@ -5,12 +5,13 @@ name in prompts/plan/<question>.j2; its key is stored with every answer, so neve
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from flows.conversation.engine import Flow, FlowState, Step, Store
+from flows.conversation.engine import Flow, FlowState, Step
 from flows.conversation.inputs import (
     CadenceGiven,
     ChannelGiven,
@@ -21,15 +22,17 @@ from flows.conversation.inputs import (
     InputKind,
     ItemsGiven,
     NumberGiven,
+    ProfileGiven,
     TextGiven,
     ThresholdsGiven,
     YesNoGiven,
 )
 from flows.measure_table import paste_measures
 from flows.outbox import OutboxJob, PlanSummary, SummaryRevised
+from flows.ratings import Kind
 from prompts import MarkupKind, catalogue, render, vocabulary
 from storage.jobs import drop_reminders, posted_summary
-from storage.models import Community, Measure, column_lengths
+from storage.models import Community, Measure, Project, column_lengths
 from storage.projects import add_community, add_measure, list_measures, restore, retire
 
 CATALOGUE = "ppn002-2025"
@@ -67,6 +70,13 @@ def catalogue_measure_choices(state: FlowState, _subject: str) -> list[Choice]:
     ]
 
 
+def kind_choices(state: FlowState, subject: str) -> list[Choice]:
+    """How a measure's values add up, the one usual for it first (its catalogue entry's kind)."""
+    kinds = fixed("measure_kinds")(state, subject)
+    usual = state.measure(subject).kind if subject else Kind.TOTAL
+    return sorted(kinds, key=lambda choice: choice.value != usual)
+
+
 def community_choices(state: FlowState, _subject: str) -> list[Choice]:
     return [Choice(c.key, c.name) for c in state.communities] + fixed("community_link")(state, "")
 
@@ -98,6 +108,29 @@ def custom_thresholds(state: FlowState, _subject: str) -> bool:
 
 def measure_unit(state: FlowState, subject: str) -> dict[str, Any]:
     return {"unit": state.measure(subject).unit}
+
+
+def usual_kind(state: FlowState, subject: str) -> str:
+    return state.measure(subject).kind
+
+
+def measure_profile(state: FlowState, subject: str) -> list[Any]:
+    return state.measure(subject).profile or []
+
+
+def not_milestone(state: FlowState, subject: str) -> bool:
+    """Milestones run from none done to all done: they have no baseline or target value."""
+    return state.measure(subject).kind != Kind.MILESTONE
+
+
+def profile_bounds(state: FlowState, subject: str) -> dict[str, Any]:
+    measure = state.measure(subject)
+    return {
+        "unit": measure.unit,
+        "milestones": measure.kind == Kind.MILESTONE,
+        "not_before": measure.baseline_date,
+        "not_after": measure.target_date,
+    }
 
 
 def after_baseline(state: FlowState, subject: str) -> dict[str, Any]:
@@ -147,35 +180,35 @@ def legacy_years(_state: FlowState, _subject: str) -> dict[str, Any]:
 # -- where values are stored besides the answer history ---------------------------------------
 
 
-def to_project(attribute: str) -> Store:
-    async def store(db: AsyncSession, state: FlowState, _subject: str, value: Any, _author: str) -> None:
-        setattr(state.project, attribute, value)
-        db.add(state.project)
+@dataclass(frozen=True)
+class ToColumn:
+    """An answer kept in a column of the project, or of the step's measure, as well as in the
+    history (so a snapshot of a past moment can put the column back as it was then). A value
+    its reporting periods depend on `reschedules`: when it changes, the reminders queued for the
+    old periods are dropped (planning queues the new ones)."""
 
-    return store
+    table: str  # "project" or "measure"
+    attribute: str
+    reschedules: bool = False
+
+    async def __call__(self, db: AsyncSession, state: FlowState, subject: str, value: Any, _author: str) -> None:
+        row: Project | Measure = state.project if self.table == "project" else state.measure(subject)
+        if self.reschedules and isinstance(row, Measure) and getattr(row, self.attribute) not in (None, value):
+            await drop_reminders(db, measure_id=row.id, why=f"the measure's {self.attribute} changed")  # a first answer has none
+        setattr(row, self.attribute, value)
+        db.add(row)
 
 
-def to_measure(attribute: str) -> Store:
-    async def store(db: AsyncSession, state: FlowState, subject: str, value: Any, _author: str) -> None:
-        measure = state.measure(subject)
-        setattr(measure, attribute, value)
-        db.add(measure)
-
-    return store
+def to_project(attribute: str) -> ToColumn:
+    return ToColumn("project", attribute)
 
 
-def to_schedule(attribute: str) -> Store:
-    """A measure's value its reporting periods depend on: when it changes, the reminders queued
-    for the old periods are dropped (planning queues the new ones)."""
-    stored = to_measure(attribute)
+def to_measure(attribute: str) -> ToColumn:
+    return ToColumn("measure", attribute)
 
-    async def store(db: AsyncSession, state: FlowState, subject: str, value: Any, author: str) -> None:
-        measure = state.measure(subject)
-        if getattr(measure, attribute) not in (None, value):  # a first answer has no reminders yet
-            await drop_reminders(db, measure_id=measure.id, why=f"the measure's {attribute} changed")
-        await stored(db, state, subject, value, author)
 
-    return store
+def to_schedule(attribute: str) -> ToColumn:
+    return ToColumn("measure", attribute, reschedules=True)
 
 
 async def new_communities(db: AsyncSession, state: FlowState, _subject: str, items: list[dict[str, Any]], _author: str) -> list[str]:
@@ -205,6 +238,7 @@ async def catalogue_measures(db: AsyncSession, state: FlowState, _subject: str, 
                 unit=entry["unit"],
                 catalogue_ref=ref,
                 outcome=entry["outcome"],
+                kind=entry.get("kind", Kind.TOTAL),
             )
 
 
@@ -297,12 +331,23 @@ PLAN = Flow(
             store=to_measure("data_source"),
         ),
         Step(
+            "how.kind",
+            InputKind.SINGLE_CHOICE,
+            ChoiceGiven,
+            "plan/how.j2:kind",
+            for_each="measure",
+            choices=kind_choices,
+            store=to_measure("kind"),
+            default=usual_kind,
+        ),
+        Step(
             "how.baseline_value",
             InputKind.NUMBER,
             NumberGiven,
             "plan/how.j2:baseline_value",
             for_each="measure",
             context=measure_unit,
+            condition=not_milestone,
             store=to_measure("baseline_value"),
         ),
         Step(
@@ -320,6 +365,7 @@ PLAN = Flow(
             "plan/how.j2:target_value",
             for_each="measure",
             context=measure_unit,
+            condition=not_milestone,
             store=to_measure("target_value"),
         ),
         Step(
@@ -330,6 +376,16 @@ PLAN = Flow(
             for_each="measure",
             context=after_baseline,
             store=to_schedule("target_date"),
+        ),
+        Step(
+            "how.profile",
+            InputKind.PROFILE,
+            ProfileGiven,
+            "plan/how.j2:profile",
+            for_each="measure",
+            context=profile_bounds,
+            store=to_measure("profile"),
+            default=measure_profile,
         ),
         Step("how.evidence", InputKind.TEXT, TextGiven, "plan/how.j2:evidence", for_each="measure", store=to_measure("evidence")),
         Step("how.owner", InputKind.TEXT, TextGiven, "plan/how.j2:owner", for_each="measure", store=to_measure("owner"), person=True),

@@ -15,9 +15,21 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from flows.conversation.inputs import EARLIEST_YEAR, LATEST_YEAR, MAX_ITEM_PART, MAX_NUMBER, MAX_SHORT_TEXT, MAX_TEXT, clean_text, refuse
+from flows.conversation.inputs import (
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    MAX_ITEM_PART,
+    MAX_NUMBER,
+    MAX_PROFILE_POINTS,
+    MAX_SHORT_TEXT,
+    MAX_TEXT,
+    clean_text,
+    parse_profile,
+    refuse,
+)
 from flows.plan import CATALOGUE, MAX_COMMUNITIES, MAX_OWN_MEASURES
 from flows.progress.updates import evidence_link
+from flows.ratings import Kind
 from flows.schedules import MAX_PER_YEAR, cadence_problem
 from prompts import MarkupKind, catalogue, has_macro, render
 from storage.models import Measure, Review, SessionStatus, column_lengths
@@ -71,6 +83,17 @@ def _value(value: Any, depth: int = 0) -> Any:
     raise refuse("import_value_kind")
 
 
+def _profile_text(points: list[list[Any]], *, milestones: bool) -> str:
+    """A stored profile as the lines a person would type, to be checked by the same rules."""
+    lines = []
+    for point in points:
+        if not 2 <= len(point) <= 3:
+            raise refuse("profile_line", line=str(point)[:MAX_SHORT_TEXT], unit="", milestones=milestones)
+        day, value, *label = point
+        lines.append(f"{day} {label[0] if label else ''}" if milestones else f"{day} {value}")
+    return "\n".join(lines)
+
+
 # Text as the conversation takes it: trimmed, printable, no longer than the same limits.
 Text = Annotated[str, AfterValidator(partial(clean_text, maximum=MAX_TEXT))]
 Short = Annotated[str, AfterValidator(partial(clean_text, maximum=MAX_SHORT_TEXT))]
@@ -86,6 +109,7 @@ Name = Annotated[str, Field(pattern=r"^[a-z_]{1,32}$")]
 Cadence = Annotated[str, Field(max_length=MAX_SHORT_TEXT), AfterValidator(_cadence)]
 Link = Annotated[str, Field(max_length=2000), AfterValidator(_link)]
 Value = Annotated[Any, AfterValidator(_value)]
+Profile = Annotated[list[list[str | int | float]], Field(max_length=MAX_PROFILE_POINTS)]
 
 
 class Row(BaseModel):
@@ -143,15 +167,34 @@ class MeasureRow(Row):
     evidence: Text | None = None
     owner: Short | None = None
     cadence: Cadence | None = None
-    cumulative: bool = True
+    kind: Kind = Kind.TOTAL
+    profile: Profile | None = None
     created_at: datetime
     retired_at: datetime | None = None
     retired_by: Short | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kind_from_cumulative(cls, row: Any) -> Any:
+        """A file written before measure kinds says whether updates are running totals."""
+        if isinstance(row, dict) and "cumulative" in row:
+            row = dict(row)
+            cumulative = row.pop("cumulative")
+            row.setdefault("kind", Kind.TOTAL if cumulative is not False else Kind.PER_PERIOD)
+        return row
 
     @model_validator(mode="after")
     def _target_after_baseline(self) -> "MeasureRow":
         if self.baseline_date and self.target_date and self.target_date < self.baseline_date:
             raise refuse("date_too_early", not_before=self.baseline_date.isoformat())
+        if self.profile:  # checked as the conversation checks it: in order, within the path
+            milestones = self.kind == Kind.MILESTONE
+            self.profile = parse_profile(
+                _profile_text(self.profile, milestones=milestones),
+                milestones=milestones,
+                not_before=self.baseline_date,
+                not_after=self.target_date,
+            )
         return self
 
 
@@ -187,6 +230,7 @@ class UpdateRow(Row):
     note: Text | None = None
     evidence_url: Link | None = None
     recovery_action: Text | None = None
+    other_reason: Text | None = None
     author: Short
     created_at: datetime
     version: Annotated[int, Field(ge=1, le=MAX_UPDATES)]

@@ -41,6 +41,8 @@ TOO_FREQUENT = {"SECONDLY", "MINUTELY", "HOURLY"}
 # is 20 years of its steps, not 8,000 (a daily rule for 30 February took 7 s from the year 2000).
 PROBE_START, PROBE_YEARS = datetime(9980, 1, 1), 8
 
+AFTERCARE_YEARS = 3  # Government Soft Landings: three years of aftercare after handover
+
 
 @dataclass(frozen=True, slots=True)
 class Period:

@@ -5,15 +5,27 @@ columns hold the current value of what the plan flow stored, so later readers (r
 digests) need no replay of the history.
 """
 
-from datetime import UTC, date, datetime
+import time
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Dialect, Index, TypeDecorator, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
+_clock_start: tuple[datetime, float] | None = None  # (the moment given, monotonic time then)
+
+
+def start_clock_at(moment: datetime | None) -> None:
+    """Run as if it were `moment` (SOCIALVALUE_NOW, for the terminal's demos, training and
+    tests): time moves on from it, and everything recorded is stamped so."""
+    global _clock_start
+    _clock_start = None if moment is None else (moment.astimezone(UTC), time.monotonic())
+
 
 def utcnow() -> datetime:
+    if _clock_start is not None:
+        return _clock_start[0] + timedelta(seconds=time.monotonic() - _clock_start[1])
     return datetime.now(UTC)
 
 
@@ -111,7 +123,10 @@ class Measure(SQLModel, table=True):
     evidence: str | None = None
     owner: str | None = None
     cadence: str | None = Field(default=None, max_length=200)  # weekly, monthly, quarterly or an RRULE
-    cumulative: bool = True  # updates give the running total (else: the amount for the period)
+    kind: str = Field(default="total", max_length=16)  # flows.ratings.Kind: how its values add up
+    # Planned values on dates between baseline and target ([["2026-06-30", 120.0], ...]), or the
+    # milestones' due dates; None: the straight line from baseline to target.
+    profile: list[Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = timestamp()
     # Removed from the plan (or its catalogue entry deselected): not scheduled, reminded of or
     # shown; kept with its answers and updates, and restored if picked again.
@@ -217,6 +232,8 @@ class ProgressUpdate(SQLModel, table=True):
     note: str | None = None
     evidence_url: str | None = None
     recovery_action: str | None = None  # asked for when the measure is below Good
+    # Why performance cannot be described as Good to Inadequate (the Act's "Other"): rated so.
+    other_reason: str | None = None
     author: str = Field(max_length=200)
     created_at: datetime = timestamp()
     version: int

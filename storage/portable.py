@@ -19,7 +19,6 @@ from storage.projects import LOCAL_NAME, LOCAL_TEAM_ID, get_or_create_workspace,
 
 FORMAT = "socialvalue-project"
 FORMAT_VERSION = 1  # flows/project_file.py's schema reads this version
-AFTER_HANDOVER = "after_handover"  # the phase of a project taken on by its next custodian
 
 
 class ImportRefused(Exception):
@@ -75,8 +74,8 @@ async def import_project(
     """Store a project document already checked whole (flows/project_file.py) in `team_id`'s
     workspace, which must not hold that name yet; every row gets a new id. The importer becomes
     its lead, and it has no channel and no one's place in a conversation, unless `keep_places`
-    restores it into the workspace it came from. As the next custodian: the project is in its
-    "after handover" phase and each measure is owned by its owner after handover."""
+    restores it into the workspace it came from. (As the next custodian, flows/handover.py then
+    carries out the handover in the copy.)"""
     source = document.get("workspace") or {}
     if keep_places and not as_custodian and source.get("team_id") != team_id:
         raise ImportRefused("import_keep_elsewhere", team=source.get("team_id"), target=team_id)
@@ -88,11 +87,8 @@ async def import_project(
     if await get_project(session, workspace_id=workspace.id, name=name) is not None:
         raise ImportRefused("import_exists", name=name)
     project = Project.model_validate({**document["project"], "workspace_id": workspace.id})
-    if as_custodian:
-        project.phase = AFTER_HANDOVER
     if as_custodian or not keep_places:
         project.channel_id, project.lead = None, importer
-    owners_after = {a["subject"]: a["value"] for a in document["answers"] if (a["question"], a["field"]) == ("handover", "aftercare_owner")}
     session.add(project)
     await session.flush()
     ids = {}
@@ -106,8 +102,6 @@ async def import_project(
         fields = {k: v for k, v in row.items() if k != "community"}
         community_id = ids[row["community"]] if row.get("community") else None
         measure = Measure.model_validate({**fields, "project_id": project.id, "community_id": community_id})
-        if as_custodian:
-            measure.owner = owners_after.get(measure.key, measure.owner)
         session.add(measure)
         await session.flush()
         measure_ids[measure.key] = measure.id

@@ -22,13 +22,16 @@ async def append_update(session: AsyncSession, **fields: Any) -> ProgressUpdate:
     return update
 
 
-async def current_updates(session: AsyncSession, *, project_id: int, measure_id: int | None = None) -> dict[int, list[ProgressUpdate]]:
-    """Each measure's current update per period, oldest period first, in one query."""
-    return await current_updates_of(session, project_ids=[project_id], measure_id=measure_id)
+async def current_updates(
+    session: AsyncSession, *, project_id: int, measure_id: int | None = None, as_of: datetime | None = None
+) -> dict[int, list[ProgressUpdate]]:
+    """Each measure's current update per period, oldest period first, in one query; with
+    `as_of`, as they stood then (the versions recorded by that moment)."""
+    return await current_updates_of(session, project_ids=[project_id], measure_id=measure_id, as_of=as_of)
 
 
 async def current_updates_of(
-    session: AsyncSession, *, project_ids: list[int], measure_id: int | None = None
+    session: AsyncSession, *, project_ids: list[int], measure_id: int | None = None, as_of: datetime | None = None
 ) -> dict[int, list[ProgressUpdate]]:
     """The same for several projects at once (the worker's planning), still one query."""
     query = (
@@ -39,6 +42,8 @@ async def current_updates_of(
     )
     if measure_id is not None:
         query = query.where(col(ProgressUpdate.measure_id) == measure_id)
+    if as_of is not None:
+        query = query.where(col(ProgressUpdate.created_at) <= as_of)
     found = await session.exec(query)
     latest: dict[tuple[int, object], ProgressUpdate] = {}
     for update in found.all():

@@ -127,8 +127,9 @@ class Slack:
         selected: list[str] | None = None,
         date: str | None = None,
         channel: str | None = None,
+        person: str | None = None,
     ) -> aiohttp.ClientResponse:
-        """Click in a posted question: a button by value or action id, a menu, a date, or a channel."""
+        """Click in a posted question: a button by value or action id, a menu, a date, a channel or a person."""
         ts = message["ts"]
         for block in message["blocks"]:
             for element in block.get("elements", []) if block["type"] == "actions" else []:
@@ -169,11 +170,17 @@ class Slack:
                     return await self.interact(
                         block_actions({**action, "selected_conversation": channel}, user=user, channel=dm_channel(user), message={"ts": ts})
                     )
+                if element["type"] == "users_select" and person is not None:
+                    return await self.interact(
+                        block_actions({**action, "selected_user": person}, user=user, channel=dm_channel(user), message={"ts": ts})
+                    )
                 if element["type"] == "datepicker" and date:
                     return await self.interact(
                         block_actions({**action, "selected_date": date}, user=user, channel=dm_channel(user), message={"ts": ts})
                     )
-        raise AssertionError(f"nothing to click for {value or action_id or date or channel} in {json.dumps(message['blocks'])[:2000]}")
+        raise AssertionError(
+            f"nothing to click for {value or action_id or date or channel or person} in {json.dumps(message['blocks'])[:2000]}"
+        )
 
 
 def dm_channel(user: str) -> str:

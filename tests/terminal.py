@@ -12,8 +12,14 @@ from tests.factories import PROJECT
 SOCIALVALUE = str(Path(sys.executable).with_name("socialvalue"))
 
 
-def run(database_url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": database_url}
+# The terminal runs as if it were the morning the A38 plan starts: what it records is stamped so,
+# and `status --on` any later day reads everything (an earlier one, only what was known then:
+# a test of that gives its own `now`).
+NOW = "2026-04-01T08:00:00+00:00"
+
+
+def run(database_url: str, *args: str, stdin: str = "", now: str = NOW) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DATABASE_URL": database_url, "SOCIALVALUE_NOW": now}
     return subprocess.run([SOCIALVALUE, *args], input=stdin, capture_output=True, text=True, env=env, timeout=120)
 
 

@@ -7,7 +7,7 @@ import json
 import re
 import signal
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -19,9 +19,10 @@ from bot.settings import get_settings
 from bot.terminal.chat import chat
 from bot.terminal.edit import edit_plan, import_measures
 from bot.terminal.monitoring import no_project, print_reminders, print_status, update
-from flows.conversation.inputs import MAX_SHORT_TEXT, clean_text
+from flows.assessment import assessment_csv, assessment_markdown, build_assessment
+from flows.conversation.inputs import EARLIEST_YEAR, LATEST_YEAR, MAX_SHORT_TEXT, clean_text
 from flows.digest import digest_text, is_iso_week, preview_digest
-from flows.handover import HANDOVER
+from flows.handover import HANDOVER, take_over
 from flows.handover_pack import handover_document, handover_started
 from flows.project_file import MAX_FILE_BYTES, PROBLEMS_SHOWN, FileRefused, read_project_file
 from flows.projects import find_project, workspace_of
@@ -29,7 +30,7 @@ from prompts import MarkupKind, cli_help, render
 from storage.engine import create_engine, transaction
 from storage.jobs import list_jobs, retry_jobs
 from storage.migrate import upgrade
-from storage.models import JobStatus, Project
+from storage.models import JobStatus, Project, start_clock_at, utcnow
 from storage.portable import ImportRefused, export_project, import_project
 from storage.projects import LOCAL_TEAM_ID
 
@@ -110,9 +111,16 @@ def parser() -> argparse.ArgumentParser:
     update.add_argument("--note", help=words["update_note"])
     update.add_argument("--evidence", help=words["update_evidence"])
     update.add_argument("--recovery", dest="recovery_action", help=words["update_recovery"])
+    update.add_argument("--other", dest="other_reason", help=words["update_other"])
     update.add_argument("--nothing-to-report", action="store_true", help=words["update_nothing"])
     update.add_argument("--yes", dest="confirmed", action="store_true", help=words["update_yes"])
     update.add_argument("--on", type=date.fromisoformat, default=None, help=words["update_on"])
+
+    assessment = commands.add_parser("assessment", help=words["assessment"])
+    assessment.add_argument("--project", required=True, help=words["export_project"])
+    assessment.add_argument("--year", type=_year, required=True, help=words["assessment_year"])
+    assessment.add_argument("--format", choices=["md", "csv"], default="md", help=words["assessment_format"])
+    assessment.add_argument("--out", type=Path, help=words["export_out"])
 
     digest = commands.add_parser("digest", help=words["digest"])
     digest.add_argument("--preview", action="store_true", required=True, help=words["digest_preview"])
@@ -148,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             print(render("terminal.j2:setting_missing", name=name, command=args.command), file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    start_clock_at(settings.socialvalue_now)
     # The Slack app (Bolt, slack_sdk, aiohttp) is imported only by the commands that run it:
     # it is most of a second of every other command's start.
     if args.command in ("serve", "socket"):
@@ -181,6 +190,8 @@ async def _run(args: argparse.Namespace, url: str) -> int:
             return await _export(engine, args)
         if args.command == "handover":
             return await _handover(engine, args)
+        if args.command == "assessment":
+            return await _assessment(engine, args)
         if args.command == "worker":
             return await _work(engine, args)
         if args.command == "digest":
@@ -194,7 +205,17 @@ async def _run(args: argparse.Namespace, url: str) -> int:
         if args.command == "update":
             fields = {
                 key: getattr(args, key)
-                for key in ("measure_key", "value", "period", "note", "evidence", "recovery_action", "nothing_to_report", "confirmed")
+                for key in (
+                    "measure_key",
+                    "value",
+                    "period",
+                    "note",
+                    "evidence",
+                    "recovery_action",
+                    "other_reason",
+                    "nothing_to_report",
+                    "confirmed",
+                )
             }
             interactive = args.measure_key is None or (args.value is None and not args.nothing_to_report)
             return await update(
@@ -265,13 +286,29 @@ async def _handover(engine: AsyncEngine, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _assessment(engine: AsyncEngine, args: argparse.Namespace) -> int:
+    async with transaction(engine) as db:
+        project = await find_project(db, name=args.project)
+        if project is None:
+            print(await no_project(db, args.project), file=sys.stderr)
+            return 1
+        found = await build_assessment(db, project, args.year)
+    document = assessment_csv(found) if args.format == "csv" else assessment_markdown(found)
+    if args.out is None:
+        sys.stdout.write(document)
+    else:
+        args.out.write_text(document, encoding="utf-8")
+        print(render("terminal.j2:assessment_written", format=args.format, name=project.name, year=args.year, path=args.out))
+    return 0
+
+
 async def _digest(engine: AsyncEngine, args: argparse.Namespace) -> int:
     if args.week and not is_iso_week(args.week):
         print(render("terminal.j2:week_invalid", week=args.week), file=sys.stderr)
         return 1
     async with transaction(engine) as db:
         workspace = await workspace_of(db, team_id=args.team)
-        digest = await preview_digest(db, workspace, now=datetime.now(UTC), week=args.week)
+        digest = await preview_digest(db, workspace, now=utcnow(), week=args.week)
     print(digest_text(digest, MarkupKind.TEXT))
     return 0
 
@@ -295,8 +332,17 @@ async def _jobs(engine: AsyncEngine, args: argparse.Namespace) -> int:
     return 0
 
 
+def _year(text: str) -> int:
+    """A year as `--year` takes it: four digits, in the range dates may have."""
+    if not (text.isascii() and text.isdigit() and EARLIEST_YEAR <= int(text) <= LATEST_YEAR):
+        raise argparse.ArgumentTypeError(
+            render("terminal.j2:year_invalid", year=text[:MAX_SHORT_TEXT], earliest=EARLIEST_YEAR, latest=LATEST_YEAR)
+        )
+    return int(text)
+
+
 def _today() -> date:
-    return datetime.now(UTC).date()
+    return utcnow().date()
 
 
 async def _export(engine: AsyncEngine, args: argparse.Namespace) -> int:
@@ -329,6 +375,7 @@ async def _import(engine: AsyncEngine, args: argparse.Namespace) -> int:
                 as_custodian=args.as_custodian,
                 keep_places=args.keep_slack_places,
             )
+            handed = await take_over(db, project, custodian=args.user) if args.as_custodian else None
     except FileRefused as refused:
         shown = [render("terminal.j2:import_problem", path=path, problem=problem) for path, problem in refused.problems[:PROBLEMS_SHOWN]]
         more = len(refused.problems) - len(shown)
@@ -340,7 +387,7 @@ async def _import(engine: AsyncEngine, args: argparse.Namespace) -> int:
         reason = unreadable.strerror or str(unreadable)
     else:
         if args.as_custodian:
-            print(render("terminal.j2:imported_as_custodian", name=project.name, measures=len(document.measures)))
+            print(render("terminal.j2:imported_as_custodian", project=project, handed=handed, measures=len(document.measures)))
         else:
             print(render("terminal.j2:imported", name=project.name, answers=len(document.answers)))
         return 0

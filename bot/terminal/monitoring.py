@@ -8,9 +8,9 @@ from typing import Any, TextIO
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from flows.progress.status import project_status
 from flows.progress.updates import UpdateRefused, record_update
 from flows.projects import find_project, near_miss
+from flows.snapshots import status_on
 from prompts import render, vocabulary
 from storage.engine import transaction
 from storage.models import Project
@@ -36,7 +36,7 @@ async def print_status(engine: AsyncEngine, *, project: str, on: date, stdout: T
     async with transaction(engine) as db:
         if (found := await project_named(db, project, stdout)) is None:
             return 1
-        statuses = await project_status(db, found, on)
+        statuses = await status_on(db, found, on)
     stdout.write(render("terminal.j2:status_table", project=project, statuses=statuses, on=on) + "\n")
     return 0
 
@@ -47,7 +47,7 @@ async def print_reminders(engine: AsyncEngine, *, project: str, on: date, stdout
     async with transaction(engine) as db:
         if (found := await project_named(db, project, stdout)) is None:
             return 1
-        statuses = await project_status(db, found, on)
+        statuses = await status_on(db, found, on)
     due = [s for s in statuses if s.overdue or (s.next_due and s.next_due <= on + REMINDED_AHEAD)]
     stdout.write(render("terminal.j2:reminders", project=found.name, due=due, on=on, ahead=on + REMINDED_AHEAD) + "\n")
     return 0
@@ -77,7 +77,7 @@ async def update(
     otherwise each refused part is asked again."""
     async with transaction(engine) as db:
         found = await find_project(db, name=project)
-        statuses = await project_status(db, found, on) if found else []
+        statuses = await status_on(db, found, on) if found else []
     if found is None:
         stdout.write(await no_project(db, project) + "\n")
         return 1

@@ -28,11 +28,23 @@ from bot.slack.blocks.text import fallback, messages, mrkdwn, plain, summary_mes
 from bot.slack.errors import PERMANENT, slack_error
 from bot.slack.ids import MeasureRef
 from bot.worker.sender import Sender
+from flows.assessment import assessment_csv, assessment_markdown, build_assessment
 from flows.conversation.engine import load_state
 from flows.conversation.presenting import overview
 from flows.digest import digest_text, digest_to_send, record_digest
 from flows.handover_pack import build_pack, handover_document
-from flows.outbox import DigestDue, HandoverPack, JobKind, OutboxJob, OwnerGone, PlanSummary, Reminder, SummaryRevised, queue
+from flows.outbox import (
+    AssessmentDraft,
+    DigestDue,
+    HandoverPack,
+    JobKind,
+    OutboxJob,
+    OwnerGone,
+    PlanSummary,
+    Reminder,
+    SummaryRevised,
+    queue,
+)
 from flows.people import mark_gone
 from flows.plan import PLAN
 from flows.progress.status import MeasureStatus
@@ -337,8 +349,7 @@ async def delete_files(client: AsyncWebClient, file_ids: list[str]) -> None:
 
 
 async def send_pack(delivery: Delivery, job: Job, pack_due: HandoverPack) -> JobStatus:
-    """Build the handover pack and share its three files with one summary comment: Slack posts
-    nothing until the last step, so a failed upload leaves nothing half posted."""
+    """Build the handover pack and share its three files with one summary comment."""
     async with transaction(delivery.engine) as db:
         project = await db.get(Project, pack_due.project_id)
         if project is None:
@@ -346,32 +357,85 @@ async def send_pack(delivery: Delivery, job: Job, pack_due: HandoverPack) -> Job
         today = delivery.clock.now().date()
         pack = await build_pack(db, project, today)
         files = {fmt: await handover_document(db, project, fmt, today) for fmt in ("md", "html", "json")}
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", project.name).strip("-").lower() or "project"
-    client = delivery.sender.client
+    slug = _slug(project.name)
     uploads = [(f"{slug}-handover.{fmt}", f"{project.name}: handover pack ({fmt})", content.encode()) for fmt, content in files.items()]
+    comment = render("slack.j2:pack_summary", MarkupKind.MRKDWN, pack=pack)
+
+    def failed(error: str) -> str:
+        return render("slack.j2:pack_upload_failed", MarkupKind.MRKDWN, name=project.name, error=error)
+
+    await share_files(
+        delivery,
+        job,
+        uploads,
+        channel=project.channel_id or pack_due.requested_by,
+        comment=comment,
+        told=pack_due.requested_by,
+        failed=failed,
+    )
+    return JobStatus.SENT
+
+
+async def tell_about_assessment(delivery: Delivery, draft: AssessmentDraft) -> Notice | None:
+    async with transaction(delivery.engine) as db:
+        project = await db.get(Project, draft.project_id)
+    return Notice(draft.requested_by, plain("what_assessment", name=project.name if project else "", year=draft.year), None)
+
+
+async def send_assessment(delivery: Delivery, job: Job, draft: AssessmentDraft) -> JobStatus:
+    """The year's assessment draft, as a document and a spreadsheet, to the person who asked
+    (it is the authority's to complete, not the channel's to read)."""
+    async with transaction(delivery.engine) as db:
+        project = await db.get(Project, draft.project_id)
+        if project is None:
+            return JobStatus.DROPPED
+        found = await build_assessment(db, project, draft.year)
+    slug = f"{_slug(project.name)}-assessment-{draft.year}"
+    uploads = [
+        (f"{slug}.md", f"{project.name}: performance assessment {draft.year} (draft)", assessment_markdown(found).encode()),
+        (f"{slug}.csv", f"{project.name}: performance assessment {draft.year} (spreadsheet)", assessment_csv(found).encode()),
+    ]
+    comment = render("slack.j2:assessment_summary", MarkupKind.MRKDWN, a=found)
+
+    def failed(error: str) -> str:
+        return render("slack.j2:assessment_upload_failed", MarkupKind.MRKDWN, name=project.name, year=draft.year, error=error)
+
+    await share_files(delivery, job, uploads, channel=draft.requested_by, comment=comment, told=draft.requested_by, failed=failed)
+    return JobStatus.SENT
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower() or "project"
+
+
+async def share_files(
+    delivery: Delivery,
+    job: Job,
+    uploads: list[tuple[str, str, bytes]],
+    *,
+    channel: str,
+    comment: str,
+    told: str,
+    failed: Callable[[str], str],
+) -> None:
+    """Upload files and share them with one comment: Slack posts nothing until the last step,
+    so a failed upload leaves nothing half posted (and the files uploaded are deleted). The
+    person who asked is told of a failure once, not at every retry."""
+    client = delivery.sender.client
     file_ids: list[str] = []
     try:
         for filename, _, data in uploads:
             file_ids.append(await upload_file(client, filename, data))
         await client.files_completeUploadExternal(
             files=[{"id": file_id, "title": title} for file_id, (_, title, _) in zip(file_ids, uploads, strict=True)],
-            channel_id=project.channel_id or pack_due.requested_by,
-            initial_comment=render("slack.j2:pack_summary", MarkupKind.MRKDWN, pack=pack),
+            channel_id=channel,
+            initial_comment=comment,
         )
     except (SlackApiError, SlackRequestError) as failure:
         await delete_files(client, file_ids)  # uploaded but never shared: no orphan left in the workspace
-        if job.attempts == 1 and slack_error(failure) not in PERMANENT:  # told once, not at every retry
-            await client.chat_postMessage(
-                channel=pack_due.requested_by,
-                text=render(
-                    "slack.j2:pack_upload_failed",
-                    MarkupKind.MRKDWN,
-                    name=project.name,
-                    error=slack_error(failure) or type(failure).__name__,
-                ),
-            )
+        if job.attempts == 1 and slack_error(failure) not in PERMANENT:
+            await client.chat_postMessage(channel=told, text=failed(slack_error(failure) or type(failure).__name__))
         raise
-    return JobStatus.SENT
 
 
 KINDS: dict[str, Kind[Any]] = {
@@ -381,5 +445,6 @@ KINDS: dict[str, Kind[Any]] = {
     JobKind.PLAN_SUMMARY: Kind(PlanSummary, send_plan_summary, tell_about_summary),
     JobKind.SUMMARY_REVISED: Kind(SummaryRevised, send_summary_revision, tell_about_revision),
     JobKind.HANDOVER_PACK: Kind(HandoverPack, send_pack, tell_about_pack),
+    JobKind.ASSESSMENT: Kind(AssessmentDraft, send_assessment, tell_about_assessment),
     JobKind.OWNER_GONE: Kind(OwnerGone, send_owner_gone),
 }

@@ -33,6 +33,7 @@ from bot.worker.kinds import KINDS, Delivery, Message, send_reminders
 from bot.worker.retry import Outcome, after_failure
 from bot.worker.sender import UNCERTAIN, PostMaybeSent, PostUncertain, Sender, SlackSaidWait
 from flows.digest import digests_wanted
+from flows.handover import carry_out_handovers, handovers_due
 from flows.outbox import JobKind, queue
 from flows.people import Person, people_to_look_up, remember_person
 from flows.reminders import reminders_wanted
@@ -130,9 +131,15 @@ async def work_pass(engine: AsyncEngine, sender: Sender, clock: Clock, shift: Sh
 
 
 async def plan_jobs(engine: AsyncEngine, now: datetime) -> None:
-    """Queue the reminders and digests due now or soon: worked out while only reading, then
+    """Carry out the handovers whose day has come, then queue the reminders and digests due now
+    or soon: worked out while only reading, then
     queued in short transactions, so that on SQLite the web process is never kept waiting for
     the write lock while the worker reads the portfolio."""
+    async with reading(engine) as db:
+        handovers = bool(await handovers_due(db, now.date()))
+    if handovers:  # before the reminders: a measure that does not continue is not reminded
+        async with transaction(engine) as db:
+            await carry_out_handovers(db, now.date())
     async with reading(engine) as db:
         wanted = [*await reminders_wanted(db, now), *await digests_wanted(db, now)]
         queued = await queued_keys(db, [job.dedupe_key for job, _ in wanted])

@@ -144,13 +144,15 @@ async def save_edits(
 
 # -- step by step (the terminal) -------------------------------------------------------------
 
+TARGET_STEPS = ("how.baseline_value", "how.baseline_date", "how.target_value", "how.target_date", "how.profile")
 LIST_TARGETS = {"communities": "why.communities", "measures": "what.own_measures"}
 
 
 def edit_steps(flow: Flow, state: FlowState, target: str | None) -> list[StepInstance] | None:
     """The questions `edit TARGET` asks again, in the plan's order: all of them; a guiding
     question (`how`); a step (`how.owner`, or `owner` for every measure's); a measure (`m2`, or
-    its name); `communities` or `measures` (the lists). None when TARGET means nothing here."""
+    its name); `communities` or `measures` (the lists); `targets`, every measure's baseline and
+    target (a new custodian's operating-phase targets). None when TARGET means nothing here."""
     instances = flow.instances(state)
     if not target:
         return instances
@@ -158,6 +160,7 @@ def edit_steps(flow: Flow, state: FlowState, target: str | None) -> list[StepIns
     key = LIST_TARGETS.get(wanted, wanted)
     measures = {m.key for m in state.measures if m.key == wanted or name_key(m.name) == wanted}
     for matches in (
+        lambda i: key == "targets" and i.step.key in TARGET_STEPS,
         lambda i: i.step.question == key or i.step.key == key or i.step.field == key,
         lambda i: i.subject in measures,
     ):

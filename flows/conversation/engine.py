@@ -90,6 +90,9 @@ class Step:
     # A list that also takes a pasted table of its items with their per-measure answers:
     # (db, flow, state, this step, text, author) -> what was stored, or None when it is no table.
     table: Callable[[AsyncSession, "Flow", FlowState, "StepInstance", str, str], Awaitable["Pasted | None"]] | None = None
+    # What stands while the question is unanswered (a measure's usual kind, three years of
+    # aftercare): it is still asked, but a plan without its answer is not incomplete for it.
+    default: Callable[[FlowState, str], Any] | None = None
 
     @property
     def question(self) -> str:
@@ -117,6 +120,13 @@ class StepInstance:
             return bool(self.step.items(state))
         value = state.value(self.step.key, self.subject)
         return value is not None and (self.step.still_valid is None or self.step.still_valid(state, value))
+
+    def default(self, state: FlowState) -> Any:
+        return None if self.step.default is None else self.step.default(state, self.subject)
+
+    def settled(self, state: FlowState) -> bool:
+        """Answered, or with a default that stands: not listed as unanswered."""
+        return self.answered(state) or self.default(state) is not None
 
     def choices(self, state: FlowState) -> list[Choice]:
         return self.step.choices(state, self.subject) if self.step.choices else []

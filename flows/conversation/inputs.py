@@ -25,6 +25,7 @@ MAX_SHORT_TEXT = 200
 MAX_ITEM_PART = 1000  # one part of a list item (a community's needs, say)
 EARLIEST_YEAR, LATEST_YEAR = 1990, 2150
 MAX_NUMBER = 1e12
+STRAIGHT_LINE = ("none", "no", "straight", "straight line", "the straight line", "no profile")
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %B %Y", "%d %b %Y")
 MONTH_FORMATS = ("%B %Y", "%b %Y", "%m/%Y", "%Y-%m")  # a month without its day: asked which day
 SCALE = re.compile(r"^(?P<scale>thousand|million|billion|bn|k|m)(?![a-z])", re.IGNORECASE)
@@ -39,6 +40,11 @@ SCALES = {
 # A channel as a menu gives it (C0123ABC) or as a typed mention carries it (<#C0123ABC|name>);
 # ids have a digit, so a typed #GENERAL is words. G: private channels made before 2021.
 CHANNEL_ID = re.compile(r"^(?:<#|#)?([CG](?=[A-Z0-9]*\d)[A-Z0-9]{2,})(?:\|[^>]*)?>?$")
+# A profile's line starts with a date in one of DATE_FORMATS, then its value or milestone.
+PROFILE_LINE = re.compile(
+    r"^(?P<day>\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{1,2}\s+[A-Za-z]+\s+\d{4})\s*[,:|\t]?\s*(?P<rest>.*)$"
+)
+MAX_PROFILE_POINTS = 120  # ten years of months
 NUMBER = re.compile(r"^(?P<sign>-)?\s*[£$€]?\s*(?P<digits>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)\s*(?P<unit>(?:[^\d,.\s].*)?)$")
 
 
@@ -51,6 +57,7 @@ class InputKind(StrEnum):
     LIST = "list"
     YES_NO = "yes_no"
     CHANNEL = "channel"  # a Slack channel picked from a menu, or words meaning the project's channel
+    PROFILE = "profile"  # dated planned values (or milestones), one per line
 
 
 @dataclass(frozen=True)
@@ -217,6 +224,43 @@ def parse_items(
     return items
 
 
+def parse_profile(
+    raw: Any, *, unit: str = "", milestones: bool = False, not_before: date | None = None, not_after: date | None = None
+) -> list[list[Any]]:
+    """Planned points, one per line (or separated by ";"): "DATE VALUE", or for milestones
+    "DATE what is done by then". Dates rise, after the baseline and by the target date.
+    Stored as [["2026-06-30", 120], ...]; a milestone's value is how many are done by then.
+    "none" (or "straight line") means no profile: the straight line to target."""
+    text = clean_text(raw, maximum=MAX_TEXT)
+    if text.casefold().partition(":")[0].strip(" .") in STRAIGHT_LINE:
+        return []
+    lines = [line.strip() for line in re.split(r"[\n;]", text) if line.strip()]
+    if len(lines) > MAX_PROFILE_POINTS:
+        raise refuse("profile_too_long", most=MAX_PROFILE_POINTS, count=len(lines))
+    points: list[list[Any]] = []
+    for line in lines:
+        match = PROFILE_LINE.match(line)
+        try:
+            if match is None:
+                raise refuse("profile_line")
+            day = parse_date(match["day"])
+            value = None if milestones else parse_number(match["rest"], unit=unit, minimum=-MAX_NUMBER)
+        except PydanticCustomError:
+            raise refuse("profile_line", line=line[:MAX_SHORT_TEXT], unit=unit, milestones=milestones) from None
+        if points and day <= date.fromisoformat(points[-1][0]):
+            raise refuse("profile_order", line=line[:MAX_SHORT_TEXT])
+        if (not_before is not None and day <= not_before) or (not_after is not None and day > not_after):
+            raise refuse("profile_outside", line=line[:MAX_SHORT_TEXT], start=not_before, end=not_after)
+        if milestones:
+            what = match["rest"].strip()
+            if len(what) > MAX_SHORT_TEXT:
+                raise refuse("item_part_too_long", part=what[:MAX_SHORT_TEXT], maximum=MAX_SHORT_TEXT, length=len(what))
+            points.append([day.isoformat(), len(points) + 1, what])
+        else:
+            points.append([day.isoformat(), value])
+    return points
+
+
 def parse_thresholds(raw: Any) -> list[float]:
     """Three descending percentages: the lowest for Good, Approaching target, Requires improvement."""
     text = clean_text(raw, maximum=MAX_SHORT_TEXT)
@@ -352,6 +396,22 @@ class ItemsGiven(Given):
             most=context.get("most"),
             lengths=context.get("lengths"),
             taken=context.get("taken"),
+        )
+
+
+class ProfileGiven(Given):
+    value: list[list[Any]]
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _parse(cls, raw: Any, info: ValidationInfo) -> list[list[Any]]:
+        context = info.context or {}
+        return parse_profile(
+            raw,
+            unit=context.get("unit", ""),
+            milestones=context.get("milestones", False),
+            not_before=context.get("not_before"),
+            not_after=context.get("not_after"),
         )
 
 

@@ -8,7 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.conversation.engine import Flow, FlowState, StepInstance
 from flows.conversation.inputs import InputKind, channel_of
-from prompts import MarkupKind, format_date, format_number, format_quantity, render
+from prompts import MarkupKind, format_date, format_number, format_quantity, render, slack_user_of
 from storage.models import Project
 from storage.portfolio import load_plans
 
@@ -29,6 +29,10 @@ def describe(instance: StepInstance, state: FlowState, value: Any) -> str:
         return render("flow.j2:yes_no", MarkupKind.TEXT, value=value)
     if kind == InputKind.CHANNEL and channel_of(value):
         return f"#{channel_of(value)}"
+    if kind == InputKind.PROFILE:
+        if not value:
+            return render("flow.j2:straight_line", MarkupKind.TEXT)
+        return "; ".join(f"{format_date(day)} {point[1] if len(point) > 1 else format_number(point[0])}" for day, *point in value)
     if kind == InputKind.LIST:
         items = value if isinstance(value, list) else [value]
         return "; ".join(item["name"] for item in items)
@@ -49,12 +53,17 @@ def summary(flow: Flow, state: FlowState, markup: str) -> str:
             "question": step.question,
             "person": step.person,
         }
-        if not instance.answered(state):
+        if not instance.settled(state):
             unanswered.append(entry)
         elif step.kind != InputKind.LIST:  # lists are shown whole, below
-            value = state.value(step.key, instance.subject)
+            answered = instance.answered(state)
+            value = state.value(step.key, instance.subject) if answered else instance.default(state)
             channel = channel_of(value) if step.kind == InputKind.CHANNEL else None
-            sections[step.question].append({**entry, "value": describe(instance, state, value), "channel": channel})
+            shown = describe(instance, state, value)
+            if not answered:
+                shown = render("flow.j2:by_default", MarkupKind.TEXT, value=shown)
+            unreminded = step.person and bool(state.project.channel_id) and slack_user_of(value) is None
+            sections[step.question].append({**entry, "value": shown, "channel": channel, "unreminded": unreminded})
     communities = {c.id: c.name for c in state.communities}
     return render(
         flow.summary,
@@ -70,7 +79,7 @@ def summary(flow: Flow, state: FlowState, markup: str) -> str:
 def completion(flow: Flow, state: FlowState) -> tuple[int, int]:
     """(answered, total) over the questions that apply now."""
     instances = flow.instances(state)
-    return sum(1 for i in instances if i.answered(state)), len(instances)
+    return sum(1 for i in instances if i.settled(state)), len(instances)
 
 
 @dataclass(frozen=True)

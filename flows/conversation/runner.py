@@ -57,6 +57,7 @@ class Reply:
     edit_targets: tuple[EditTarget, ...] = ()  # with the summary: the forms that edit it
     answered: str = ""  # the question this message answered, as it was asked (`notice` says what was stored)
     same_as_above: bool = False  # a per-measure question after the first measure: "same as above" answers it
+    person: bool = False  # the answer names someone: Slack offers its people to pick from
 
 
 def _command(text: str) -> str | None:
@@ -77,7 +78,7 @@ async def _open(db: AsyncSession, flow: Flow, flow_session: FlowSession, state: 
     instances = flow.instances(state)
     current = _find(instances, flow_session.position)
     if current is None or flow_session.status == SessionStatus.COMPLETE:
-        current = next((i for i in instances if not i.answered(state)), None)
+        current = next((i for i in instances if not i.settled(state)), None)
     if current is None:
         await move_flow_session(db, flow_session, position=None, status=SessionStatus.COMPLETE)
         return _complete(flow, state, markup)
@@ -304,6 +305,7 @@ def _ask(
     )
     return Reply(
         status=ASKING,
+        person=step.person,
         text=question,
         notice=notice,
         error=error,

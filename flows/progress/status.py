@@ -7,11 +7,12 @@ and all its measures' current updates.
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from dateutil.relativedelta import relativedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.conversation.engine import FlowState, load_state
-from flows.ratings import DEFAULT_THRESHOLDS, Line, Rating, rate
-from flows.schedules import Period, Schedule, cadence_problem, horizon_end, periods
+from flows.ratings import DEFAULT_THRESHOLDS, Kind, Line, Rating, rate
+from flows.schedules import AFTERCARE_YEARS, Period, Schedule, cadence_problem, horizon_end, periods
 from storage.models import Measure, ProgressUpdate, Project
 from storage.progress import current_updates
 
@@ -62,17 +63,52 @@ def thresholds_of(state: FlowState) -> tuple[float, float, float]:
     return DEFAULT_THRESHOLDS
 
 
+def kind_of(measure: Measure) -> Kind:
+    return Kind(measure.kind) if measure.kind in Kind.__members__.values() else Kind.TOTAL
+
+
+def profile_of(measure: Measure) -> tuple[tuple[date, float], ...]:
+    """The measure's planned points as dates and values (checked when they were answered)."""
+    return tuple((date.fromisoformat(day), float(value)) for day, value, *_ in measure.profile or ())
+
+
+def line_of(measure: Measure) -> Line | None:
+    """The path a measure is rated against; milestones run from none done to all done."""
+    m, kind = measure, kind_of(measure)
+    if kind == Kind.MILESTONE:
+        profile = profile_of(m)
+        if not m.baseline_date or not (m.target_date or profile):
+            return None
+        return Line(0, m.baseline_date, profile[-1][1] if profile else 1, m.target_date or profile[-1][0], kind, profile)
+    if m.baseline_value is None or not m.baseline_date or m.target_value is None or not m.target_date:
+        return None
+    return Line(m.baseline_value, m.baseline_date, m.target_value, m.target_date, kind, profile_of(m))
+
+
+def aftercare_end(state: FlowState, measure: Measure) -> date | None:
+    """Where the handover conversation decided a measure's horizon: at the handover for one
+    whose monitoring does not continue, its years of aftercare after it otherwise (three
+    unless answered). None before that conversation reached the measure."""
+    continues = state.value("handover.continues", measure.key)
+    handover = state.project.handover_date
+    if continues is None or handover is None:
+        return None
+    if continues is False:
+        return handover
+    years = state.value("handover.aftercare_years", measure.key)
+    return handover + relativedelta(months=round(12 * (AFTERCARE_YEARS if years is None else years)))
+
+
 def measure_plan(state: FlowState, measure: Measure) -> MeasurePlan:
     m = measure
-    line = None
-    if m.baseline_value is not None and m.baseline_date and m.target_value is not None and m.target_date:
-        line = Line(m.baseline_value, m.baseline_date, m.target_value, m.target_date)
+    line = line_of(m)
     try:
         end = horizon_end(
             target_date=m.target_date,
             planned_completion=state.project.planned_completion,
             legacy_years=state.value("how_long.legacy_years"),
         )
+        end = aftercare_end(state, m) or end
     except (ValueError, OverflowError, TypeError):  # a date past 9999: a row stored before imports were checked
         end = None
     schedule = periods(m.cadence, m.baseline_date, end) if m.cadence and m.baseline_date and end else NO_SCHEDULE
@@ -99,6 +135,7 @@ def measure_status(plan: MeasurePlan, updates: list[ProgressUpdate], today: date
         latest_valued=valued[-1] if valued else None,
         total=sum(value for _, value in valued) if valued else None,
         latest=updates[-1] if updates else None,
+        other=bool(updates and updates[-1].other_reason),
     )
 
 
@@ -110,6 +147,7 @@ def status_from(
     latest_valued: tuple[date, float] | None,
     total: float | None,
     latest: ProgressUpdate | None = None,
+    other: bool = False,
 ) -> MeasureStatus:
     """A measure's status from aggregates (so a portfolio can be read in a few queries). Its
     reports are up to date when a period at or after the last one due has been reported."""
@@ -119,9 +157,9 @@ def status_from(
     actual = actual_on = None
     if latest_valued is not None:
         actual_on, actual = latest_valued
-        if not plan.measure.cumulative:
+        if kind_of(plan.measure) == Kind.PER_PERIOD:
             actual = (plan.measure.baseline_value or 0) + (total or 0)
-    rating = rate(plan.line, actual=actual, actual_on=actual_on, overdue=overdue is not None, thresholds=plan.thresholds)
+    rating = rate(plan.line, actual=actual, actual_on=actual_on, overdue=overdue is not None, thresholds=plan.thresholds, other=other)
     percent = plan.line.percent_of_target(actual) if plan.line and actual is not None else None
     upcoming = plan.schedule.due_by(today - timedelta(days=1))
     next_due = plan.schedule[upcoming].end if upcoming < len(plan.schedule) else None

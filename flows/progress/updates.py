@@ -12,9 +12,9 @@ from pydantic_core import PydanticCustomError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.conversation.engine import load_state
-from flows.conversation.inputs import MAX_TEXT, channel_of, clean_text, explain, parse_date, parse_number, refuse
-from flows.progress.status import MeasureStatus, project_status
-from flows.ratings import BELOW_GOOD, rate
+from flows.conversation.inputs import MAX_TEXT, channel_of, clean_text, explain, parse_date, parse_number, parse_yes_no, refuse
+from flows.progress.status import MeasureStatus, kind_of, project_status
+from flows.ratings import BELOW_GOOD, Kind, rate
 from flows.schedules import Period
 from prompts import MarkupKind, render, slack_user_of
 from storage.models import Measure, ProgressUpdate, Project
@@ -24,6 +24,7 @@ T = TypeVar("T")
 CONFIRM_FACTOR = 1000  # a value this many times the target is asked to be confirmed
 SIGNED_UNITS = ("change", "net", "balance", "difference")  # units whose values may be negative
 MAX_LINK = 2000
+DONE, NOT_DONE = ("done", "all", "all done", "complete"), ("not done", "none", "not yet")
 HIDDEN = ("Cc", "Cf", "Cs", "Zl", "Zp")  # controls, format (bidi, zero-width), surrogates, line breaks
 
 
@@ -86,6 +87,7 @@ async def record_update(
     evidence: str | None = None,
     period: str | None = None,
     recovery_action: str | None = None,
+    other_reason: str | None = None,
     nothing_to_report: bool = False,
     confirmed: bool = False,
     markup: str = MarkupKind.TEXT,
@@ -101,6 +103,7 @@ async def record_update(
         refusal = render("errors.j2:update_not_yours", markup, owner=status.measure.owner, lead=project.lead)
         raise UpdateRefused({"measure": refusal})
     plan = status.plan
+    kind = kind_of(plan.measure)
     chosen = status.open_period
     needs_confirmation = False
 
@@ -127,6 +130,8 @@ async def record_update(
     def value_of(raw: str | None) -> float | None:
         if nothing_to_report:
             return None
+        if kind == Kind.MILESTONE:
+            return milestones_done(raw, of=int(plan.line.target) if plan.line else 1)
         signed = any(word in plan.measure.unit.casefold() for word in SIGNED_UNITS)
         return parse_number(raw, unit=plan.measure.unit, minimum=-1e12 if signed else 0)
 
@@ -135,17 +140,25 @@ async def record_update(
     parsed_note = checked("note", _optional_text, note)
     parsed_evidence = checked("evidence", evidence_link, evidence)
     parsed_recovery = checked("recovery_action", _optional_text, recovery_action)
+    parsed_other = checked("other_reason", _optional_text, other_reason)
     target = plan.measure.target_value
     if parsed_value is not None and target and abs(parsed_value) >= CONFIRM_FACTOR * abs(target) and not confirmed:
         errors["value"] = render("errors.j2:update_confirm_large", markup, factor=CONFIRM_FACTOR, target=target, unit=plan.measure.unit)
         needs_confirmation = True
-    before = _total_before(status, chosen) if chosen is not None and plan.measure.cumulative else None
+    before = _total_before(status, chosen) if chosen is not None and kind == Kind.TOTAL else None
     if parsed_value is not None and before is not None and parsed_value < before[1] and not confirmed and "value" not in errors:
         errors["value"] = render(
             "errors.j2:update_confirm_lower", markup, value=parsed_value, before=before[1], period=before[0], unit=plan.measure.unit
         )
         needs_confirmation = True
-    if not errors and chosen is not None and parsed_value is not None and plan.line is not None and not parsed_recovery:
+    if (
+        not errors
+        and chosen is not None
+        and parsed_value is not None
+        and plan.line is not None
+        and not parsed_recovery
+        and not parsed_other
+    ):
         after = rate(plan.line, actual=_actual_after(status, parsed_value), actual_on=chosen.end, overdue=False, thresholds=plan.thresholds)
         if after in BELOW_GOOD:
             errors["recovery_action"] = render("errors.j2:update_needs_recovery", markup, rating=after.value)
@@ -160,6 +173,7 @@ async def record_update(
         note=parsed_note,
         evidence_url=parsed_evidence,
         recovery_action=parsed_recovery,
+        other_reason=parsed_other,
         author=author,
     )
     return update, next(s for s in await project_status(db, project, today) if s.measure.key == measure_key)
@@ -181,8 +195,29 @@ def _total_before(status: MeasureStatus, period: Period) -> tuple[date, float] |
     return (status.actual_on, status.actual) if status.actual_on < period.end else None
 
 
+def milestones_done(raw: str | None, of: int) -> int:
+    """How many of the `of` milestones are done: a whole number, or done / not done (all, none)."""
+    word = clean_text(raw or "", maximum=MAX_TEXT).casefold().strip(" .!")
+    if word in DONE:
+        return of
+    if word in NOT_DONE:
+        return 0
+    try:
+        done = parse_yes_no(word)
+        return of if done else 0
+    except PydanticCustomError:
+        pass
+    try:
+        count = parse_number(word, unit="milestones", maximum=of)
+    except PydanticCustomError:
+        raise refuse("update_milestones", of=of) from None
+    if not float(count).is_integer():
+        raise refuse("update_milestones", of=of)
+    return int(count)
+
+
 def _actual_after(status: MeasureStatus, value: float) -> float:
-    if status.measure.cumulative:
+    if kind_of(status.measure) != Kind.PER_PERIOD:
         return value
     return (status.actual if status.actual is not None else (status.measure.baseline_value or 0)) + value
 

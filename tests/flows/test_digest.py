@@ -12,7 +12,7 @@ from flows.progress.updates import record_update
 from flows.projects import new_project, workspace_of
 from prompts import MarkupKind
 from storage.engine import transaction
-from storage.models import Answer, Digest, ProgressUpdate
+from storage.models import Answer, Community, Digest, Measure, ProgressUpdate, Project
 from tests.factories import WHOLE_PLAN
 
 AS_OF = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # Monday of 2026-W49
@@ -34,7 +34,7 @@ async def seed(engine) -> None:
         await open_flow(db, PLAN, project=hostile, user="ULEAD")
         await answer_flow(db, PLAN, project=hostile, user="ULEAD", text="Jobs <@UEVIL>")
         # Seeded just before the digest, whatever the wall clock says: a week later, nothing is new.
-        for table in (Answer, ProgressUpdate):
+        for table in (Project, Community, Measure, Answer, ProgressUpdate):
             await db.exec(update(table).values(created_at=AS_OF - timedelta(hours=1)))
 
 
@@ -49,7 +49,15 @@ async def test_counts_and_lists_of_a_seeded_portfolio(engine):
     built = await digest(engine)
     assert built.numbers["projects"] == 3
     assert (built.numbers["complete"], built.numbers["in_progress"], built.numbers["not_started"]) == (1, 1, 1)
-    assert built.numbers["ratings"] == {"good": 1, "approaching": 0, "requires_improvement": 0, "inadequate": 0, "no_data": 0, "overdue": 1}
+    assert built.numbers["ratings"] == {
+        "good": 1,
+        "approaching": 0,
+        "requires_improvement": 0,
+        "inadequate": 0,
+        "other": 0,
+        "no_data": 0,
+        "overdue": 1,
+    }
     assert [(o["measure"], o["owner"]) for o in built.overdue] == [("Local labour", "UTOM")]
     assert sorted(built.no_community) == ["<!channel> scheme", "Spondon Bypass"]
     assert [(h["project"], h["date"].isoformat()) for h in built.handovers] == []  # handover 31 Oct 2027: beyond 90 days
@@ -57,6 +65,11 @@ async def test_counts_and_lists_of_a_seeded_portfolio(engine):
     assert "3 projects: 1 plan complete, 1 in progress, 1 not started." in text
     assert "• Local labour (A38 Derby Junctions), due 1 Oct 2026: <@UTOM>" in text
     assert "&lt;!channel&gt; scheme" in text and "<!channel>" not in text
+    # what changed, in words rather than a count of rows
+    assert (
+        "this week: 1 update (Apprenticeships on the contract 200 apprenticeship weeks), "
+        "2 measures added (Apprenticeships on the contract; Local labour), 44 answers given or changed"
+    ) in text
 
 
 async def test_a_week_with_no_change_says_so(engine):

@@ -10,9 +10,7 @@ from storage.engine import transaction
 from storage.projects import list_measures
 from tests.factories import HOW_LONG, PROJECT, WHY, say, start_plan
 
-HEADER = (
-    "name\tunit\tframework code\tcommunity\tmethod\tdata source\tbaseline\tbaseline date\ttarget\ttarget date\tevidence\towner\tcadence"
-)
+HEADER = "name\tunit\tframework code\tcommunity\tmethod\tdata source\tbaseline\tbaseline date\ttarget\ttarget date\tevidence\towner\tcadence\tkind\tprofile"
 
 
 def row(n: int, **cells: str) -> str:
@@ -30,6 +28,8 @@ def row(n: int, **cells: str) -> str:
         "evidence": "Payroll extracts",
         "owner": "Tom Evans",
         "cadence": "quarterly",
+        "kind": "level at a date" if n % 2 else "running total",
+        "profile": "30/09/2026 5; 31/12/2027 12" if n == 3 else "none",
     }
     values.update(cells)
     return "\t".join(values.values())
@@ -48,7 +48,7 @@ async def test_a_20_measure_plan_from_a_pasted_table_takes_under_40_prompts(engi
     for text in prompts:
         reply = await say(engine, text)
         if text == table:
-            assert "Added 20 measures from the table, with 200 answers" in reply.notice and not reply.error
+            assert "Added 20 measures from the table, with 240 answers" in reply.notice and not reply.error
     assert reply.status == "complete", (reply.step, reply.notice)
     assert len(prompts) < 40
     assert reply.text.split("Still unanswered (1)")[1].strip() == "• Catalogue measures"  # none picked: every other question is answered
@@ -65,6 +65,8 @@ async def test_a_20_measure_plan_from_a_pasted_table_takes_under_40_prompts(engi
     )
     assert (tenth.owner, tenth.cadence, tenth.community_id is not None) == ("Tom Evans", "quarterly", True)
     assert answers[("how", "baseline_date", "m10")].value == "2026-04-01"
+    assert [m.kind for m in measures[:4]] == ["level", "total", "level", "total"]
+    assert measures[2].profile == [["2026-09-30", 5], ["2027-12-31", 12]] and measures[3].profile == []
     assert answers[("what", "community", "m1")].value == "c2" and answers[("what", "community", "m2")].value == "c1"
 
 
@@ -103,7 +105,7 @@ async def test_a_table_with_bad_cells_is_refused_whole_with_row_and_column_named
         "row 4, target date: ",
         "before 1 Apr 2026",
         "row 5, target: Please give a number in FTE",
-        "row 6 has 14 columns; the table has 13",
+        "row 6 has 16 columns; the table has 15",
         "row 7, cadence: ",
     ):
         assert problem in reply.notice, problem
@@ -116,21 +118,21 @@ async def test_same_as_above_answers_with_the_previous_measures_answer_checked_a
     for text in [*WHY, "skip", "Local spend | £\nLocal labour | FTE", "done", "1", "same as above"]:
         reply = await say(engine, text)
     assert reply.step == "how.method:m1" and "Saved: Chaddesden residents" in reply.notice
-    for text in ["Invoices", "Finance system", "0", "01/04/2026", "100", "31/03/2027", "Ledger", "Tom Evans"]:
+    for text in ["Invoices", "Finance system", "1", "0", "01/04/2026", "100", "31/03/2027", "none", "Ledger", "Tom Evans"]:
         await say(engine, text)
     reply = await say(engine, "same")  # m2's method: m1's
     assert "Saved: Invoices" in reply.notice and reply.step == "how.data_source:m2"
     await say(engine, "same")
+    reply = await say(engine, "same")  # its kind: a running total too
+    assert "Saved: Running total" in reply.notice
     reply = await say(engine, "same as above")  # m1's baseline in £ is checked as FTE for m2: it is a number, so it stands
     assert "Saved: 0 FTE" in reply.notice
     measures, answers = await stored(engine)
     assert answers[("how", "method", "m2")].value == "Invoices" and answers[("how", "data_source", "m2")].value == "Finance system"
 
     await start_plan(engine)
-    await say(engine, "back")
-    await say(engine, "back")
-    await say(engine, "back")
-    reply = await say(engine, "back")
+    for _ in range(5):  # back from m2's baseline value, its kind, data source, method
+        reply = await say(engine, "back")
     assert reply.step == "how.owner:m1"
     reply = await say(engine, "same")
     assert reply.error and "no measure above" in reply.notice

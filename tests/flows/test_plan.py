@@ -142,8 +142,8 @@ async def test_progress_counts_the_questions_each_measure_adds(engine):
     await start_plan(engine)
     before = await say_all(engine, *WHY, "2")
     after = await say(engine, "1, 2")  # two catalogue measures
-    # per measure: its community, eight "how" questions and its cadence
-    assert after.progress.total == before.progress.total + 2 * 10
+    # per measure: its community, ten "how" questions and its cadence
+    assert after.progress.total == before.progress.total + 2 * 12
 
 
 async def test_other_drivers_are_asked_what_and_the_devolved_acts_are_offered(engine):
@@ -164,7 +164,7 @@ async def test_other_drivers_are_asked_what_and_the_devolved_acts_are_offered(en
 
 async def test_a_month_typed_for_a_date_is_asked_which_day_and_nothing_is_stored(engine):
     await start_plan(engine)
-    await say_all(engine, *WHY, "2", "1", "done", "1", "Register", "HR", "0")
+    await say_all(engine, *WHY, "2", "1", "done", "1", "Register", "HR", "1", "0")
     reply = await say(engine, "April 2026")
     assert reply.error and reply.step == "how.baseline_date:m1"
     assert "Which day of April 2026? Please give the day too, for example 30/04/2026." in reply.notice

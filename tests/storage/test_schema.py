@@ -7,7 +7,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlmodel import SQLModel, select
 
-from storage import models  # noqa: F401
+from storage import models
 from storage.engine import create_engine, transaction
 from storage.migrate import HEAD, alembic_config, upgrade
 from storage.models import FlowSession, InboxEntry, Job, SlackEvent, SlackUser
@@ -78,14 +78,8 @@ async def test_the_unshown_step_migration_keeps_the_flow_sessions_in_place(datab
 
     await asyncio.to_thread(command.downgrade, alembic_config(database_url), "0005")
     engine = create_engine(database_url)
-    stamp = datetime(2026, 11, 28, 10, tzinfo=UTC) if engine.dialect.name == "postgresql" else "2026-11-28 10:00:00.000000"
+    stamp = await _a_project(engine)
     async with engine.begin() as connection:
-        await connection.execute(
-            text("INSERT INTO workspace (enterprise_id, team_id, name, created_at) VALUES ('', 'T1', '', :t)"), {"t": stamp}
-        )
-        await connection.execute(
-            text("INSERT INTO project (workspace_id, name, created_at, updated_at) VALUES (1, 'A38', :t, :t)"), {"t": stamp}
-        )
         await connection.execute(
             text(
                 'INSERT INTO flowsession (project_id, flow, "user", position, status, channel, question_ts, started_at, updated_at) '
@@ -145,12 +139,9 @@ async def test_the_inbox_migration_keeps_the_events_already_handled(database_url
     assert [e.event_id for e in handled] == ["Ev1"] and inbox == []
 
 
-async def test_the_retirement_migration_keeps_every_community_and_measure_in_the_plan(database_url):
-    """0008 -> 0009 with a community and a measure in place: both kept, neither retired."""
-    from alembic import command
-
-    await asyncio.to_thread(command.downgrade, alembic_config(database_url), "0008")
-    engine = create_engine(database_url)
+async def _a_project(engine):
+    """A workspace and a project as rows (any schema since 0001 has them); returns the stamp
+    the backend takes."""
     stamp = datetime(2026, 11, 28, 10, tzinfo=UTC) if engine.dialect.name == "postgresql" else "2026-11-28 10:00:00.000000"
     async with engine.begin() as connection:
         await connection.execute(
@@ -159,6 +150,17 @@ async def test_the_retirement_migration_keeps_every_community_and_measure_in_the
         await connection.execute(
             text("INSERT INTO project (workspace_id, name, created_at, updated_at) VALUES (1, 'A38', :t, :t)"), {"t": stamp}
         )
+    return stamp
+
+
+async def test_the_retirement_migration_keeps_every_community_and_measure_in_the_plan(database_url):
+    """0008 -> 0009 with a community and a measure in place: both kept, neither retired."""
+    from alembic import command
+
+    await asyncio.to_thread(command.downgrade, alembic_config(database_url), "0008")
+    engine = create_engine(database_url)
+    stamp = await _a_project(engine)
+    async with engine.begin() as connection:
         await connection.execute(
             text("INSERT INTO community (project_id, key, name, created_at) VALUES (1, 'c1', 'Derby residents', :t)"), {"t": stamp}
         )
@@ -178,3 +180,38 @@ async def test_the_retirement_migration_keeps_every_community_and_measure_in_the
     await engine.dispose()
     assert [(c.key, c.name, c.retired_at, c.retired_by) for c in communities] == [("c1", "Derby residents", None, None)]
     assert [(m.key, m.name, m.community_id, m.retired_at) for m in measures] == [("m1", "Local hires", 1, None)]
+
+
+async def test_the_kinds_migration_keeps_each_measures_running_totals_or_amounts(database_url):
+    """0009 -> 0010 with a running-total measure, one of amounts per period and an update in
+    place: each keeps how its updates add up, and the update is kept whole."""
+    from alembic import command
+
+    await asyncio.to_thread(command.downgrade, alembic_config(database_url), "0009")
+    engine = create_engine(database_url)
+    stamp = await _a_project(engine)
+    async with engine.begin() as connection:
+        for key, name, cumulative in (("m1", "Local hires", True), ("m2", "Local spend", False)):
+            await connection.execute(
+                text(
+                    "INSERT INTO measure (project_id, key, name, unit, cumulative, created_at)"
+                    " VALUES (1, :key, :name, 'people', :cumulative, :t)"
+                ),
+                {"key": key, "name": name, "cumulative": cumulative, "t": stamp},
+            )
+        await connection.execute(
+            text(
+                "INSERT INTO progressupdate (measure_id, period_start, period_end, value, author, created_at, version, review)"
+                " VALUES (2, '2026-10-01', '2026-11-01', 4500, 'priya', :t, 1, 'submitted')"
+            ),
+            {"t": stamp},
+        )
+    await engine.dispose()
+    upgrade(database_url)
+    engine = create_engine(database_url)
+    async with transaction(engine) as db:
+        measures = await list_measures(db, project_id=1)
+        updates = (await db.exec(select(models.ProgressUpdate))).all()
+    await engine.dispose()
+    assert [(m.key, m.kind, m.profile) for m in measures] == [("m1", "total", None), ("m2", "per_period", None)]
+    assert [(u.measure_id, u.value, u.other_reason) for u in updates] == [(2, 4500, None)]

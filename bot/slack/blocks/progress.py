@@ -17,6 +17,8 @@ from bot.slack.ids import (
     UPDATE_EVIDENCE,
     UPDATE_MEASURE,
     UPDATE_NOTE,
+    UPDATE_OTHER,
+    UPDATE_PERIOD,
     UPDATE_RECOVERY,
     UPDATE_RETURN,
     UPDATE_VALUE,
@@ -51,6 +53,8 @@ def update_view(
     choices: list[Choice] | None = None,
     initial: dict[str, str | None] | None = None,
     notice: str = "",
+    kind: str = "",
+    periods: list[Choice] | None = None,
 ) -> View:
     """The update form; with `choices`, it first asks which of the caller's measures. `initial`
     and `notice` show it again with what was typed, e.g. to confirm a very large value."""
@@ -66,10 +70,27 @@ def update_view(
         )
     else:
         blocks += text_sections(mrkdwn("update_heading", measure=measure_name, due=due))
+    if periods:
+        picked = next((c for c in periods if c.value == due), None)
+        blocks.append(
+            InputBlock(
+                block_id=UPDATE_PERIOD,
+                label=plain("update_period"),
+                optional=True,
+                hint=plain("update_period_hint"),
+                element=StaticSelectElement(
+                    action_id=FIELD_ACTION,
+                    options=[option(c) for c in periods],
+                    initial_option=option(picked) if picked else None,
+                    placeholder=plain("pick"),
+                ),
+            )
+        )
     blocks += [
         InputBlock(
             block_id=UPDATE_VALUE,
             label=plain("update_value", unit=unit),
+            hint=plain("update_value_hint", kind=kind),
             element=PlainTextInputElement(action_id=FIELD_ACTION, max_length=200, initial_value=initial.get(UPDATE_VALUE)),
         ),
         InputBlock(
@@ -93,6 +114,15 @@ def update_view(
             hint=plain("update_recovery_hint"),
             element=PlainTextInputElement(
                 action_id=FIELD_ACTION, multiline=True, max_length=FORM_TEXT_LIMIT, initial_value=initial.get(UPDATE_RECOVERY)
+            ),
+        ),
+        InputBlock(
+            block_id=UPDATE_OTHER,
+            label=plain("update_other"),
+            optional=True,
+            hint=plain("update_other_hint"),
+            element=PlainTextInputElement(
+                action_id=FIELD_ACTION, multiline=True, max_length=FORM_TEXT_LIMIT, initial_value=initial.get(UPDATE_OTHER)
             ),
         ),
     ]

@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     StaticMultiSelectElement,
     StaticSelectElement,
+    UserSelectElement,
 )
 
 from bot.slack.blocks.text import MENU_LIMIT, OPTION_TEXT_LIMIT, SECTION_TEXT_LIMIT, mrkdwn, option, plain, shorten, text_sections
@@ -25,6 +26,7 @@ from bot.slack.ids import (
     ANSWER_MULTI,
     ANSWER_MULTI_SAVE,
     ANSWER_SELECT,
+    ANSWER_USER,
     CONTROL_BACK,
     CONTROL_PAUSE,
     CONTROL_SAME,
@@ -40,6 +42,8 @@ CHANNELS = ConversationFilter(include=["public", "private"])  # never a DM: nobo
 
 
 def _answer_elements(reply: Reply) -> list[InteractiveElement]:
+    if reply.person:  # typing a name stays possible, for someone outside the workspace
+        return [UserSelectElement(action_id=ANSWER_USER, placeholder=plain("pick_person"))]
     if reply.kind == InputKind.YES_NO:
         return [
             ButtonElement(text=plain("yes"), action_id=f"{ANSWER_CHOICE}:yes", value="yes"),

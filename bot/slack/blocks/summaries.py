@@ -118,7 +118,7 @@ def _form_element(field: FormField) -> InputInteractiveElement:
     return PlainTextInputElement(
         action_id=FIELD_ACTION,
         initial_value=field.text or None,
-        multiline=field.kind in (InputKind.TEXT, InputKind.LIST),
+        multiline=field.kind in (InputKind.TEXT, InputKind.LIST, InputKind.PROFILE),
         max_length=FORM_TEXT_LIMIT,
     )
 

@@ -19,6 +19,7 @@ from bot.slack.ids import (
     ANSWER_MULTI,
     ANSWER_MULTI_SAVE,
     ANSWER_SELECT,
+    ANSWER_USER,
     CONTROL_WORDS,
     EDIT_OPEN,
     FIELD_ACTION,
@@ -44,7 +45,7 @@ from bot.slack.services.edits import open_edit_form, open_summary
 from bot.slack.services.menus import menu_options
 from bot.slack.services.progress import approve, nothing_to_report, open_return_form, open_update_form, snooze
 from flows.projects import ProjectRefused
-from prompts import vocabulary
+from prompts import slack_user_of, vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ logger = logging.getLogger(__name__)
 def register(app: AsyncApp) -> None:
     answer = handler(handle_answer, what="answer by click")
     app.action(re.compile(f"^{ANSWER_CHOICE}:"))(answer)
-    for action_id in (ANSWER_SELECT, ANSWER_DATE, ANSWER_MULTI_SAVE, ANSWER_CHANNEL):
+    for action_id in (ANSWER_SELECT, ANSWER_DATE, ANSWER_MULTI_SAVE, ANSWER_CHANNEL, ANSWER_USER):
         app.action(action_id)(answer)
     app.action(ANSWER_MULTI)(handler(handle_selection_change, what="menu selection"))
     for action_id in (ANSWER_SELECT, ANSWER_MULTI, FIELD_ACTION):
@@ -84,6 +85,9 @@ def typed_answer(action: dict[str, Any], body: dict[str, Any]) -> str:
         return str(action["selected_date"])
     if action["type"] == "conversations_select":
         return str(action["selected_conversation"])
+    if action["type"] == "users_select":  # an id that is not a user's (an altered click) is no answer
+        user = slack_user_of(str(action.get("selected_user") or ""))
+        return f"<@{user}>" if user else ""
     return str(action["value"])
 
 

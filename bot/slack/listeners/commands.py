@@ -9,6 +9,7 @@ from bot.slack.handler import handler
 from bot.slack.message_text import split_verb, text_from_message
 from bot.slack.scope import Answer, Request
 from bot.slack.services import plan
+from bot.slack.services.assessment import assessment
 from bot.slack.services.digest import CHANNEL_TOKEN, digest_command
 from bot.slack.services.handover import handover
 from bot.slack.services.progress import open_update_form
@@ -30,6 +31,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "digest": lambda request, rest: digest_command(request, rest, _raw_argument(request, rest)),
     "handover": handover,
     "update": lambda request, rest: open_update_form(request, name=rest),
+    "assessment": assessment,
 }
 
 

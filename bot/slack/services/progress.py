@@ -2,7 +2,7 @@
 Nothing to report, and Approve / Return of an update posted to the project's channel."""
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,6 +16,8 @@ from bot.slack.ids import (
     UPDATE_EVIDENCE,
     UPDATE_MEASURE,
     UPDATE_NOTE,
+    UPDATE_OTHER,
+    UPDATE_PERIOD,
     UPDATE_RECOVERY,
     UPDATE_VALUE,
     MeasureRef,
@@ -39,13 +41,15 @@ from storage.models import Measure, ProgressUpdate, Project, Review
 from storage.projects import list_measures
 from storage.slack_events import claim_event
 
+PERIODS_OFFERED = 100  # a menu's most options: the latest periods, newest first
 FIELD_BLOCKS = {
     "measure": UPDATE_MEASURE,
-    "period": UPDATE_VALUE,
+    "period": UPDATE_PERIOD,
     "value": UPDATE_VALUE,
     "note": UPDATE_NOTE,
     "evidence": UPDATE_EVIDENCE,
     "recovery_action": UPDATE_RECOVERY,
+    "other_reason": UPDATE_OTHER,
 }
 
 
@@ -66,7 +70,14 @@ async def open_update_form(request: Request, *, ref: MeasureRef | None = None, n
         if not may_report(project, status.measure, request.caller.user):
             return _not_theirs(project, status.measure)
         metadata = UpdateForm(project=project_id, measure=ref.measure, period=ref.period, name=status.measure.name[:200])
-        view = update_view(metadata=metadata, measure_name=status.measure.name, unit=status.measure.unit, due=ref.period or "")
+        view = update_view(
+            metadata=metadata,
+            measure_name=status.measure.name,
+            unit=status.measure.unit,
+            due=ref.period or "",
+            kind=status.measure.kind,
+            periods=period_choices(status, request.now().date()),
+        )
     else:
         mine = _mine(statuses, request.caller.user)
         if not mine:
@@ -75,6 +86,14 @@ async def open_update_form(request: Request, *, ref: MeasureRef | None = None, n
         view = update_view(metadata=UpdateForm(project=project_id), measure_name="", unit="", due="", choices=choices)
     await request.client.views_open(trigger_id=request.body["trigger_id"], view=view)
     return None
+
+
+def period_choices(status: MeasureStatus, today: date) -> list[Choice]:
+    """The periods an update may be for, newest first: those due by now (and the one open), each
+    marked reported or not, so a missed one can be reported by picking it."""
+    open_end = status.open_period.end if status.open_period else today
+    due = [p for p in status.plan.schedule if p.end <= max(open_end, today)][-PERIODS_OFFERED:]
+    return [Choice(p.end.isoformat(), plain("update_period_option", due=p.end, reported=p.end in status.reported)) for p in reversed(due)]
 
 
 def _not_theirs(project: Project, measure: Measure) -> Answer:
@@ -98,6 +117,7 @@ async def save_update_form(request: Request) -> tuple[FormResult, Callable[[], A
     values = view["state"]["values"]
     measure_key = metadata.measure or _field(values, UPDATE_MEASURE)
     value = _field(values, UPDATE_VALUE)
+    period = _field(values, UPDATE_PERIOD) or metadata.period
     confirmed = metadata.confirm is not None and metadata.confirm == value
     try:
         async with transaction(request.engine) as db:
@@ -115,7 +135,8 @@ async def save_update_form(request: Request) -> tuple[FormResult, Callable[[], A
                 note=_field(values, UPDATE_NOTE),
                 evidence=_field(values, UPDATE_EVIDENCE),
                 recovery_action=_field(values, UPDATE_RECOVERY),
-                period=metadata.period,
+                other_reason=_field(values, UPDATE_OTHER),
+                period=period,
                 confirmed=confirmed,
                 markup=MarkupKind.TEXT,
             )
@@ -134,23 +155,31 @@ async def save_update_form(request: Request) -> tuple[FormResult, Callable[[], A
         if refused.confirm and measure_key:
             # Shown again with what was typed; the same value sent again is confirmed.
             again = update_view(
-                metadata=metadata.model_copy(update={"measure": measure_key, "confirm": (value or "")[:200]}),
+                metadata=metadata.model_copy(update={"measure": measure_key, "confirm": (value or "")[:200], "period": period}),
                 measure_name=metadata.name or measure_key_name(view, measure_key),
                 unit="",
-                due=metadata.period or "",
-                initial={block: _field(values, block) for block in (UPDATE_VALUE, UPDATE_NOTE, UPDATE_EVIDENCE, UPDATE_RECOVERY)},
+                due=period or "",
+                initial={
+                    block: _field(values, block) for block in (UPDATE_VALUE, UPDATE_NOTE, UPDATE_EVIDENCE, UPDATE_RECOVERY, UPDATE_OTHER)
+                },
                 notice=mrkdwn("confirm_value", message=refused.errors["value"]),
             )
             return {"response_action": "update", "view": again}, None
         errors: dict[str, str] = {}
         for field, message in refused.errors.items():
             block = FIELD_BLOCKS[field] if (field != "measure" or not metadata.measure) else UPDATE_VALUE
+            if block == UPDATE_PERIOD and not _has_block(view, UPDATE_PERIOD):
+                block = UPDATE_VALUE
             errors[block] = f"{errors[block]} {message}" if block in errors else message
         return {"response_action": "errors", "errors": errors}, None
     except ProjectRefused as refused:
         return {"response_action": "errors", "errors": {UPDATE_VALUE: mrkdwn(refused.reason, **refused.context)}}, None
 
     return None, lambda: send_now(request.engine, request.client, request.clock, keys)
+
+
+def _has_block(view: dict[str, Any], block_id: str) -> bool:
+    return any(block.get("block_id") == block_id for block in view.get("blocks", []))
 
 
 def measure_key_name(view: dict[str, Any], measure_key: str) -> str:
@@ -180,6 +209,7 @@ async def queue_update_post(
         rating=status.rating.value,
         note=update.note,
         recovery=update.recovery_action,
+        other=update.other_reason,
         evidence=update.evidence_url,
     )
     blocks = posted_update_blocks(text, UpdateRef(project=project.id, update=update.id))

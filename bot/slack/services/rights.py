@@ -25,12 +25,15 @@ async def is_admin(request: Request, *, within: float | None = None) -> bool:
     return bool(found.get("is_admin") or found.get("is_owner"))
 
 
-async def handover_refusal(request: Request, *, project_id: int | None = None, name: str = "", within: float | None = None) -> str | None:
+async def handover_refusal(
+    request: Request, *, project_id: int | None = None, name: str = "", within: float | None = None, refusal: str = "handover_refused"
+) -> str | None:
     """Why the caller may not ask for, answer or edit the handover of a project (only its
     lead and the app's admins may), or None. Read before any write: asking Slack whether the
-    caller is an admin never holds a transaction open."""
+    caller is an admin never holds a transaction open. (The same people draft its annual
+    performance assessment: `refusal` names that message.)"""
     async with reading(request.engine) as db:
         project = (await project_scope(db, request.caller, project_id=project_id, name=name)).project
     if request.caller.user == project.lead or await is_admin(request, within=within):
         return None
-    return mrkdwn("handover_refused", lead=project.lead, name=project.name)
+    return mrkdwn(refusal, lead=project.lead, name=project.name)

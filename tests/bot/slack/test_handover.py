@@ -116,3 +116,28 @@ async def test_the_handover_answers_can_be_edited_in_a_form(slack):
     async with transaction(slack.engine) as db:
         lessons = (await db.exec(select(Answer).where(Answer.field == "lessons").order_by(Answer.version))).all()
     assert [(a.version, a.value) for a in lessons] == [(1, "Start baselines early"), (2, "Start baselines on day one")]
+
+
+async def test_the_lead_gets_the_years_assessment_draft_as_a_document_and_a_spreadsheet(slack):
+    await planned(slack)
+    await slack.command("assessment 26")
+    assert "Give the year to assess as four digits" in slack.fake.of("response_url")[-1]["text"]
+    await slack.command("assessment 2026", user=MEMBER)
+    assert "Only the lead of *A38 Derby Junctions*" in slack.fake.of("response_url")[-1]["text"]
+    async with transaction(slack.engine) as db:
+        assert await list_jobs(db) == []  # neither refusal queued anything
+
+    await slack.command("assessment 2026")
+    assert "drafting the 2026 performance assessment of *A38 Derby Junctions*" in slack.fake.of("response_url")[-1]["text"]
+    assert (await slack.run_worker()).sent == 1
+    [complete] = slack.fake.of("files.completeUploadExternal")
+    assert complete["channel_id"] == LEAD  # to the lead who asked, not the channel
+    assert "*Performance assessment 2026 (draft): A38 Derby Junctions*" in complete["initial_comment"]
+    titles = [f["title"] for f in json.loads(complete["files"])]
+    assert titles == [
+        "A38 Derby Junctions: performance assessment 2026 (draft)",
+        "A38 Derby Junctions: performance assessment 2026 (spreadsheet)",
+    ]
+    markdown, spreadsheet = (content.decode() for content in slack.fake.uploads.values())
+    assert markdown.startswith("# Contract performance assessment 2026: A38 Derby Junctions (draft)")
+    assert spreadsheet.splitlines()[0].startswith("KPI,Outcome (PPN 002),Unit,Target")

@@ -63,20 +63,24 @@ async def test_the_whole_plan_by_clicks_where_a_question_offers_them(slack):
         *[
             ("type", "Register"),
             ("type", "HR system"),
+            ("click", "total"),
             ("type", "0"),
             ("date", "2026-04-01"),
             ("type", "520"),
             ("date", "2028-03-31"),
+            ("type", "none"),
             ("type", "Agreements"),
-            ("type", "Priya Shah"),
+            ("person", "UPRIYA"),
         ],
         *[
             ("type", "Payroll"),
             ("type", "Payroll system"),
+            ("click", "level"),
             ("type", "12"),
             ("date", "2026-04-01"),
             ("type", "40"),
             ("date", "2027-03-31"),
+            ("type", "30/09/2026 30\n31/12/2026 45"),
             ("type", "Extracts"),
             ("type", "Tom Evans"),
         ],
@@ -104,6 +108,8 @@ async def test_the_whole_plan_by_clicks_where_a_question_offers_them(slack):
             await slack.click_in(question, date=answer)
         elif how == "channel":
             await slack.click_in(question, channel=answer)
+        elif how == "person":
+            await slack.click_in(question, person=answer)
         else:
             await slack.click_in(question, answer)
         if n < len(steps):
@@ -117,10 +123,15 @@ async def test_the_whole_plan_by_clicks_where_a_question_offers_them(slack):
     assert current[("what", "community", "m2")] == "c2"
     assert current[("how", "target_date", "m1")] == "2028-03-31"
     assert current[("monitoring", "cadence", "m2")] == "quarterly"
+    assert current[("how", "kind", "m2")] == "level"
+    assert (current[("how", "owner", "m1")], current[("how", "owner", "m2")]) == ("<@UPRIYA>", "Tom Evans")
+    assert current[("how", "profile", "m2")] == [["2026-09-30", 30], ["2026-12-31", 45]]
     assert current[("monitoring", "default_thresholds", "")] is False
     assert current[("monitoring", "updates_posted", "")] == "C0STEER"  # picked from the channel menu
     assert project.phase == "construction"
-    assert any(m["channel"] == CHANNEL for m in slack.fake.of("chat.postMessage"))
+    [posted] = [m for m in slack.fake.of("chat.postMessage") if m["channel"] == CHANNEL]
+    summary = json.dumps(posted["blocks"])
+    assert "<@UPRIYA>" in summary and "Tom Evans (not reminded: typed as a name, not picked as someone in Slack)" in summary
 
 
 async def test_a_click_on_an_answered_question_stores_nothing(slack):
@@ -181,3 +192,17 @@ async def test_an_answered_question_loses_its_buttons_and_shows_what_was_stored(
     assert (updated["channel"], updated["ts"]) == (dm_channel(LEAD), first["ts"])
     assert [b["type"] for b in updated["blocks"]] == ["section", "context"]  # no buttons left
     assert "Why are we measuring social value" in str(updated["blocks"]) and "Saved: Jobs for Derby" in str(updated["blocks"])
+
+
+async def test_an_altered_person_pick_is_refused_and_nothing_is_stored(slack):
+    question = await start(slack)
+    for n, answer in enumerate(WHOLE_PLAN[: WHOLE_PLAN.index("Priya Shah")], 2):
+        await slack.dm(answer)
+        question = await slack.next_question(n)
+    assert any(e["type"] == "users_select" for b in question["blocks"] if b["type"] == "actions" for e in b["elements"])
+    before = len(slack.fake.of("chat.postMessage"))
+    await slack.click_in(question, person="<!channel>")
+    refusal = (await slack.fake.wait_for("chat.postMessage", before + 1))[-1]
+    assert "empty" in json.dumps(refusal).casefold()
+    _, answers = await stored_answers(slack.engine)
+    assert [a for a in answers if a.field == "owner"] == []

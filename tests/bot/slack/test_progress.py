@@ -290,3 +290,48 @@ async def test_an_altered_channel_pick_is_refused_and_nothing_is_stored(slack):
         assert told in answer["text"]
     _, answers = await stored_answers(slack.engine)
     assert "updates_posted" not in {a.field for a in answers}
+
+
+async def test_an_update_rated_other_gives_its_reason_and_is_posted_with_it(planned, clock):
+    slack = planned
+    form = await open_form(slack)
+    assert "The running total so far" in json.dumps(form)  # the value's hint follows the measure's kind
+    status, answer = await slack.submit(form, form_values(value="100", other_reason="x" * 5001))
+    assert answer["response_action"] == "errors" and "5001 characters long" in answer["errors"]["other_reason"]
+    assert await updates(slack.engine) == []
+
+    reason = "The client paused the works for a public inquiry"
+    status, answer = await slack.submit(form, form_values(value="100", other_reason=reason))
+    assert answer is None  # far below the line, and no recovery action asked: it is rated Other
+    [stored] = await updates(slack.engine)
+    assert (stored.value, stored.other_reason, stored.recovery_action) == (100, reason, None)
+    await slack.fake.wait_for("chat.postMessage", 3)
+    assert any("It is now rated *Other*" in m.get("text", "") for m in slack.fake.of("chat.postMessage"))
+    await work(slack, clock)
+    [posted] = [m for m in slack.fake.of("chat.postMessage") if m["channel"] == CHANNEL]
+    assert f"Rated Other because: {reason}" in json.dumps(posted["blocks"])
+
+
+def period_pick(day: str) -> dict:
+    return {"period": {"value": {"type": "static_select", "selected_option": {"value": day}}}}
+
+
+async def test_a_missed_period_is_reported_by_picking_it_and_an_altered_pick_is_refused(planned):
+    slack = planned
+    form = await open_form(slack)
+    [picker] = [b for b in form["blocks"] if b.get("block_id") == "period"]
+    options = [o["value"] for o in picker["element"]["options"]]
+    assert options[:3] == ["2026-12-01", "2026-11-01", "2026-10-01"] and options[-1] == "2026-05-01"  # newest first
+    assert picker["element"]["initial_option"]["value"] == "2026-12-01"  # the reminder's period
+    assert "Due 1 Oct 2026 (not reported)" in json.dumps(picker)
+
+    status, answer = await slack.submit(form, {**form_values(value="150"), **period_pick("<!channel>")})
+    assert answer["response_action"] == "errors" and "period" in answer["errors"]
+    assert await updates(slack.engine) == []
+
+    status, answer = await slack.submit(form, {**form_values(value="150"), **period_pick("2026-10-01")})
+    assert answer is None
+    [stored] = await updates(slack.engine)
+    assert (stored.period_end.isoformat(), stored.value) == ("2026-10-01", 150)
+    await slack.fake.wait_for("chat.postMessage", 3)
+    assert any("for the period due 1 Oct 2026" in m.get("text", "") for m in slack.fake.of("chat.postMessage"))

@@ -112,7 +112,7 @@ async def open_edit_form(slack, label: str) -> dict:
 
 async def test_an_edit_in_a_modal_is_validated_inline_then_stored_as_a_new_version(slack):
     await start(slack)
-    for n, answer in enumerate(WHY + WHAT + HOW[:8], 2):
+    for n, answer in enumerate(WHY + WHAT + HOW[:10], 2):
         await slack.dm(answer)
         await slack.next_question(n)
     form = await open_edit_form(slack, "Edit how: Apprenticeships on the contract")

@@ -1,5 +1,7 @@
 """The `socialvalue` command as a user runs it: a real process, a real database file or server."""
 
+import csv
+import io
 import json
 import os
 
@@ -213,6 +215,24 @@ def test_a_refused_update_from_options_exits_1_and_stores_nothing(database_url):
     assert "latest none" in run(database_url, "status", "--project", PROJECT, "--on", "2026-11-28").stdout
 
 
+def test_an_update_rated_other_with_its_reason_shows_in_status_and_the_digest(database_url):
+    planned(database_url)
+    reason = "Works paused by the client for a public inquiry"
+    args = ("update", "--project", PROJECT, "--measure", "m1", "--value", "40", "--period", "01/11/2026", "--on", "2026-11-28")
+    done = run(database_url, *args, "--other", "x" * 5001)
+    assert (
+        done.returncode == 1
+        and "5001 characters long" in done.stdout
+        and "latest none" in run(database_url, "status", "--project", PROJECT, "--on", "2026-11-28").stdout
+    )
+    done = run(database_url, *args, "--other", reason)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "is now rated Other" in done.stdout
+    assert "Other · " in run(database_url, "status", "--project", PROJECT, "--on", "2026-11-28").stdout
+    digest = run(database_url, "digest", "--preview", "--week", "2026-W48")
+    assert "Other 1" in digest.stdout, digest.stdout
+
+
 def test_an_interactive_update_asks_again_for_what_was_refused(database_url):
     planned(database_url)
     done = run(
@@ -276,3 +296,65 @@ def test_reminders_list_who_to_tell_for_a_team_without_slack(database_url):
     status = run(database_url, "status", "--project", PROJECT)
     assert "The terminal sends no reminders: socialvalue reminders" in status.stdout
     assert run(database_url, "reminders", "--project", "Nowhere").returncode == 1
+
+
+def test_a_past_status_and_a_past_digest_show_what_was_known_then(database_url):
+    planned(database_url)  # on 28 Nov
+    update = ("update", "--project", PROJECT, "--measure", "m1", "--value", "180", "--period", "2026-12-01")
+    assert run(database_url, *update, now="2026-12-03T10:00:00+00:00").returncode == 0
+    edit = run(database_url, "edit", "--project", PROJECT, "m1", now="2026-12-05T10:00:00+00:00", stdin="\n" * 6 + "600\n" + "\n" * 6)
+    assert edit.returncode == 0, edit.stdout
+
+    def status(on: str) -> str:
+        done = run(database_url, "status", "--project", PROJECT, "--on", on, now="2026-12-20T10:00:00+00:00")
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split("m2 ")[0]  # m1's lines
+
+    assert "latest none · target 520 apprenticeship weeks" in status("2026-12-02")  # before the update was recorded
+    assert "latest 180 apprenticeship weeks · target 520 apprenticeship weeks" in status("2026-12-04")  # before the target changed
+    assert "latest 180 apprenticeship weeks · target 600 apprenticeship weeks" in status("2026-12-20")
+
+    def digest(week: str) -> str:
+        done = run(database_url, "digest", "--preview", "--week", week, now="2026-12-20T10:00:00+00:00")
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    week49, week50 = digest("2026-W49"), digest("2026-W50")
+    assert "🟩 Good 0" in week49 and "⏰ Overdue 2" in week49  # 30 Nov: the update of 3 Dec was not known yet
+    # 7 Dec: the update and the target raised to 600 are known: 180 of the 200 now planned
+    assert "🟨 Approaching target 1" in week50 and "⏰ Overdue 1" in week50
+
+
+def test_the_annual_assessment_drafts_each_kpi_with_its_missing_quarter_in_markdown_and_csv(database_url, tmp_path):
+    planned(database_url)
+    report = ("update", "--project", PROJECT, "--measure", "m2", "--value", "20", "--period", "2026-07-01")
+    assert run(database_url, *report, "--evidence", "https://example.org/q2").returncode == 0
+    later = "2027-01-10T09:00:00+00:00"  # the quarter due 1 Oct 2026 was never reported
+
+    markdown = run(database_url, "assessment", "--project", PROJECT, "--year", "2026", now=later)
+    assert markdown.returncode == 0, markdown.stderr
+    labour = markdown.stdout.split("## Local labour")[1]
+    assert "Periods due in the year: 2; reported: 1; missed: 1 Oct 2026" in labour
+    assert "Evidence: 1 Jul 2026 https://example.org/q2" in labour and "Authority's comment:" in labour
+    assert "this tool's default" not in markdown.stdout and "set in its monitoring answers" in markdown.stdout  # 100/85/60
+
+    out = tmp_path / "a38-2026.csv"
+    written = run(database_url, "assessment", "--project", PROJECT, "--year", "2026", "--format", "csv", "--out", str(out), now=later)
+    assert written.returncode == 0 and str(out) in written.stdout
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [row["KPI"] for row in rows] == ["Apprenticeships on the contract", "Local labour"]
+    assert (rows[1]["Periods due"], rows[1]["Periods reported"], rows[1]["Periods missed"]) == ("2", "1", "2026-10-01")
+    assert rows[1]["Evidence"] == "2026-07-01 https://example.org/q2" and rows[1]["Authority's comment"] == ""
+
+    for bad in ("26", "twenty", "3000"):
+        refused = run(database_url, "assessment", "--project", PROJECT, "--year", bad)
+        assert refused.returncode == 2 and "is not a year from 1990 to 2150" in refused.stderr
+    unknown = run(database_url, "assessment", "--project", "Nowhere Bypass", "--year", "2026")
+    assert unknown.returncode == 1 and 'No project named "Nowhere Bypass"' in unknown.stderr
+
+
+def test_an_assessment_csv_cell_that_a_spreadsheet_would_run_is_kept_as_text(database_url):
+    chat(database_url, *[("=HYPERLINK(1) | FTE" if line.startswith("Local labour |") else line) for line in WHOLE_PLAN])
+    done = run(database_url, "assessment", "--project", PROJECT, "--year", "2026", "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    assert [row["KPI"] for row in csv.DictReader(io.StringIO(done.stdout))][1] == "'=HYPERLINK(1)"

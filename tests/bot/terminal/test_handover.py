@@ -85,16 +85,54 @@ def test_the_next_custodian_imports_the_pack_and_monitoring_continues(database_u
     custodian = f"sqlite+aiosqlite:///{tmp_path / 'custodian.db'}"
     imported = run(custodian, "import", str(pack_file), "--as-custodian")
     assert imported.returncode == 0, imported.stderr
-    assert "phase after handover, 2 measures" in imported.stdout
+    assert "you lead it, it is in operation" in imported.stdout
+    assert "(Apprenticeships on the contract: Sam Patel)" in imported.stdout
+    assert "Monitoring does not continue for Local labour" in imported.stdout
+    assert f'socialvalue edit --project "{PROJECT}" targets' in imported.stdout
     exported = json.loads(run(custodian, "export", "--project", PROJECT).stdout)
-    assert exported["project"]["phase"] == "after_handover" and exported["project"]["channel_id"] is None
-    assert [m["owner"] for m in exported["measures"]] == ["Sam Patel", "Tom Evans"]  # m1's owner after handover
+    assert exported["project"]["phase"] == "operation" and exported["project"]["channel_id"] is None
+    assert [(m["owner"], m["retired_at"] is None) for m in exported["measures"]] == [("Sam Patel", True), ("Tom Evans", False)]
     assert exported["flow_sessions"] == []
     status = run(custodian, "status", "--project", PROJECT, "--on", "2026-12-10")
     assert "Apprenticeships on the contract" in status.stdout and "next due" in status.stdout
+    assert "Local labour" not in status.stdout
+
+    # the operating-phase targets: each continuing measure's baseline and target asked again
+    edit = run(custodian, "edit", "--project", PROJECT, "targets", "--user", "Jo Bloggs", stdin="180\n01/11/2027\n400\n31/10/2030\nnone\n")
+    assert edit.returncode == 0, edit.stdout + edit.stderr
+    exported = json.loads(run(custodian, "export", "--project", PROJECT).stdout)
+    m1 = exported["measures"][0]
+    assert (m1["baseline_value"], m1["baseline_date"], m1["target_value"], m1["target_date"]) == (180, "2027-11-01", 400, "2030-10-31")
+    targets = [a for a in exported["answers"] if a["field"] == "target_value" and a["subject"] == "m1"]
+    assert [a["value"] for a in targets] == [520, 400]  # the construction target kept in the history
 
 
 def test_the_pack_of_an_unknown_project_is_one_line_and_exit_code_1(database_url):
     done = run(database_url, "handover", "--project", "Nowhere Bypass", "--format", "md")
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == ['No project named "Nowhere Bypass" in this workspace.']
+
+
+def test_a_file_from_before_measure_kinds_keeps_its_amounts_per_period(database_url, tmp_path):
+    document = json.loads(FIXTURE.read_text())
+    for measure, cumulative in zip(document["measures"], (False, True), strict=True):
+        del measure["kind"], measure["profile"]
+        measure["cumulative"] = cumulative
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(document))
+    assert run(database_url, "import", str(path)).returncode == 0
+    exported = json.loads(run(database_url, "export", "--project", PROJECT).stdout)
+    assert [(m["kind"], m["profile"]) for m in exported["measures"]] == [("per_period", None), ("total", None)]
+
+
+def test_a_file_with_a_profile_out_of_order_or_outside_its_path_is_refused_whole(database_url, tmp_path):
+    document = json.loads(FIXTURE.read_text())
+    document["measures"][0]["profile"] = [["2027-06-30", 200], ["2027-01-31", 100]]
+    document["measures"][1]["profile"] = [["2031-01-01", 10]]
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(document))
+    done = run(database_url, "import", str(path))
+    assert done.returncode == 1
+    assert "$.measures[0]" in done.stderr and "not after the line before it" in done.stderr
+    assert "$.measures[1]" in done.stderr and "on or before the target date" in done.stderr
+    assert run(database_url, "export", "--project", PROJECT).returncode == 1  # nothing stored
