@@ -16,14 +16,14 @@ from flows.conversation.presenting import completion
 from flows.outbox import DigestDue
 from flows.people import people_names
 from flows.plan import PLAN
-from flows.progress.status import measure_plan, status_from
+from flows.progress.status import MeasurePlan, MeasureStatus, measure_plan, status_from
 from flows.ratings import Rating
 from flows.refusals import Refused
 from flows.snapshots import known_at
 from prompts import render
 from storage.engine import insert_if_absent
 from storage.models import Digest, DigestConfig, Workspace
-from storage.portfolio import Portfolio, get_digest_config, latest_digest, list_digest_configs, load_portfolio
+from storage.portfolio import MeasureFacts, Portfolio, get_digest_config, latest_digest, list_digest_configs, load_portfolio
 
 RATINGS = [r.value for r in Rating]
 UNTOUCHED_DAYS = 30
@@ -82,9 +82,11 @@ class WeekChanges:
     answers: int = 0
     added: list[str] = field(default_factory=list)
     removed: int = 0
+    moved: list[tuple[str, str, str]] = field(default_factory=list)  # measure, rating before, rating now
+    completed: bool = False  # the plan became complete this week
 
     def __bool__(self) -> bool:
-        return bool(self.updates or self.answers or self.added or self.removed)
+        return bool(self.updates or self.answers or self.added or self.removed or self.moved or self.completed)
 
 
 @dataclass
@@ -112,7 +114,8 @@ async def build_digest(db: AsyncSession, workspace: Workspace, *, week: str, as_
     recorded by then."""
     today = as_of.date()
     moment = as_of if snapshot else None
-    portfolio = await load_portfolio(db, workspace_id=workspace.id, since=as_of - timedelta(days=7), as_of=moment)
+    since = as_of - timedelta(days=7)
+    portfolio = await load_portfolio(db, workspace_id=workspace.id, since=since, as_of=moment)
     previous = await latest_digest(db, workspace_id=workspace.id, before_week=week)
     by_rating = dict.fromkeys(RATINGS, 0)
     totals: dict[str, Any] = {"projects": len(portfolio.projects), "complete": 0, "in_progress": 0, "not_started": 0, "ratings": by_rating}
@@ -127,16 +130,15 @@ async def build_digest(db: AsyncSession, workspace: Workspace, *, week: str, as_
         answered, total = completion(PLAN, state)
         totals["complete" if answered == total else "not_started" if answered == 0 else "in_progress"] += 1
         ratings = dict.fromkeys(RATINGS, 0)
+        moved: list[tuple[str, str, str]] = []
         for measure in state.measures:
+            plan = measure_plan(state, measure)
             facts = portfolio.facts.get(measure.id)
-            status = status_from(
-                measure_plan(state, measure),
-                today=today,
-                reported=facts.reported if facts else frozenset(),
-                latest_valued=facts.latest_valued if facts else None,
-                total=facts.total if facts else None,
-                other=bool(facts and facts.other_reason),
-            )
+            status = _status(plan, facts, today)
+            if measure.created_at < since:  # one added this week had no rating before
+                before = _status(plan, portfolio.facts_then.get(measure.id), since.date()).rating
+                if before != status.rating:
+                    moved.append((measure.name, before.value, status.rating.value))
             ratings[status.rating.value] += 1
             by_rating[status.rating.value] += 1
             entry = {"measure": measure.name, "project": project.name, "owner": measure.owner}
@@ -153,9 +155,23 @@ async def build_digest(db: AsyncSession, workspace: Workspace, *, week: str, as_
             digest.untouched.append({"project": project.name, "days": (as_of - last).days})
         if project.handover_date and today <= project.handover_date <= today + timedelta(days=HANDOVER_DAYS):
             digest.handovers.append({"project": project.name, "date": project.handover_date, "custodian": project.next_custodian})
-        changes = _week_changes(portfolio, state, as_of - timedelta(days=7))
+        changes = _week_changes(portfolio, state, since)
+        changes.moved = moved[:NAMED_UPDATES]
+        then = FlowState(project, communities, [m for m in measures if m.created_at < since], portfolio.answers_then.get(project.id, {}))
+        changes.completed = answered == total and completion(PLAN, then)[0] < completion(PLAN, then)[1]
         digest.projects.append(ProjectLine(project.name, project.channel_id, answered, total, ratings, changes))
     return digest
+
+
+def _status(plan: MeasurePlan, facts: MeasureFacts | None, today: date) -> MeasureStatus:
+    return status_from(
+        plan,
+        today=today,
+        reported=facts.reported if facts else frozenset(),
+        latest_valued=facts.latest_valued if facts else None,
+        total=facts.total if facts else None,
+        other=bool(facts and facts.other_reason),
+    )
 
 
 def _week_changes(portfolio: Portfolio, state: FlowState, since: datetime) -> WeekChanges:

@@ -33,11 +33,12 @@ class Portfolio:
     answers_now: dict[int, dict[AnswerKey, Answer]] = field(default_factory=dict)  # when read as of a moment
     last_answered: dict[int, datetime] = field(default_factory=dict)
     answers_since: dict[int, int] = field(default_factory=dict)
-    updates_since: dict[int, int] = field(default_factory=dict)
     # The week's reports as they now stand, per project: (measure id, value or None), newest first.
     week_updates: dict[int, list[tuple[int, float | None]]] = field(default_factory=dict)
     retired_since: dict[int, int] = field(default_factory=dict)  # measures removed from the plan this week
     facts: dict[int, MeasureFacts] = field(default_factory=dict)
+    facts_then: dict[int, MeasureFacts] = field(default_factory=dict)  # as they stood when the week began
+    answers_then: dict[int, dict[AnswerKey, Answer]] = field(default_factory=dict)  # the same
 
 
 def _by(column: Any, as_of: datetime | None) -> Any:
@@ -102,6 +103,8 @@ async def load_plans(
         portfolio.last_answered[answer.project_id] = answer.created_at if last is None else max(last, answer.created_at)
         if since is not None and answer.created_at >= since:
             portfolio.answers_since[answer.project_id] = portfolio.answers_since.get(answer.project_id, 0) + 1
+        elif since is not None:
+            portfolio.answers_then.setdefault(answer.project_id, {})[key] = answer
     return portfolio
 
 
@@ -118,6 +121,29 @@ async def load_portfolio(session: AsyncSession, *, workspace_id: int, since: dat
     portfolio = await load_plans(session, projects, since=since, as_of=as_of)
     ids = [p.id for p in projects]
 
+    portfolio.facts = await _facts(session, ids, as_of)
+    portfolio.facts_then = await _facts(session, ids, since)
+    current = _current_updates(ids, as_of)
+    week = await session.exec(
+        select(col(Measure.project_id), current.c.measure_id, current.c.value)
+        .join(Measure, col(Measure.id) == current.c.measure_id)
+        .where(current.c.rank == 1, current.c.created_at >= since)
+        .order_by(current.c.created_at.desc())
+    )
+    for project_id, measure_id, value in week.all():
+        portfolio.week_updates.setdefault(project_id, []).append((measure_id, value))
+    removed = await session.exec(
+        select(col(Measure.project_id), func.count())
+        .where(col(Measure.project_id).in_(ids), col(Measure.retired_at) >= since, _by(Measure.retired_at, as_of))
+        .group_by(col(Measure.project_id))
+    )
+    portfolio.retired_since = dict(removed.all())
+    return portfolio
+
+
+async def _facts(session: AsyncSession, ids: list[int], as_of: datetime | None) -> dict[int, MeasureFacts]:
+    """Each measure's reports as they stood at `as_of` (now, without one), in four queries."""
+    facts: dict[int, MeasureFacts] = {}
     current = _current_updates(ids, as_of)
     totals = await session.exec(
         select(current.c.measure_id, func.max(current.c.period_end), func.sum(current.c.value))
@@ -125,12 +151,12 @@ async def load_portfolio(session: AsyncSession, *, workspace_id: int, since: dat
         .group_by(current.c.measure_id)
     )
     for measure_id, _, total in totals.all():
-        portfolio.facts[measure_id] = MeasureFacts(total=total)
+        facts[measure_id] = MeasureFacts(total=total)
     reported: dict[int, set[date]] = {}
     for measure_id, period_end in (await session.exec(select(current.c.measure_id, current.c.period_end).where(current.c.rank == 1))).all():
         reported.setdefault(measure_id, set()).add(period_end)
     for measure_id, days in reported.items():
-        portfolio.facts[measure_id].reported = frozenset(days)
+        facts[measure_id].reported = frozenset(days)
 
     valued = (
         sqlalchemy.select(
@@ -148,9 +174,9 @@ async def load_portfolio(session: AsyncSession, *, workspace_id: int, since: dat
             select(valued.c.measure_id, valued.c.period_end, valued.c.value, valued.c.recovery_action).where(valued.c.latest == 1)
         )
     ).all():
-        facts = portfolio.facts.setdefault(measure_id, MeasureFacts())
-        facts.latest_valued = (period_end, value)
-        facts.recovery_action = recovery
+        known = facts.setdefault(measure_id, MeasureFacts())
+        known.latest_valued = (period_end, value)
+        known.recovery_action = recovery
 
     latest = (
         sqlalchemy.select(
@@ -166,35 +192,9 @@ async def load_portfolio(session: AsyncSession, *, workspace_id: int, since: dat
             select(latest.c.measure_id, latest.c.other_reason).where(latest.c.latest == 1, latest.c.other_reason.is_not(None))
         )
     ).all():
-        portfolio.facts.setdefault(measure_id, MeasureFacts()).other_reason = reason
+        facts.setdefault(measure_id, MeasureFacts()).other_reason = reason
 
-    changed = await session.exec(
-        select(col(Measure.project_id), func.count())
-        .join(ProgressUpdate, col(ProgressUpdate.measure_id) == col(Measure.id))
-        .where(
-            col(Measure.project_id).in_(ids),
-            col(Measure.retired_at).is_(None) | (col(Measure.retired_at) > as_of) if as_of else col(Measure.retired_at).is_(None),
-            col(ProgressUpdate.created_at) >= since,
-            _by(ProgressUpdate.created_at, as_of),
-        )
-        .group_by(col(Measure.project_id))
-    )
-    portfolio.updates_since = dict(changed.all())
-    week = await session.exec(
-        select(col(Measure.project_id), current.c.measure_id, current.c.value)
-        .join(Measure, col(Measure.id) == current.c.measure_id)
-        .where(current.c.rank == 1, current.c.created_at >= since)
-        .order_by(current.c.created_at.desc())
-    )
-    for project_id, measure_id, value in week.all():
-        portfolio.week_updates.setdefault(project_id, []).append((measure_id, value))
-    removed = await session.exec(
-        select(col(Measure.project_id), func.count())
-        .where(col(Measure.project_id).in_(ids), col(Measure.retired_at) >= since, _by(Measure.retired_at, as_of))
-        .group_by(col(Measure.project_id))
-    )
-    portfolio.retired_since = dict(removed.all())
-    return portfolio
+    return facts
 
 
 async def get_digest_config(session: AsyncSession, *, workspace_id: int) -> DigestConfig | None:

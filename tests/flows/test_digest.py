@@ -13,6 +13,7 @@ from flows.projects import new_project, workspace_of
 from prompts import MarkupKind
 from storage.engine import transaction
 from storage.models import Answer, Community, Digest, Measure, ProgressUpdate, Project
+from storage.projects import list_projects
 from tests.factories import WHOLE_PLAN
 
 AS_OF = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # Monday of 2026-W49
@@ -68,7 +69,7 @@ async def test_counts_and_lists_of_a_seeded_portfolio(engine):
     # what changed, in words rather than a count of rows
     assert (
         "this week: 1 update (Apprenticeships on the contract 200 apprenticeship weeks), "
-        "2 measures added (Apprenticeships on the contract; Local labour), 44 answers given or changed"
+        "2 measures added (Apprenticeships on the contract; Local labour), 44 answers given or changed, plan completed"
     ) in text
 
 
@@ -111,3 +112,21 @@ async def test_changes_since_last_week_are_counted(engine):
 )
 def test_an_iso_week_is_one_the_calendar_has(week, valid):
     assert is_iso_week(week) is valid
+
+
+async def test_a_rating_that_moved_this_week_is_named_and_a_plan_completed_before_is_not(engine):
+    await seed(engine)  # everything recorded before 30 Nov 09:00: m1 Good, m2 overdue
+    later = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    async with transaction(engine) as db:
+        workspace = await workspace_of(db, team_id=TEAM)
+        a38 = next(p for p in await list_projects(db, workspace_id=workspace.id) if p.name == "A38 Derby Junctions")
+        # a correction on 3 Dec: 120 of the 174 planned by 1 Dec
+        await record_update(
+            db, a38, measure_key="m1", author="UPRIYA", today=later.date(), value="120", period="2026-12-01", recovery_action="More starters"
+        )
+        await db.exec(update(ProgressUpdate).where(ProgressUpdate.value == 120).values(created_at=datetime(2026, 12, 3, tzinfo=UTC)))
+    text = digest_text(await digest(engine, later), MarkupKind.TEXT)
+    line = next(line for line in text.splitlines() if line.startswith("• A38 Derby Junctions"))
+    assert "1 update (Apprenticeships on the contract 120 apprenticeship weeks)" in line
+    assert "ratings moved (Apprenticeships on the contract Good → Requires improvement)" in line
+    assert "plan completed" not in line and "Local labour" not in line  # overdue before and after: not a move
