@@ -84,7 +84,7 @@ async def build(url: str, projects: int, weeks: int, jobs: int) -> None:
                 "target_date": date(2027, 12, 31),
                 "owner": f"U{p:05d}{k:02d}",
                 "cadence": "weekly",
-                "cumulative": True,
+                "kind": "total",
                 "created_at": created,
             }
             for p in range(1, projects + 1)
