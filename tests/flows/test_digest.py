@@ -122,7 +122,14 @@ async def test_a_rating_that_moved_this_week_is_named_and_a_plan_completed_befor
         a38 = next(p for p in await list_projects(db, workspace_id=workspace.id) if p.name == "A38 Derby Junctions")
         # a correction on 3 Dec: 120 of the 174 planned by 1 Dec
         await record_update(
-            db, a38, measure_key="m1", author="UPRIYA", today=later.date(), value="120", period="2026-12-01", recovery_action="More starters"
+            db,
+            a38,
+            measure_key="m1",
+            author="UPRIYA",
+            today=later.date(),
+            value="120",
+            period="2026-12-01",
+            recovery_action="More starters",
         )
         await db.exec(update(ProgressUpdate).where(ProgressUpdate.value == 120).values(created_at=datetime(2026, 12, 3, tzinfo=UTC)))
     text = digest_text(await digest(engine, later), MarkupKind.TEXT)
