@@ -179,3 +179,21 @@ async def stored_measures(engine):
     async with transaction(engine) as db:
         project = await local_project(db, name=PROJECT, lead="alice")
         return await list_measures(db, project_id=project.id)
+
+
+def test_a_profile_takes_up_to_its_bound_of_points_and_refuses_one_more():
+    from datetime import timedelta
+
+    from pydantic_core import PydanticCustomError
+
+    from flows.conversation.inputs import MAX_PROFILE_POINTS, parse_profile
+
+    days = [START + timedelta(days=n) for n in range(1, MAX_PROFILE_POINTS + 2)]
+    lines = [f"{day.isoformat()} {n}" for n, day in enumerate(days)]
+    assert len(parse_profile("\n".join(lines[:MAX_PROFILE_POINTS]), unit="FTE", not_before=START)) == MAX_PROFILE_POINTS
+    with pytest.raises(PydanticCustomError) as refused:
+        parse_profile("\n".join(lines), unit="FTE", not_before=START)
+    assert refused.value.type == "profile_too_long" and refused.value.context == {
+        "most": MAX_PROFILE_POINTS,
+        "count": MAX_PROFILE_POINTS + 1,
+    }

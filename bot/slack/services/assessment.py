@@ -12,7 +12,7 @@ from storage.engine import transaction
 async def assessment(request: Request, rest: str) -> Answer:
     year, _, name = rest.strip().partition(" ")
     if not (year.isascii() and year.isdigit() and EARLIEST_YEAR <= int(year) <= LATEST_YEAR):
-        return Answer(mrkdwn("assessment_year_invalid", name=rest.strip() or "A38 Derby Junctions"))
+        return Answer(mrkdwn("assessment_year_invalid", name=name.strip()))
     refused = await handover_refusal(request, name=name.strip(), refusal="assessment_refused")
     if refused is not None:
         return Answer(refused)

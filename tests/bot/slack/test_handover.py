@@ -121,7 +121,8 @@ async def test_the_handover_answers_can_be_edited_in_a_form(slack):
 async def test_the_lead_gets_the_years_assessment_draft_as_a_document_and_a_spreadsheet(slack):
     await planned(slack)
     await slack.command("assessment 26")
-    assert "Give the year to assess as four digits" in slack.fake.of("response_url")[-1]["text"]
+    refused = slack.fake.of("response_url")[-1]["text"]
+    assert "Give the year to assess as four digits, for example `/socialvalue assessment 2026`" in refused
     await slack.command("assessment 2026", user=MEMBER)
     assert "Only the lead of *A38 Derby Junctions*" in slack.fake.of("response_url")[-1]["text"]
     async with transaction(slack.engine) as db:
