@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.conversation.engine import FlowState
 from flows.conversation.presenting import completion
+from flows.coverage import coverage
 from flows.outbox import DigestDue
 from flows.people import people_names
 from flows.plan import PLAN
@@ -99,6 +100,7 @@ class WeeklyDigest:
     overdue: list[dict[str, Any]] = field(default_factory=list)
     off_track: list[dict[str, Any]] = field(default_factory=list)
     no_community: list[str] = field(default_factory=list)
+    uncovered: list[dict[str, Any]] = field(default_factory=list)  # projects with needs no measure answers
     no_owner: list[dict[str, Any]] = field(default_factory=list)
     untouched: list[dict[str, Any]] = field(default_factory=list)
     handovers: list[dict[str, Any]] = field(default_factory=list)
@@ -122,11 +124,11 @@ async def build_digest(db: AsyncSession, workspace: Workspace, *, week: str, as_
     digest = WeeklyDigest(week, as_of, totals, previous.numbers if previous else None, people=await people_names(db, workspace.id))
     for project in portfolio.projects:
         communities, measures = portfolio.communities.get(project.id, []), portfolio.measures.get(project.id, [])
-        answers = portfolio.answers.get(project.id, {})
+        answers, needs = portfolio.answers.get(project.id, {}), portfolio.needs.get(project.id, [])
         if moment is None:
-            state = FlowState(project, communities, measures, answers)
+            state = FlowState(project, communities, measures, answers, needs)
         else:
-            state = known_at(project, communities, measures, portfolio.answers_now.get(project.id, {}), answers, moment)
+            state = known_at(project, communities, measures, portfolio.answers_now.get(project.id, {}), answers, moment, needs)
         answered, total = completion(PLAN, state)
         totals["complete" if answered == total else "not_started" if answered == 0 else "in_progress"] += 1
         ratings = dict.fromkeys(RATINGS, 0)
@@ -150,6 +152,9 @@ async def build_digest(db: AsyncSession, workspace: Workspace, *, week: str, as_
                 digest.no_owner.append(entry)
         if not state.communities:
             digest.no_community.append(project.name)
+        if gaps := coverage(state).gaps:
+            named = [f"{need.name} ({community.name})" for community, need in gaps[:NAMED_UPDATES]]
+            digest.uncovered.append({"project": project.name, "needs": named, "count": len(gaps)})
         last = portfolio.last_answered.get(project.id, project.created_at)
         if answered < total and (as_of - last).days >= UNTOUCHED_DAYS:
             digest.untouched.append({"project": project.name, "days": (as_of - last).days})
@@ -157,7 +162,9 @@ async def build_digest(db: AsyncSession, workspace: Workspace, *, week: str, as_
             digest.handovers.append({"project": project.name, "date": project.handover_date, "custodian": project.next_custodian})
         changes = _week_changes(portfolio, state, since)
         changes.moved = moved[:NAMED_UPDATES]
-        then = FlowState(project, communities, [m for m in measures if m.created_at < since], portfolio.answers_then.get(project.id, {}))
+        then = FlowState(
+            project, communities, [m for m in measures if m.created_at < since], portfolio.answers_then.get(project.id, {}), needs
+        )
         changes.completed = answered == total and completion(PLAN, then)[0] < completion(PLAN, then)[1]
         digest.projects.append(ProjectLine(project.name, project.channel_id, answered, total, ratings, changes))
     return digest

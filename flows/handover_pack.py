@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.conversation.engine import load_state
 from flows.conversation.presenting import describe
+from flows.coverage import Coverage, answered_needs, coverage, is_whole
 from flows.handover import HANDOVER
 from flows.people import people_names
 from flows.plan import PLAN
@@ -34,7 +35,8 @@ CHART_WIDTH, CHART_HEIGHT = 320, 120
 @dataclass
 class MeasureSection:
     measure: Measure
-    community: str | None
+    needs: list[str]  # the needs it answers, as "need (community)"
+    whole: bool  # it serves the project as a whole
     status: MeasureStatus
     history: list[dict[str, Any]]  # every current update, oldest first
     quarters: list[dict[str, Any]] | None  # the history per quarter, when it is long
@@ -51,7 +53,7 @@ class HandoverPack:
     generated_on: date
     answers: dict[str, str]  # plan and handover answers as read, by step key
     drivers: str | None
-    communities: list[Any]
+    coverage: Coverage
     measures: list[MeasureSection]
     unanswered: list[str]
     open_measures: list[dict[str, Any]]
@@ -112,6 +114,7 @@ async def build_pack(db: AsyncSession, project: Project, today: date) -> Handove
     state = await load_state(db, project)
     updates = await current_updates(db, project_id=project.id)
     communities = {c.id: c.name for c in state.communities}
+    plan_coverage = coverage(state)
     answers = {}
     unanswered = []
     for flow in (PLAN, HANDOVER):
@@ -126,7 +129,7 @@ async def build_pack(db: AsyncSession, project: Project, today: date) -> Handove
             elif value is None:
                 if flow is PLAN:
                     label = render(instance.step.prompt + "_label", MarkupKind.TEXT)
-                    unanswered.append(f"{label} ({state.measure(instance.subject).name})" if instance.subject else label)
+                    unanswered.append(f"{label} ({state.subject_name(instance.subject)})" if instance.subject else label)
             else:
                 answers[key] = describe(instance, state, value)
     sections, open_measures = [], []
@@ -151,7 +154,10 @@ async def build_pack(db: AsyncSession, project: Project, today: date) -> Handove
         sections.append(
             MeasureSection(
                 measure=measure,
-                community=communities.get(measure.community_id) if measure.community_id else None,
+                needs=[
+                    f"{n.name} ({communities[n.community_id]})" for n in answered_needs(state, measure) if n.community_id in communities
+                ],
+                whole=is_whole(measure),
                 status=status,
                 history=history,
                 quarters=_quarters(history) if len(history) > FULL_HISTORY_LIMIT else None,
@@ -181,7 +187,7 @@ async def build_pack(db: AsyncSession, project: Project, today: date) -> Handove
         generated_on=today,
         answers=answers,
         drivers=answers.get("why.drivers"),
-        communities=state.communities,
+        coverage=plan_coverage,
         measures=sections,
         unanswered=unanswered,
         open_measures=open_measures,

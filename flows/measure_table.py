@@ -29,7 +29,7 @@ COLUMNS: dict[str, str] = {
     "name": "name",
     "unit": "unit",
     "framework code": "framework_code",
-    "community": "what.community",
+    "needs": "what.needs",
     "method": "how.method",
     "data source": "how.data_source",
     "baseline": "how.baseline_value",
@@ -43,6 +43,7 @@ COLUMNS: dict[str, str] = {
     "profile": "how.profile",
 }
 ITEM_PARTS = ("name", "unit", "framework code")
+ALIASES = {"community": "needs"}  # a header of a table made before needs were records
 MAX_ROWS = 200  # more than any plan holds: the plan's own limit names the real one
 PROBLEMS_SHOWN = 10
 
@@ -58,6 +59,7 @@ def is_table(text: str) -> bool:
 
 def _header(cells: list[str]) -> list[str] | None:
     names = [" ".join(cell.replace("_", " ").split()).casefold() for cell in cells]
+    names = [ALIASES.get(name, name) for name in names]
     return names if sum(name in COLUMNS for name in names) >= 2 else None
 
 

@@ -21,27 +21,31 @@ from flows.conversation.inputs import (
     DateGiven,
     InputKind,
     ItemsGiven,
+    NeedsGiven,
     NumberGiven,
     ProfileGiven,
     TextGiven,
     ThresholdsGiven,
     YesNoGiven,
 )
+from flows.coverage import WHOLE_PROJECT
 from flows.measure_table import paste_measures
 from flows.outbox import OutboxJob, PlanSummary, SummaryRevised
 from flows.ratings import Kind
 from prompts import MarkupKind, catalogue, render, vocabulary
 from storage.jobs import drop_reminders, posted_summary
-from storage.models import Community, Measure, Project, column_lengths
-from storage.projects import add_community, add_measure, list_measures, restore, retire
+from storage.models import Community, Measure, Need, Project, column_lengths
+from storage.projects import add_community, add_measure, add_need, list_measures, name_key, restore, retire
 
 CATALOGUE = "ppn002-2025"
 MAX_LEGACY_YEARS = 50
 # What one plan holds: a major scheme has 15-20 measures and a handful of communities. Every
 # summary, status and reminder pass grows with these, so they are bounded.
 MAX_COMMUNITIES = 30
+MAX_NEEDS = 100  # across the communities: one menu of Slack's (100 options) offers them all
 MAX_OWN_MEASURES = 50  # besides the catalogue's picks (18 at most)
-COMMUNITY_FIELDS = ("name", "place", "who", "needs", "signposting")
+COMMUNITY_FIELDS = ("name", "place", "who")
+NEED_FIELDS = ("name", "evidence", "signposting")
 MEASURE_FIELDS = ("name", "unit", "framework_code", "framework_name")
 
 
@@ -77,8 +81,12 @@ def kind_choices(state: FlowState, subject: str) -> list[Choice]:
     return sorted(kinds, key=lambda choice: choice.value != usual)
 
 
-def community_choices(state: FlowState, _subject: str) -> list[Choice]:
-    return [Choice(c.key, c.name) for c in state.communities] + fixed("community_link")(state, "")
+def need_choices(state: FlowState, _subject: str) -> list[Choice]:
+    """Every need of every community ("Chaddesden residents: safe crossings"), then the project
+    as a whole."""
+    names = {c.id: c.name for c in state.communities}
+    needs = [Choice(n.key, f"{names[n.community_id]}: {n.name}") for n in state.needs if n.community_id in names]
+    return needs + fixed("whole_project")(state, "")
 
 
 # -- conditions and validation context -----------------------------------------------------
@@ -98,8 +106,19 @@ def outcomes_chosen(state: FlowState, _subject: str) -> bool:
     return bool(state.value("what.outcomes"))
 
 
-def has_communities(state: FlowState, _subject: str) -> bool:
-    return bool(state.communities)
+def need_names(state: FlowState, _subject: str) -> dict[str, Any]:
+    """What a typed name means: the needs worded so, or a community's name for all its needs."""
+    groups: dict[str, list[str]] = {}
+    for community in state.communities:
+        needs = state.needs_of(community)
+        groups[name_key(community.name)] = [n.key for n in needs]
+        for need in needs:
+            groups.setdefault(name_key(need.name), []).append(need.key)
+    return {"groups": {name: keys for name, keys in groups.items() if keys}}
+
+
+def has_needs(state: FlowState, _subject: str) -> bool:
+    return bool(state.needs)
 
 
 def custom_thresholds(state: FlowState, _subject: str) -> bool:
@@ -143,17 +162,22 @@ def after_completion(state: FlowState, _subject: str) -> dict[str, Any]:
     return {"not_before": completion} if completion else {}
 
 
-def communities(state: FlowState) -> list[Community]:
+def communities(state: FlowState, _subject: str) -> list[Community]:
     return state.communities
 
 
-def own_measures(state: FlowState) -> list[Measure]:
+def needs_of(state: FlowState, subject: str) -> list[Need]:
+    return state.needs_of(state.community(subject))
+
+
+def own_measures(state: FlowState, _subject: str) -> list[Measure]:
     return [m for m in state.measures if not m.catalogue_ref]
 
 
-def community_still_served(state: FlowState, value: Any) -> bool:
-    """A measure's community is still in the plan (or the answer was "all" / "none")."""
-    return value in {c.key for c in state.communities} | {c["value"] for c in vocabulary()["community_link"]}
+def needs_still_answered(state: FlowState, value: Any) -> bool:
+    """A measure still answers a need in the plan (or the project as a whole): one whose needs
+    were all removed is asked again."""
+    return isinstance(value, list) and bool(set(value) & ({n.key for n in state.needs} | {WHOLE_PROJECT}))
 
 
 def community_room(state: FlowState, _subject: str) -> dict[str, Any]:
@@ -165,9 +189,18 @@ def community_room(state: FlowState, _subject: str) -> dict[str, Any]:
     }
 
 
-def measure_room(state: FlowState, _subject: str) -> dict[str, Any]:
+def need_room(state: FlowState, subject: str) -> dict[str, Any]:
     return {
-        "room": MAX_OWN_MEASURES - len(own_measures(state)),
+        "room": MAX_NEEDS - len(state.needs),
+        "most": MAX_NEEDS,
+        "lengths": column_lengths(Need, NEED_FIELDS),
+        "taken": [n.name for n in needs_of(state, subject)],  # a need is named once per community
+    }
+
+
+def measure_room(state: FlowState, subject: str) -> dict[str, Any]:
+    return {
+        "room": MAX_OWN_MEASURES - len(own_measures(state, subject)),
         "most": MAX_OWN_MEASURES,
         "lengths": column_lengths(Measure, MEASURE_FIELDS),
     }
@@ -215,6 +248,11 @@ async def new_communities(db: AsyncSession, state: FlowState, _subject: str, ite
     return [(await add_community(db, project_id=state.project.id, **item)).key for item in items]
 
 
+async def new_needs(db: AsyncSession, state: FlowState, subject: str, items: list[dict[str, Any]], _author: str) -> list[str]:
+    community = state.community(subject)
+    return [(await add_need(db, project_id=state.project.id, community_id=community.id, **item)).key for item in items]
+
+
 async def new_measures(db: AsyncSession, state: FlowState, _subject: str, items: list[dict[str, Any]], _author: str) -> list[str]:
     return [(await add_measure(db, project_id=state.project.id, **item)).key for item in items]
 
@@ -240,12 +278,6 @@ async def catalogue_measures(db: AsyncSession, state: FlowState, _subject: str, 
                 outcome=entry["outcome"],
                 kind=entry.get("kind", Kind.TOTAL),
             )
-
-
-async def measure_community(db: AsyncSession, state: FlowState, subject: str, value: str, _author: str) -> None:
-    measure = state.measure(subject)
-    measure.community_id = next((c.id for c in state.communities if c.key == value), None)
-    db.add(measure)
 
 
 async def post_summary(db: AsyncSession, state: FlowState, user: str, now: datetime) -> list[OutboxJob]:
@@ -288,6 +320,17 @@ PLAN = Flow(
             items=communities,
             context=community_room,
         ),
+        Step(
+            "why.needs",
+            InputKind.LIST,
+            ItemsGiven,
+            "plan/why.j2:needs",
+            for_each="community",
+            store=new_needs,
+            item_fields=NEED_FIELDS,
+            items=needs_of,
+            context=need_room,
+        ),
         Step("what.outcomes", InputKind.MULTIPLE_CHOICE, ChoicesGiven, "plan/what.j2:outcomes", choices=outcome_choices),
         Step(
             "what.catalogue_measures",
@@ -311,15 +354,16 @@ PLAN = Flow(
             required_fields=2,
         ),
         Step(
-            "what.community",
-            InputKind.SINGLE_CHOICE,
-            ChoiceGiven,
-            "plan/what.j2:community",
+            "what.needs",
+            InputKind.MULTIPLE_CHOICE,
+            NeedsGiven,
+            "plan/what.j2:needs",
             for_each="measure",
-            choices=community_choices,
-            condition=has_communities,
-            store=measure_community,
-            still_valid=community_still_served,
+            choices=need_choices,
+            context=need_names,
+            condition=has_needs,
+            store=to_measure("needs"),
+            still_valid=needs_still_answered,
         ),
         Step("how.method", InputKind.TEXT, TextGiven, "plan/how.j2:method", for_each="measure", store=to_measure("method")),
         Step(

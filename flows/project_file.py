@@ -9,6 +9,7 @@ measures and answers refer to each other by their keys, remapped on import.
 """
 
 import json
+import re
 from datetime import date, datetime
 from functools import partial
 from typing import Annotated, Any, Literal
@@ -27,7 +28,8 @@ from flows.conversation.inputs import (
     parse_profile,
     refuse,
 )
-from flows.plan import CATALOGUE, MAX_COMMUNITIES, MAX_OWN_MEASURES
+from flows.coverage import WHOLE_PROJECT
+from flows.plan import CATALOGUE, MAX_COMMUNITIES, MAX_NEEDS, MAX_OWN_MEASURES
 from flows.progress.updates import evidence_link
 from flows.ratings import Kind
 from flows.schedules import MAX_PER_YEAR, cadence_problem
@@ -104,6 +106,7 @@ Number = Annotated[float, Field(ge=-MAX_NUMBER, le=MAX_NUMBER, allow_inf_nan=Fal
 SlackId = Annotated[str, Field(pattern=SLACK_ID)]
 Ts = Annotated[str, Field(pattern=TS)]
 CommunityKey = Annotated[str, Field(pattern=r"^c\d{1,6}$")]
+NeedKey = Annotated[str, Field(pattern=r"^n\d{1,6}$")]
 MeasureKey = Annotated[str, Field(pattern=r"^m\d{1,6}$")]
 Name = Annotated[str, Field(pattern=r"^[a-z_]{1,32}$")]
 Cadence = Annotated[str, Field(max_length=MAX_SHORT_TEXT), AfterValidator(_cadence)]
@@ -142,7 +145,16 @@ class CommunityRow(Row):
     name: Part
     place: Part | None = None
     who: Part | None = None
-    needs: Part | None = None
+    created_at: datetime
+    retired_at: datetime | None = None
+    retired_by: Short | None = None
+
+
+class NeedRow(Row):
+    key: NeedKey
+    community: CommunityKey
+    name: Part
+    evidence: Part | None = None
     signposting: Part | None = None
     created_at: datetime
     retired_at: datetime | None = None
@@ -157,7 +169,7 @@ class MeasureRow(Row):
     outcome: Column64 | None = None
     framework_code: Column64 | None = None
     framework_name: Part | None = None
-    community: CommunityKey | None = None
+    needs: Annotated[list[NeedKey | Literal["project"]], Field(max_length=MAX_NEEDS + 1)] | None = None
     method: Text | None = None
     data_source: Text | None = None
     baseline_value: Number | None = None
@@ -203,7 +215,7 @@ class AnswerRow(Row):
     flow_version: Annotated[int, Field(ge=1, le=1000)]
     question: Name
     field: Annotated[str, Field(pattern=r"^[a-z_]{1,64}$")]
-    subject: Annotated[str, Field(pattern=r"^([cm]\d{1,6})?$")] = ""
+    subject: Annotated[str, Field(pattern=r"^([cnm]\d{1,6})?$")] = ""
     value: Value
     author: Short
     created_at: datetime
@@ -242,10 +254,11 @@ class UpdateRow(Row):
 
 class ProjectFile(Row):
     format: Literal["socialvalue-project"]
-    format_version: Literal[1]
+    format_version: Literal[2]
     workspace: WorkspaceRow | None = None  # where it was exported from: never where it goes
     project: ProjectRow
     communities: Annotated[list[CommunityRow], Field(max_length=MAX_COMMUNITIES)] = []
+    needs: Annotated[list[NeedRow], Field(max_length=MAX_NEEDS)] = []
     measures: Annotated[list[MeasureRow], Field(max_length=MAX_OWN_MEASURES + MAX_CATALOGUE_MEASURES)] = []
     answers: Annotated[list[AnswerRow], Field(max_length=MAX_ANSWERS)] = []
     flow_sessions: Annotated[list[FlowSessionRow], Field(max_length=MAX_SESSIONS)] = []
@@ -253,14 +266,17 @@ class ProjectFile(Row):
 
     @model_validator(mode="after")
     def _references(self) -> "ProjectFile":
-        """Keys unique, and every reference to a community or measure to one in the file."""
+        """Keys unique, and every reference to a community, need or measure to one in the file."""
         communities = [c.key for c in self.communities]
+        needs = [n.key for n in self.needs]
         measures = [m.key for m in self.measures]
-        if len(set(communities)) != len(communities) or len(set(measures)) != len(measures):
+        if any(len(set(keys)) != len(keys) for keys in (communities, needs, measures)):
             raise refuse("import_duplicate_keys")
-        known = {*communities, *measures, ""}
-        if any(m.community and m.community not in known for m in self.measures):
-            raise refuse("import_unknown_key", what="a measure's community")
+        known = {*communities, *needs, *measures, ""}
+        if any(n.community not in known for n in self.needs):
+            raise refuse("import_unknown_key", what="a need's community")
+        if any(key not in known and key != WHOLE_PROJECT for m in self.measures for key in m.needs or []):
+            raise refuse("import_unknown_key", what="a measure's need")
         if any(u.measure not in known for u in self.progress_updates):
             raise refuse("import_unknown_key", what="a progress update's measure")
         if any(a.subject not in known for a in self.answers):
@@ -294,6 +310,8 @@ def read_project_file(raw: bytes) -> ProjectFile:
         raise FileRefused([("$", render("terminal.j2:import_not_json", MarkupKind.TEXT))]) from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise FileRefused([("$", render("terminal.j2:import_not_an_export", MarkupKind.TEXT))])
+    if document.get("format_version") == 1:
+        document = _from_version_1(document)
     if document.get("format_version") != FORMAT_VERSION:
         raise FileRefused(
             [("$.format_version", render("terminal.j2:import_version", MarkupKind.TEXT, version=document.get("format_version")))]
@@ -302,6 +320,60 @@ def read_project_file(raw: bytes) -> ProjectFile:
         return ProjectFile.model_validate(document)
     except ValidationError as invalid:
         raise FileRefused([(_path(error["loc"]), _explain(error)) for error in invalid.errors()]) from None
+
+
+UNDESCRIBED = "Needs not yet described"
+
+
+def _from_version_1(document: dict[str, Any]) -> dict[str, Any]:
+    """A file written before needs were records, as version 2 has it (as migration 0011 did the
+    database): a community's needs text becomes its needs (its "signposting" their evidence), a
+    measure of one community answers all its needs, one of "all" the project as a whole. A
+    file of the wrong shape is passed on for the schema to refuse, with its paths."""
+    document = {**document, "format_version": 2}
+    communities, measures, answers = (document.get(part, []) for part in ("communities", "measures", "answers"))
+    if not all(isinstance(rows, list) and all(isinstance(row, dict) for row in rows) for rows in (communities, measures, answers)):
+        return document
+    linked = {m.get("community") for m in measures}
+    said = {a.get("subject"): a for a in answers if a.get("question") == "what" and a.get("field") == "community"}
+    named = {a.get("subject"): a for a in answers if a.get("question") == "why" and a.get("field") == "communities"}
+    needs: list[dict[str, Any]] = []
+    answers = list(answers)
+    document["communities"] = communities = [dict(c) for c in communities]
+    for community in communities:
+        text, evidence = community.pop("needs", None), community.pop("signposting", None)
+        names = [part.strip() for part in re.split(r"[\n;]", text) if part.strip()] if isinstance(text, str) else []
+        if not names and (evidence or community.get("key") in linked):
+            names = [UNDESCRIBED]
+        told = named.get(community.get("key"))  # the answer that named the community and its needs
+        stamp = told.get("created_at") if told is not None else community.get("created_at")
+        for name in names:
+            need = {"key": f"n{len(needs) + 1}", "community": community.get("key"), "name": name, "evidence": evidence or None}
+            needs.append({**need, "created_at": stamp})
+            value = {"name": name, "evidence": evidence or None, "signposting": None}
+            answers.append(_answer_of("why", "needs", need["key"], value, told, stamp))
+    document["needs"] = needs
+    document["measures"] = measures = [dict(m) for m in measures]
+    for measure in measures:
+        community, link = measure.pop("community", None), said.get(measure.get("key"))
+        if community:
+            measure["needs"] = [n["key"] for n in needs if n["community"] == community]
+        elif link is not None and link.get("value") == "all":
+            measure["needs"] = [WHOLE_PROJECT]
+        else:
+            continue
+        stamp = link.get("created_at") if link is not None else measure.get("created_at")
+        answers.append(_answer_of("what", "needs", measure.get("key"), measure["needs"], link, stamp))
+    document["answers"] = answers
+    return document
+
+
+def _answer_of(question: str, field: str, subject: Any, value: Any, said: dict[str, Any] | None, stamp: Any) -> dict[str, Any]:
+    author = said.get("author") if said is not None else "import of a version 1 file"
+    return {
+        **{"flow": "plan", "flow_version": 1, "question": question, "field": field, "subject": subject, "value": value},
+        **{"author": author, "created_at": stamp, "version": 1},
+    }
 
 
 def _path(loc: tuple[int | str, ...]) -> str:

@@ -82,7 +82,9 @@ async def reminders_wanted(db: AsyncSession, now: datetime) -> list[tuple[Outbox
         plans = await load_plans(db, chunk)
         updates = await current_updates_of(db, project_ids=[p.id for p in chunk])
         for p in chunk:
-            state = FlowState(p, plans.communities.get(p.id, []), plans.measures.get(p.id, []), plans.answers.get(p.id, {}))
+            state = FlowState(
+                p, plans.communities.get(p.id, []), plans.measures.get(p.id, []), plans.answers.get(p.id, {}), plans.needs.get(p.id, [])
+            )
             try:
                 statuses[p.id] = statuses_of(state, updates, now.date())
             except Exception:  # one project's bad row must not stop every workspace's reminders

@@ -9,20 +9,21 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from flows.conversation.engine import Flow, FlowState
+from flows.conversation.engine import Flow, FlowState, load_state
 from flows.conversation.inputs import InputKind
+from flows.coverage import Coverage, coverage
 from flows.handover import HANDOVER
 from flows.plan import PLAN, ToColumn
 from flows.progress.status import MeasureStatus, project_status, statuses_of
 from storage.answers import AnswerKey, answer_history
-from storage.models import Answer, Community, Measure, ProgressUpdate, Project, utcnow
+from storage.models import Answer, Community, Measure, Need, ProgressUpdate, Project, utcnow
 from storage.progress import current_updates
-from storage.projects import list_communities, list_measures
+from storage.projects import Item, list_communities, list_measures, list_needs
 
 FLOWS: tuple[Flow, ...] = (PLAN, HANDOVER)
 
 
-def in_plan_at(rows: Iterable[Community | Measure], moment: datetime) -> list[Any]:
+def in_plan_at(rows: Iterable[Item], moment: datetime) -> list[Any]:
     """The rows that were in the plan then: made by then, and not yet removed."""
     return [row for row in rows if row.created_at <= moment and (row.retired_at is None or row.retired_at > moment)]
 
@@ -39,30 +40,26 @@ def known_at(
     now: dict[AnswerKey, Answer],
     then: dict[AnswerKey, Answer],
     moment: datetime,
+    needs: list[Need] | None = None,
 ) -> FlowState:
-    """The plan as it stood at `moment`, from every community and measure there ever was, and
-    the answers current now and then. Only a column whose answer changed since is put back, so
-    a moment after the latest answer reads the rows as they are."""
+    """The plan as it stood at `moment`, from every community, need and measure there ever
+    was, and the answers current now and then. Only a column whose answer changed since is put
+    back, so a moment after the latest answer reads the rows as they are."""
     communities = in_plan_at(communities, moment)
     measures = in_plan_at(measures, moment)
-    community_ids = {c.key: c.id for c in communities}
     changed: dict[tuple[str, str, str], tuple[Answer | None, Any]] = {}  # (table, subject, attribute) -> its answer then
     for flow in FLOWS:
         for step in flow.steps:
-            if not isinstance(step.store, ToColumn) and step.key != "what.community":
+            if not isinstance(step.store, ToColumn):
                 continue
             subjects = [m.key for m in measures] if step.for_each else [""]
             for subject in subjects:
                 key = (step.question, step.field, subject)
                 if _id(now.get(key)) == _id(then.get(key)):
                     continue
-                table, attribute = (
-                    (step.store.table, step.store.attribute) if isinstance(step.store, ToColumn) else ("measure", "community_id")
-                )
+                table, attribute = step.store.table, step.store.attribute
                 answer = then.get(key)
                 value = None if answer is None else _column_value(step.kind, answer.value)
-                if attribute == "community_id":
-                    value = community_ids.get(value) if isinstance(value, str) else None
                 if answer is None and step.default is not None:
                     continue  # never answered then: the column's default (a catalogue measure's kind) stood
                 known = changed.get((table, subject, attribute))
@@ -76,7 +73,7 @@ def known_at(
             row = project if table == "project" else by_key.get(subject)
             if row is not None:
                 setattr(row, attribute, value)
-    return FlowState(project, communities, measures, then)
+    return FlowState(project, communities, measures, then, in_plan_at(needs or [], moment))
 
 
 def _id(answer: Answer | None) -> int | None:
@@ -98,6 +95,7 @@ async def state_at(db: AsyncSession, project: Project, moment: datetime) -> tupl
         answers_at(history, datetime.max.replace(tzinfo=moment.tzinfo)),
         answers_at(history, moment),
         moment,
+        await list_needs(db, project_id=project.id, retired=True),
     )
     return state, await current_updates(db, project_id=project.id, as_of=moment)
 
@@ -109,3 +107,12 @@ async def status_on(db: AsyncSession, project: Project, day: date) -> list[Measu
         return await project_status(db, project, day)
     state, updates = await state_at(db, project, datetime.combine(day, time.max, tzinfo=UTC))
     return statuses_of(state, updates, day)
+
+
+async def coverage_on(db: AsyncSession, project: Project, day: date) -> Coverage:
+    """Which needs the plan answered on `day`, as known at the end of it (from everything
+    recorded, for today or a day ahead)."""
+    if day >= utcnow().date():
+        return coverage(await load_state(db, project))
+    state, _ = await state_at(db, project, datetime.combine(day, time.max, tzinfo=UTC))
+    return coverage(state)

@@ -83,7 +83,7 @@ class Project(SQLModel, table=True):
 
 
 class Community(SQLModel, table=True):
-    """A community the project serves, named granularly, with its needs and their source."""
+    """A community the project serves, named granularly: by place and by who they are."""
 
     __table_args__ = (UniqueConstraint("project_id", "key"),)
 
@@ -93,10 +93,25 @@ class Community(SQLModel, table=True):
     name: str
     place: str | None = None
     who: str | None = None
-    needs: str | None = None
-    signposting: str | None = None
     created_at: datetime = timestamp()
     # Removed from the plan: kept, with its answers and updates, and shown nowhere but the history.
+    retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    retired_by: str | None = Field(default=None, max_length=200)
+
+
+class Need(SQLModel, table=True):
+    """One need of a community: what it is, the evidence for it, and who meets it."""
+
+    __table_args__ = (UniqueConstraint("project_id", "key"),)
+
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
+    project_id: int = Field(foreign_key="project.id", index=True)
+    community_id: int = Field(foreign_key="community.id", index=True)
+    key: str = Field(max_length=16)  # stable within the project: n1, n2, ...
+    name: str  # the need as the community would say it: "safe walking routes to the station"
+    evidence: str | None = None  # its source: a consultation, the local plan, census or council data, a link
+    signposting: str | None = None  # organisations or services that meet it, with a contact or link
+    created_at: datetime = timestamp()
     retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     retired_by: str | None = Field(default=None, max_length=200)
 
@@ -113,7 +128,9 @@ class Measure(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=64)  # catalogue outcome key
     framework_code: str | None = Field(default=None, max_length=64)  # the team's, e.g. a TOMs code
     framework_name: str | None = None
-    community_id: int | None = Field(default=None, foreign_key="community.id")
+    # The keys of the needs it answers (["n1", "n4"]), or ["project"]: the project as a whole,
+    # a deliberate answer; None: not yet linked.
+    needs: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     method: str | None = None
     data_source: str | None = None
     baseline_value: float | None = None

@@ -1,8 +1,8 @@
 """A project as one JSON document: `socialvalue export` writes it, `socialvalue import` reads it
 (checked whole first, in flows/project_file.py).
 
-Rows are written without their database ids (communities and measures are referred to by
-their keys), so a document restores into any database and, restored into its own workspace
+Rows are written without their database ids (communities, needs and measures are referred to
+by their keys), so a document restores into any database and, restored into its own workspace
 with its Slack places, exports again identically.
 """
 
@@ -13,12 +13,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.answers import answer_history
 from storage.flow_sessions import list_flow_sessions
-from storage.models import Answer, Community, FlowSession, Measure, ProgressUpdate, Project, Workspace
+from storage.models import Answer, Community, FlowSession, Measure, Need, ProgressUpdate, Project, Workspace
 from storage.progress import update_history
-from storage.projects import LOCAL_NAME, LOCAL_TEAM_ID, get_or_create_workspace, get_project, list_communities, list_measures
+from storage.projects import LOCAL_NAME, LOCAL_TEAM_ID, get_or_create_workspace, get_project, list_communities, list_measures, list_needs
 
 FORMAT = "socialvalue-project"
-FORMAT_VERSION = 1  # flows/project_file.py's schema reads this version
+FORMAT_VERSION = 2  # flows/project_file.py reads this version, and converts version 1 (before needs were records)
 
 
 class ImportRefused(Exception):
@@ -38,6 +38,7 @@ async def export_project(session: AsyncSession, project: Project) -> dict[str, A
     workspace = await session.get_one(Workspace, project.workspace_id)
     communities = await list_communities(session, project_id=project.id, retired=True)
     keys = {c.id: c.key for c in communities}
+    needs = await list_needs(session, project_id=project.id, retired=True)
     measures = await list_measures(session, project_id=project.id, retired=True)
     measure_keys = {m.id: m.key for m in measures}
     return {
@@ -46,10 +47,8 @@ async def export_project(session: AsyncSession, project: Project) -> dict[str, A
         "workspace": _row(workspace, exclude={"created_at"}),
         "project": _row(project, exclude={"workspace_id"}),
         "communities": [_row(c, exclude={"project_id"}) for c in communities],
-        "measures": [
-            {**_row(m, exclude={"project_id", "community_id"}), "community": keys.get(m.community_id) if m.community_id else None}
-            for m in measures
-        ],
+        "needs": [{**_row(n, exclude={"project_id", "community_id"}), "community": keys[n.community_id]} for n in needs],
+        "measures": [_row(m, exclude={"project_id"}) for m in measures],
         "answers": [_row(a, exclude={"project_id"}) for a in await answer_history(session, project_id=project.id)],
         # unshown_step is a transport's passing state, not part of the plan
         "flow_sessions": [
@@ -97,11 +96,12 @@ async def import_project(
         session.add(community)
         await session.flush()
         ids[community.key] = community.id
+    for row in document.get("needs", []):
+        fields = {k: v for k, v in row.items() if k != "community"}
+        session.add(Need.model_validate({**fields, "project_id": project.id, "community_id": ids[row["community"]]}))
     measure_ids = {}
     for row in document["measures"]:
-        fields = {k: v for k, v in row.items() if k != "community"}
-        community_id = ids[row["community"]] if row.get("community") else None
-        measure = Measure.model_validate({**fields, "project_id": project.id, "community_id": community_id})
+        measure = Measure.model_validate({**row, "project_id": project.id})
         session.add(measure)
         await session.flush()
         measure_ids[measure.key] = measure.id

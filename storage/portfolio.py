@@ -10,7 +10,7 @@ from sqlalchemy import Subquery, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Answer, Community, Digest, DigestConfig, Measure, ProgressUpdate, Project
+from storage.models import Answer, Community, Digest, DigestConfig, Measure, Need, ProgressUpdate, Project
 
 AnswerKey = tuple[str, str, str]
 
@@ -28,6 +28,7 @@ class MeasureFacts:
 class Portfolio:
     projects: list[Project]
     communities: dict[int, list[Community]] = field(default_factory=dict)
+    needs: dict[int, list[Need]] = field(default_factory=dict)
     measures: dict[int, list[Measure]] = field(default_factory=dict)
     answers: dict[int, dict[AnswerKey, Answer]] = field(default_factory=dict)
     answers_now: dict[int, dict[AnswerKey, Answer]] = field(default_factory=dict)  # when read as of a moment
@@ -73,18 +74,22 @@ def _current_updates(project_ids: list[int], as_of: datetime | None = None) -> S
 async def load_plans(
     session: AsyncSession, projects: list[Project], *, since: datetime | None = None, as_of: datetime | None = None
 ) -> Portfolio:
-    """The plans of these projects (communities, measures, current answers) in three queries.
-    With `as_of`: every community and measure there ever was (flows/snapshots.py keeps those in
+    """The plans of these projects (communities, needs, measures, current answers) in four
+    queries. With `as_of`: every community, need and measure there ever was (flows/snapshots.py keeps those in
     the plan then), and the answers as they stood then besides the current ones."""
     portfolio = Portfolio(projects)
     ids = [p.id for p in projects]
     communities = select(Community).where(col(Community.project_id).in_(ids))
+    needs = select(Need).where(col(Need.project_id).in_(ids))
     measures = select(Measure).where(col(Measure.project_id).in_(ids))
     if as_of is None:
         communities = communities.where(col(Community.retired_at).is_(None))
+        needs = needs.where(col(Need.retired_at).is_(None))
         measures = measures.where(col(Measure.retired_at).is_(None))
     for community in (await session.exec(communities.order_by(col(Community.id)))).all():
         portfolio.communities.setdefault(community.project_id, []).append(community)
+    for need in (await session.exec(needs.order_by(col(Need.community_id), col(Need.id)))).all():
+        portfolio.needs.setdefault(need.project_id, []).append(need)
     for measure in (await session.exec(measures.order_by(col(Measure.id)))).all():
         portfolio.measures.setdefault(measure.project_id, []).append(measure)
     answers = await session.exec(

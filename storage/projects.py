@@ -2,7 +2,7 @@
 
 from datetime import datetime
 from difflib import get_close_matches
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, update
 from sqlmodel import col, select
@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.engine import insert_if_absent
 from storage.jobs import drop_reminders
-from storage.models import Community, FlowSession, Measure, Project, Workspace, utcnow
+from storage.models import Community, FlowSession, Measure, Need, Project, Workspace, utcnow
 
 LOCAL_TEAM_ID, LOCAL_NAME = "local", "Terminal"  # the terminal's workspace
 
@@ -108,34 +108,52 @@ async def list_measures(session: AsyncSession, *, project_id: int, retired: bool
     return list((await session.exec(query.order_by(col(Measure.id)))).all())
 
 
-async def retire(session: AsyncSession, item: Community | Measure, *, by: str, now: datetime | None = None) -> None:
-    """Remove a community or measure from the plan, keeping it (and its history). A retired
-    measure's pending reminders are dropped; a community's measures serve "all" instead."""
+async def list_needs(session: AsyncSession, *, project_id: int, retired: bool = False) -> list[Need]:
+    """The project's needs, community by community; with `retired`, those removed too."""
+    query = select(Need).where(col(Need.project_id) == project_id)
+    if not retired:
+        query = query.where(col(Need.retired_at).is_(None))
+    return list((await session.exec(query.order_by(col(Need.community_id), col(Need.id)))).all())
+
+
+Item = Community | Need | Measure
+
+
+async def retire(session: AsyncSession, item: Item, *, by: str, now: datetime | None = None) -> None:
+    """Remove a community, need or measure from the plan, keeping it (and its history). A
+    retired measure's pending reminders are dropped; a retired community's needs go with it."""
     item.retired_at, item.retired_by = now or utcnow(), by
     session.add(item)
     if isinstance(item, Measure):
         await drop_reminders(session, measure_id=item.id, why="the measure was removed from the plan")
-    else:
-        await session.exec(update(Measure).where(col(Measure.community_id) == item.id).values(community_id=None))
+    elif isinstance(item, Community):
+        await session.exec(
+            update(Need)
+            .where(col(Need.community_id) == item.id, col(Need.retired_at).is_(None))
+            .values(retired_at=item.retired_at, retired_by=by)
+        )
     await session.flush()
 
 
-async def restore(session: AsyncSession, item: Community | Measure) -> None:
+async def restore(session: AsyncSession, item: Item) -> None:
     item.retired_at, item.retired_by = None, None
     session.add(item)
     await session.flush()
 
 
-async def retired_item(session: AsyncSession, *, project_id: int, key: str) -> Community | Measure | None:
-    """The community or measure of this key (c2, m3) if it was removed from the plan."""
-    if key.startswith("c"):
-        community = select(Community).where(col(Community.project_id) == project_id, col(Community.key) == key)
-        return (await session.exec(community.where(col(Community.retired_at).is_not(None)))).first()
-    measure = select(Measure).where(col(Measure.project_id) == project_id, col(Measure.key) == key)
-    return (await session.exec(measure.where(col(Measure.retired_at).is_not(None)))).first()
+RETIRED_KEYS: dict[str, type[Item]] = {"c": Community, "n": Need, "m": Measure}
 
 
-async def _next_key(session: AsyncSession, table: type[Community] | type[Measure], prefix: str, project_id: int) -> str:
+async def retired_item(session: AsyncSession, *, project_id: int, key: str) -> Item | None:
+    """The community, need or measure of this key (c2, n5, m3) if it was removed from the plan."""
+    table = RETIRED_KEYS.get(key[:1])
+    if table is None:
+        return None
+    query = select(table).where(col(table.project_id) == project_id, col(table.key) == key, col(table.retired_at).is_not(None))
+    return cast(Item | None, (await session.exec(query)).first())
+
+
+async def _next_key(session: AsyncSession, table: type[Item], prefix: str, project_id: int) -> str:
     count = await session.scalar(select(func.count()).select_from(table).where(col(table.project_id) == project_id))
     return f"{prefix}{(count or 0) + 1}"
 
@@ -146,6 +164,14 @@ async def add_community(session: AsyncSession, *, project_id: int, **fields: Any
     session.add(community)
     await session.flush()
     return community
+
+
+async def add_need(session: AsyncSession, *, project_id: int, community_id: int, **fields: Any) -> Need:
+    key = await _next_key(session, Need, "n", project_id)
+    need = Need(project_id=project_id, community_id=community_id, key=key, **fields)
+    session.add(need)
+    await session.flush()
+    return need
 
 
 async def add_measure(session: AsyncSession, *, project_id: int, **fields: Any) -> Measure:

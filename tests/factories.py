@@ -11,7 +11,11 @@ WHY = [
     "To leave lasting jobs & skills in Derby",
     "1, 2",
     "National Highways",
-    "Chaddesden residents | Derby DE21 | 12,000 households | safe crossings | Ward profile 2024\nSpondon | Derby | commuters",
+    "Chaddesden residents | Derby DE21 | 12,000 households\nSpondon | Derby | commuters",
+    "done",
+    "safe crossings | Ward profile 2024 | Derby City Council road safety team\nquiet nights",  # Chaddesden's needs
+    "done",
+    "local jobs | Census 2021",  # Spondon's
     "done",
 ]
 WHAT = [
@@ -19,8 +23,8 @@ WHAT = [
     "1",  # Apprenticeships on the contract
     "Local labour | FTE | NH-SV-03 | National Highways Social Value Plan",
     "done",
-    "1",  # apprenticeships -> Chaddesden residents
-    "2",  # local labour -> Spondon
+    "1, 2",  # apprenticeships -> Chaddesden residents' safe crossings and quiet nights
+    "local jobs",  # local labour -> Spondon's need, in its words
 ]
 HOW = [
     "Weeks of apprenticeship on site, from the apprenticeship register",
@@ -61,8 +65,9 @@ BAD_INPUT = [
     ([], "x" * 10_000, "why.purpose", "10000 characters long"),
     (["Purpose"], "99", "why.drivers", '"99" is not one of the choices'),
     (WHY[:3], "| Derby", "why.communities", "lacks a required part"),
+    (WHY[:5], "| Ward profile 2024", "why.needs:c1", "lacks a required part"),
     (WHY + WHAT[:2], "Local labour", "what.own_measures", "lacks a required part"),
-    (WHY + WHAT[:4], "Nowhere", "what.community:m1", "not one of the choices"),
+    (WHY + WHAT[:4], "Nowhere", "what.needs:m1", "not one of the choices"),
     (WHY + WHAT + HOW[:2], "a guess", "how.kind:m1", "not one of the choices"),
     (WHY + WHAT + HOW[:3], "ten", "how.baseline_value:m1", "Please give a number in apprenticeship weeks"),
     (WHY + WHAT + HOW[:3], "🚧", "how.baseline_value:m1", "Please give a number"),

@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.progress.updates import UpdateRefused, record_update
 from flows.projects import find_project, near_miss
-from flows.snapshots import status_on
+from flows.snapshots import coverage_on, status_on
 from prompts import render, vocabulary
 from storage.engine import transaction
 from storage.models import Project
@@ -37,7 +37,8 @@ async def print_status(engine: AsyncEngine, *, project: str, on: date, stdout: T
         if (found := await project_named(db, project, stdout)) is None:
             return 1
         statuses = await status_on(db, found, on)
-    stdout.write(render("terminal.j2:status_table", project=project, statuses=statuses, on=on) + "\n")
+        needs = await coverage_on(db, found, on)
+    stdout.write(render("terminal.j2:status_table", project=project, statuses=statuses, on=on, coverage=needs) + "\n")
     return 0
 
 

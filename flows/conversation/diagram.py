@@ -16,7 +16,7 @@ def mermaid(flow: Flow) -> str:
     for question in flow.questions:
         lines.append(f"  subgraph {question}")
         for step in (s for s in flow.steps if s.question == question):
-            notes = [step.kind.value] + (["per measure"] if step.for_each else []) + (["if it applies"] if step.condition else [])
+            notes = [step.kind.value] + ([f"per {step.for_each}"] if step.for_each else []) + (["if it applies"] if step.condition else [])
             lines.append(f'    {step.key.replace(".", "_")}["{step.key}<br/><small>{", ".join(notes)}</small>"]')
         lines.append("  end")
     keys = [step.key.replace(".", "_") for step in flow.steps]

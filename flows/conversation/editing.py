@@ -63,7 +63,7 @@ def edit_form(flow: Flow, state: FlowState, question: str, subject: str = "") ->
         text = "" if value is None else describe(instance, state, value)
         label = render(step.prompt + "_label", MarkupKind.TEXT)
         if instance.subject:
-            label = f"{label}: {state.measure(instance.subject).name}"
+            label = f"{label}: {state.subject_name(instance.subject)}"
         fields.append(
             FormField(
                 id=instance.id,
@@ -82,7 +82,7 @@ def edit_form(flow: Flow, state: FlowState, question: str, subject: str = "") ->
 def change_of(instance: StepInstance, state: FlowState, value: Any) -> str:
     """One changed answer as people read it: "Reporting cadence (Local labour): Quarterly"."""
     label = render(instance.step.prompt + "_label", MarkupKind.TEXT)
-    measure = state.measure(instance.subject).name if instance.subject else ""
+    measure = state.subject_name(instance.subject)
     return render("flow.j2:change", MarkupKind.TEXT, label=label, measure=measure, value=describe(instance, state, value))
 
 
@@ -240,7 +240,9 @@ ITEMS_FIELD, REMOVE_FIELD = "items", "remove"
 
 
 def _list_of(flow: Flow, state: FlowState, question: str) -> StepInstance | None:
-    return next((i for i in flow.instances(state) if i.step.question == question and i.step.items is not None), None)
+    return next(
+        (i for i in flow.instances(state) if i.step.question == question and i.step.items is not None and not i.step.for_each), None
+    )
 
 
 async def item_form(db: AsyncSession, flow: Flow, state: FlowState, question: str, subject: str) -> list[FormField]:

@@ -2,8 +2,8 @@
 
 A flow is an ordered tuple of steps. A step asks one thing, validates the reply with its
 `given` model, and may store the value somewhere besides the answer history (`store`).
-Steps marked `for_each="measure"` are asked once per measure; consecutive ones of the same
-question are asked measure by measure. A step's `condition` hides it when it does not apply.
+Steps marked `for_each="measure"` are asked once per measure (`"community"`: per community);
+consecutive ones of the same question are asked measure by measure. A step's `condition` hides it when it does not apply.
 """
 
 from collections.abc import Awaitable, Callable, Sequence
@@ -18,8 +18,8 @@ from flows.conversation.inputs import Choice, Given, InputKind
 from flows.outbox import OutboxJob
 from prompts import has_macro
 from storage.answers import AnswerKey, append_answer, current_answers
-from storage.models import Answer, Community, Measure, Project
-from storage.projects import list_communities, list_measures
+from storage.models import Answer, Community, Measure, Need, Project
+from storage.projects import list_communities, list_measures, list_needs
 
 
 @dataclass
@@ -30,6 +30,7 @@ class FlowState:
     communities: list[Community]
     measures: list[Measure]
     answers: dict[AnswerKey, Answer]
+    needs: list[Need] = field(default_factory=list)
 
     def value(self, key: str, subject: str = "") -> Any:
         question, _, name = key.partition(".")
@@ -43,6 +44,22 @@ class FlowState:
             raise LookupError(f"no measure {key} in {self.project.name}")
         return found
 
+    def community(self, key: str) -> Community:
+        """The community a per-community step is asked of."""
+        found = next((c for c in self.communities if c.key == key), None)
+        if found is None:
+            raise LookupError(f"no community {key} in {self.project.name}")
+        return found
+
+    def subject_name(self, key: str) -> str:
+        """The name of the measure or community a step is asked of ("" for the project)."""
+        if not key:
+            return ""
+        return self.community(key).name if key.startswith("c") else self.measure(key).name
+
+    def needs_of(self, community: Community) -> list[Need]:
+        return [n for n in self.needs if n.community_id == community.id]
+
 
 async def load_state(db: AsyncSession, project: Project) -> FlowState:
     return FlowState(
@@ -50,6 +67,7 @@ async def load_state(db: AsyncSession, project: Project) -> FlowState:
         communities=await list_communities(db, project_id=project.id),
         measures=await list_measures(db, project_id=project.id),
         answers=await current_answers(db, project_id=project.id),
+        needs=await list_needs(db, project_id=project.id),
     )
 
 
@@ -79,12 +97,13 @@ class Step:
     choices: Callable[[FlowState, str], list[Choice]] | None = None
     condition: Callable[[FlowState, str], bool] | None = None
     context: Callable[[FlowState, str], dict[str, Any]] | None = None
-    for_each: str | None = None  # "measure"
+    for_each: str | None = None  # "measure" or "community"
     item_fields: tuple[str, ...] = ()
     required_fields: int = 1
     person: bool = False  # the answer names someone: a mention in Slack, their name elsewhere
-    # A list step's items as they stand (numbered in this order where they are shown).
-    items: Callable[[FlowState], Sequence[Community | Measure]] | None = None
+    # A list step's items as they stand (numbered in this order where they are shown), of the
+    # step's subject for a per-community list.
+    items: Callable[[FlowState, str], Sequence[Community | Need | Measure]] | None = None
     # An answer the plan has outgrown (the community it names was removed) is asked again.
     still_valid: Callable[[FlowState, Any], bool] | None = None
     # A list that also takes a pasted table of its items with their per-measure answers:
@@ -106,7 +125,7 @@ class Step:
 @dataclass(frozen=True)
 class StepInstance:
     step: Step
-    subject: str = ""  # the measure key for a for_each step
+    subject: str = ""  # the measure's or community's key for a for_each step
 
     @property
     def id(self) -> str:
@@ -117,7 +136,7 @@ class StepInstance:
 
     def answered(self, state: FlowState) -> bool:
         if self.step.items is not None:  # a list: answered while it holds an item
-            return bool(self.step.items(state))
+            return bool(self.step.items(state, self.subject))
         value = state.value(self.step.key, self.subject)
         return value is not None and (self.step.still_valid is None or self.step.still_valid(state, value))
 
@@ -177,7 +196,7 @@ class Flow:
             problem = "a choice step needs choices"
         elif step.kind == InputKind.LIST and (not step.item_fields or step.store is None or step.items is None):
             problem = "a list step needs item_fields, a store and its items"
-        elif step.for_each not in (None, "measure"):
+        elif step.for_each not in (None, "measure", "community"):
             problem = f"unknown for_each {step.for_each}"
         if problem:
             raise FlowDefinitionError(f"{self.name}: step {step.key}: {problem}")
@@ -196,10 +215,11 @@ class Flow:
                 i += 1
                 continue
             end = i
-            while end < len(self.steps) and self.steps[end].for_each and self.steps[end].question == step.question:
+            while end < len(self.steps) and self.steps[end].for_each == step.for_each and self.steps[end].question == step.question:
                 end += 1
-            for measure in state.measures:
-                result.extend(StepInstance(s, measure.key) for s in self.steps[i:end])
+            subjects: Sequence[Community | Measure] = state.communities if step.for_each == "community" else state.measures
+            for subject in subjects:
+                result.extend(StepInstance(s, subject.key) for s in self.steps[i:end])
             i = end
         return [instance for instance in result if instance.applies(state)]
 

@@ -334,6 +334,26 @@ class ChoicesGiven(Given):
         return parse_choices(raw, (info.context or {})["choices"], multiple=True)
 
 
+class NeedsGiven(Given):
+    """The needs a measure answers: by number or as listed, by the need's own words, or by a
+    community's name for every need it has (context `groups`: each such name -> its keys)."""
+
+    value: list[str]
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _parse(cls, raw: Any, info: ValidationInfo) -> list[str]:
+        context = info.context or {}
+        groups: dict[str, list[str]] = context.get("groups", {})
+        text = clean_text(raw, maximum=MAX_TEXT)
+        values: list[str] = []
+        tokens = [text] if name_key(text) in groups else [t.strip() for t in text.split(",") if t.strip()]
+        for token in tokens:
+            keys = groups.get(name_key(token)) or parse_choices(token, context["choices"], multiple=True)
+            values += [key for key in keys if key not in values]
+        return values
+
+
 class CadenceGiven(Given):
     """A reporting cadence: one of the choices, or an RFC 5545 RRULE such as FREQ=MONTHLY;BYMONTHDAY=15."""
 

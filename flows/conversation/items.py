@@ -13,9 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from flows.conversation.engine import Flow, FlowState, StepInstance, record_answer
 from flows.conversation.inputs import explain
 from prompts import render, vocabulary
-from storage.models import Community, Measure
+from storage.models import Measure
 from storage.progress import count_updates
-from storage.projects import retire
+from storage.projects import Item, retire
 
 # "remove 2", "remove 2 yes": the words are in prompts/vocabulary.toml
 REMOVE = re.compile(r"^(?P<word>\w+)\s+(?P<number>\d{1,4})(?:\s+(?P<yes>\w+))?$")
@@ -63,11 +63,11 @@ def item_line(instance: StepInstance, state: FlowState, number: int, markup: str
     return " | ".join(parts)
 
 
-def items_of(instance: StepInstance, state: FlowState) -> list[Community | Measure]:
-    return list(instance.step.items(state)) if instance.step.items else []
+def items_of(instance: StepInstance, state: FlowState) -> list[Item]:
+    return list(instance.step.items(state, instance.subject)) if instance.step.items else []
 
 
-def _item(instance: StepInstance, state: FlowState, number: int, markup: str) -> Community | Measure:
+def _item(instance: StepInstance, state: FlowState, number: int, markup: str) -> Item:
     items = items_of(instance, state)
     if not 1 <= number <= len(items):
         raise ItemRefused(render("flow.j2:item_number_unknown", markup, number=number, count=len(items)))

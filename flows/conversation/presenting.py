@@ -8,6 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.conversation.engine import Flow, FlowState, StepInstance
 from flows.conversation.inputs import InputKind, channel_of
+from flows.coverage import answered_needs, coverage, is_whole
 from prompts import MarkupKind, format_date, format_number, format_quantity, render, slack_user_of
 from storage.models import Project
 from storage.portfolio import load_plans
@@ -49,7 +50,7 @@ def summary(flow: Flow, state: FlowState, markup: str) -> str:
         step = instance.step
         entry = {
             "label": render(step.prompt + "_label", MarkupKind.TEXT),
-            "measure": state.measure(instance.subject).name if instance.subject else None,
+            "measure": state.subject_name(instance.subject) or None,
             "question": step.question,
             "person": step.person,
         }
@@ -64,15 +65,14 @@ def summary(flow: Flow, state: FlowState, markup: str) -> str:
                 shown = render("flow.j2:by_default", MarkupKind.TEXT, value=shown)
             unreminded = step.person and bool(state.project.channel_id) and slack_user_of(value) is None
             sections[step.question].append({**entry, "value": shown, "channel": channel, "unreminded": unreminded})
-    communities = {c.id: c.name for c in state.communities}
     return render(
         flow.summary,
         markup,
         project=state.project,
         sections=sections,
         unanswered=unanswered,
-        communities=state.communities,
-        measures=[{"measure": m, "community": communities.get(m.community_id) if m.community_id else None} for m in state.measures],
+        coverage=coverage(state),
+        measures=[{"measure": m, "needs": [n.name for n in answered_needs(state, m)], "whole": is_whole(m)} for m in state.measures],
     )
 
 
@@ -112,7 +112,8 @@ def edit_targets(flow: Flow, state: FlowState) -> tuple[EditTarget, ...]:
             counts[(instance.step.question, "")] += 1
             if instance.subject:
                 counts[(instance.step.question, instance.subject)] += 1
-    lists = [i for i in flow.instances(state) if i.step.items is not None]
+    # A per-community list (the needs) is edited with its community: `community edit`.
+    lists = [i for i in flow.instances(state) if i.step.items is not None and not i.step.for_each]
     for question in flow.questions:
         if all(step.for_each for step in flow.steps if step.question == question):
             targets += [EditTarget(question, m.key, m.name, counts[(question, m.key)]) for m in state.measures]
@@ -120,7 +121,7 @@ def edit_targets(flow: Flow, state: FlowState) -> tuple[EditTarget, ...]:
             targets.append(EditTarget(question, fields=counts[(question, "")]))
         for instance in (i for i in lists if i.step.question == question):
             label = render(instance.step.prompt + "_label", MarkupKind.TEXT)
-            items = instance.step.items(state) if instance.step.items else []
+            items = instance.step.items(state, "") if instance.step.items else []
             targets += [EditTarget(question, item.key, item.name, item="edit", list_label=label) for item in items]
             targets.append(EditTarget(question, item="add", list_label=label))
     return tuple(targets)
@@ -135,6 +136,11 @@ async def plan_completions(db: AsyncSession, flow: Flow, projects: list[Project]
     """(answered, total) of each project's plan, read in a fixed number of queries."""
     plans = await load_plans(db, projects)
     return {
-        p.id: completion(flow, FlowState(p, plans.communities.get(p.id, []), plans.measures.get(p.id, []), plans.answers.get(p.id, {})))
+        p.id: completion(
+            flow,
+            FlowState(
+                p, plans.communities.get(p.id, []), plans.measures.get(p.id, []), plans.answers.get(p.id, {}), plans.needs.get(p.id, [])
+            ),
+        )
         for p in projects
     }

@@ -244,7 +244,8 @@ def _find(instances: list[StepInstance], position: str | None) -> StepInstance |
 
 
 def _measure_above(state: FlowState, instance: StepInstance) -> str | None:
-    keys = [m.key for m in state.measures]
+    """The measure (or community) asked the same question just before this one."""
+    keys = [c.key for c in state.communities] if instance.step.for_each == "community" else [m.key for m in state.measures]
     index = keys.index(instance.subject) if instance.subject in keys else 0
     return keys[index - 1] if index > 0 else None
 
@@ -272,9 +273,11 @@ def _after(instances: list[StepInstance], current: StepInstance) -> StepInstance
 
 
 def _prompt_context(state: FlowState, instance: StepInstance) -> dict[str, Any]:
+    by_community = instance.step.for_each == "community"
     return {
         "project": state.project,
-        "measure": state.measure(instance.subject) if instance.subject else None,
+        "measure": state.measure(instance.subject) if instance.subject and not by_community else None,
+        "community": state.community(instance.subject) if by_community else None,
     }
 
 
@@ -315,7 +318,7 @@ def _ask(
         choices=tuple(instance.choices(state)),
         progress=Progress(instances.index(instance) + 1, len(instances)),
         step=instance.id,
-        same_as_above=_measure_above(state, instance) is not None,
+        same_as_above=_measure_above(state, instance) is not None and step.kind != InputKind.LIST,
     )
 
 

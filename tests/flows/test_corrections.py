@@ -61,7 +61,7 @@ async def test_remove_n_and_undo_inside_a_list_and_their_refusals(engine):
     assert reply.step == "why.client"
 
 
-async def test_a_community_removed_later_is_asked_again_of_the_measures_that_served_it(engine):
+async def test_a_community_removed_later_is_asked_again_of_the_measures_that_answered_its_needs(engine):
     await start_plan(engine)
     reply = await say_all(engine, *WHOLE_PLAN)
     assert reply.status == "complete"
@@ -78,9 +78,9 @@ async def test_a_community_removed_later_is_asked_again_of_the_measures_that_ser
     assert "Removed Spondon" in notice
     _, kept, measures = await plan_rows(engine)
     assert [c.name for c in kept] == ["Chaddesden residents"]
-    assert measures[1].community_id is None  # local labour served Spondon
+    assert measures[1].needs == ["n3"]  # local labour answered Spondon's need, now removed with it
     reply = await start_plan(engine)  # the plan is no longer complete: one question to answer again
-    assert reply.step == "what.community:m2"
+    assert reply.step == "what.needs:m2"
     reply = await say(engine, "1")
     assert reply.status == "complete" and "Spondon" not in reply.text
 
@@ -104,7 +104,7 @@ async def test_a_deselected_catalogue_measure_is_retired_and_comes_back_when_pic
     assert [(m.key, m.catalogue_ref) for m in measures] == [("m1", "ppn002-2025/2.1"), ("m2", "ppn002-2025/2.2")]
     assert reply.step == "what.own_measures"
     reply = await say_all(engine, "done", "1")
-    assert reply.step == "what.community:m2"  # m1, then m2: no question for a retired one in between
+    assert reply.step == "what.needs:m2"  # m1, then m2: no question for a retired one in between
 
 
 async def test_a_measure_with_updates_is_removed_only_when_confirmed_and_its_reminders_are_dropped(engine):

@@ -69,7 +69,7 @@ async def test_counts_and_lists_of_a_seeded_portfolio(engine):
     # what changed, in words rather than a count of rows
     assert (
         "this week: 1 update (Apprenticeships on the contract 200 apprenticeship weeks), "
-        "2 measures added (Apprenticeships on the contract; Local labour), 44 answers given or changed, plan completed"
+        "2 measures added (Apprenticeships on the contract; Local labour), 47 answers given or changed, plan completed"
     ) in text
 
 

@@ -60,7 +60,7 @@ def test_a_condition_hides_a_step_that_does_not_apply():
         ((Step("elsewhere.x", InputKind.TEXT, TextGiven, "plan/why.j2:purpose"),), "key must be"),
         ((Step("why.purpose", InputKind.SINGLE_CHOICE, ChoiceGiven, "plan/why.j2:purpose"),), "needs choices"),
         ((Step("why.purpose", InputKind.LIST, ItemsGiven, "plan/why.j2:purpose"),), "needs item_fields"),
-        ((Step("why.purpose", InputKind.TEXT, TextGiven, "plan/why.j2:purpose", for_each="community"),), "unknown for_each"),
+        ((Step("why.purpose", InputKind.TEXT, TextGiven, "plan/why.j2:purpose", for_each="person"),), "unknown for_each"),
     ],
 )
 def test_a_broken_definition_fails_when_the_flow_is_built(steps, problem):

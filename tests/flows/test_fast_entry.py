@@ -63,11 +63,12 @@ async def test_a_20_measure_plan_from_a_pasted_table_takes_under_40_prompts(engi
         100,
         date(2028, 3, 31),
     )
-    assert (tenth.owner, tenth.cadence, tenth.community_id is not None) == ("Tom Evans", "quarterly", True)
+    assert (tenth.owner, tenth.cadence, tenth.needs) == ("Tom Evans", "quarterly", ["n1"])
     assert answers[("how", "baseline_date", "m10")].value == "2026-04-01"
     assert [m.kind for m in measures[:4]] == ["level", "total", "level", "total"]
     assert measures[2].profile == [["2026-09-30", 5], ["2027-12-31", 12]] and measures[3].profile == []
-    assert answers[("what", "community", "m1")].value == "c2" and answers[("what", "community", "m2")].value == "c1"
+    # a community's name answers all its needs (Spondon has one), a number the need listed so
+    assert answers[("what", "needs", "m1")].value == ["n3"] and answers[("what", "needs", "m2")].value == ["n1"]
 
 
 async def test_a_table_without_a_header_and_with_empty_cells_leaves_those_questions_to_ask(engine):
@@ -77,7 +78,7 @@ async def test_a_table_without_a_header_and_with_empty_cells_leaves_those_questi
     reply = await say(engine, "Local spend,£,,,,,,,,,,,monthly\nLocal labour,FTE,NH-SV-03")
     assert "Added 2 measures from the table, with 1 answer" in reply.notice
     reply = await say(engine, "done")
-    assert reply.step == "what.community:m1"  # the first question a cell left empty
+    assert reply.step == "what.needs:m1"  # the first question a cell left empty
     measures, _ = await stored(engine)
     assert [(m.name, m.unit, m.cadence) for m in measures] == [("Local spend", "£", "monthly"), ("Local labour", "FTE", None)]
 
@@ -101,7 +102,7 @@ async def test_a_table_with_bad_cells_is_refused_whole_with_row_and_column_named
     assert reply.error and reply.step == "what.own_measures"
     assert "The table was not added (5 problems), so nothing was stored" in reply.notice
     for problem in (
-        'row 3, community: "Nowhere" is not one of the choices',
+        'row 3, needs: "Nowhere" is not one of the choices',
         "row 4, target date: ",
         "before 1 Apr 2026",
         "row 5, target: Please give a number in FTE",

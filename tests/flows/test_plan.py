@@ -7,7 +7,7 @@ import pytest
 from flows.projects import local_project
 from storage.answers import answer_history, current_answers
 from storage.engine import transaction
-from storage.projects import list_communities, list_measures
+from storage.projects import list_communities, list_measures, list_needs
 from tests.factories import BAD_INPUT, PROJECT, WHOLE_PLAN, WHY, say, say_all, start_plan
 
 
@@ -37,6 +37,10 @@ async def test_the_whole_plan_is_stored_where_later_features_read_it(engine):
         "31 Mar 2028",
         "Quarterly",
         "100, 85, 60",
+        "safe crossings: answered by Apprenticeships on the contract. Evidence: Ward profile 2024."
+        " Signposted to: Derby City Council road safety team",
+        "local jobs: answered by Local labour",
+        "Apprenticeships on the contract (apprenticeship weeks), answers: safe crossings; quiet nights",
     ):
         assert fragment in reply.text
 
@@ -46,14 +50,21 @@ async def test_the_whole_plan_is_stored_where_later_features_read_it(engine):
     assert project.planned_completion == date(2027, 9, 30)
     assert project.handover_date == date(2027, 10, 31)
     assert project.next_custodian == "National Highways East Midlands operations"
-    assert [(c.key, c.name, c.place, c.needs, c.signposting) for c in communities] == [
-        ("c1", "Chaddesden residents", "Derby DE21", "safe crossings", "Ward profile 2024"),
-        ("c2", "Spondon", "Derby", None, None),
+    assert [(c.key, c.name, c.place, c.who) for c in communities] == [
+        ("c1", "Chaddesden residents", "Derby DE21", "12,000 households"),
+        ("c2", "Spondon", "Derby", "commuters"),
+    ]
+    async with transaction(engine) as db:
+        needs = await list_needs(db, project_id=project.id)
+    assert [(n.key, n.community_id, n.name, n.evidence, n.signposting) for n in needs] == [
+        ("n1", communities[0].id, "safe crossings", "Ward profile 2024", "Derby City Council road safety team"),
+        ("n2", communities[0].id, "quiet nights", None, None),
+        ("n3", communities[1].id, "local jobs", "Census 2021", None),
     ]
     apprenticeships, labour = measures
     assert (apprenticeships.key, apprenticeships.catalogue_ref, apprenticeships.unit) == ("m1", "ppn002-2025/2.1", "apprenticeship weeks")
     assert (labour.framework_code, labour.framework_name) == ("NH-SV-03", "National Highways Social Value Plan")
-    assert apprenticeships.community_id == communities[0].id and labour.community_id == communities[1].id
+    assert (apprenticeships.needs, labour.needs) == (["n1", "n2"], ["n3"])
     assert (labour.baseline_value, labour.baseline_date, labour.target_value, labour.target_date) == (
         12,
         date(2026, 4, 1),
@@ -65,6 +76,8 @@ async def test_the_whole_plan_is_stored_where_later_features_read_it(engine):
     by_key = {(a.question, a.field, a.subject): a for a in answers}
     assert by_key[("why", "drivers", "")].value == ["statutory", "client"]
     assert by_key[("why", "communities", "c2")].value["name"] == "Spondon"
+    assert by_key[("why", "needs", "n3")].value == {"name": "local jobs", "evidence": "Census 2021", "signposting": None}
+    assert by_key[("what", "needs", "m1")].value == ["n1", "n2"]
     assert by_key[("how", "baseline_date", "m2")].value == "2026-04-01"
     assert by_key[("monitoring", "thresholds", "")].value == [100, 85, 60]
     assert all(a.author == "alice" and a.version == 1 and a.flow == "plan" and a.flow_version == 1 for a in answers)
@@ -142,7 +155,7 @@ async def test_progress_counts_the_questions_each_measure_adds(engine):
     await start_plan(engine)
     before = await say_all(engine, *WHY, "2")
     after = await say(engine, "1, 2")  # two catalogue measures
-    # per measure: its community, ten "how" questions and its cadence
+    # per measure: the needs it answers, ten "how" questions and its cadence
     assert after.progress.total == before.progress.total + 2 * 12
 
 

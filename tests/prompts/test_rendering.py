@@ -8,7 +8,7 @@ from flows.plan import PLAN
 from flows.projects import local_project
 from prompts import MarkupKind, escape_mrkdwn, render
 from storage.engine import transaction
-from storage.models import Measure, Project
+from storage.models import Community, Measure, Project
 
 HOSTILE = "<!channel> <@U123> <https://evil.example|your bank> & {{ 7*7 }} {% for x in y %}"
 
@@ -31,7 +31,11 @@ def test_a_missing_variable_is_an_error_not_an_empty_string():
 
 @pytest.mark.parametrize("markup", list(MarkupKind))
 def test_every_step_of_the_plan_renders_its_prompt_help_and_label(markup):
-    context = {"project": Project(workspace_id=1, name=HOSTILE), "measure": Measure(project_id=1, key="m1", name=HOSTILE, unit="FTE")}
+    context = {
+        "project": Project(workspace_id=1, name=HOSTILE),
+        "measure": Measure(project_id=1, key="m1", name=HOSTILE, unit="FTE"),
+        "community": Community(project_id=1, key="c1", name=HOSTILE),
+    }
     for step in PLAN.steps:
         for suffix in ("", "_help", "_label"):
             text = render(step.prompt + suffix, markup, **context)

@@ -11,7 +11,7 @@ from storage import models
 from storage.engine import create_engine, transaction
 from storage.migrate import HEAD, alembic_config, upgrade
 from storage.models import FlowSession, InboxEntry, Job, SlackEvent, SlackUser
-from storage.projects import list_communities, list_measures
+from storage.projects import list_communities, list_measures, list_needs
 
 
 async def test_migrations_create_exactly_the_models(engine):
@@ -179,7 +179,7 @@ async def test_the_retirement_migration_keeps_every_community_and_measure_in_the
         measures = await list_measures(db, project_id=1)
     await engine.dispose()
     assert [(c.key, c.name, c.retired_at, c.retired_by) for c in communities] == [("c1", "Derby residents", None, None)]
-    assert [(m.key, m.name, m.community_id, m.retired_at) for m in measures] == [("m1", "Local hires", 1, None)]
+    assert [(m.key, m.name, m.needs, m.retired_at) for m in measures] == [("m1", "Local hires", ["n1"], None)]  # 0011: its community's need
 
 
 async def test_the_kinds_migration_keeps_each_measures_running_totals_or_amounts(database_url):
@@ -215,3 +215,64 @@ async def test_the_kinds_migration_keeps_each_measures_running_totals_or_amounts
     await engine.dispose()
     assert [(m.key, m.kind, m.profile) for m in measures] == [("m1", "total", None), ("m2", "per_period", None)]
     assert [(u.measure_id, u.value, u.other_reason) for u in updates] == [(2, 4500, None)]
+
+
+async def test_the_needs_migration_makes_each_communitys_needs_records_and_keeps_each_measures_link(database_url):
+    """0010 -> 0011 with communities, their needs text, answers and measures in place: each
+    line or semicolon of the text is a need (the old signposting its evidence), a measure of
+    one community answers all that community's needs, one of "all" the project as a whole, and
+    each gets an answer in the history stamped as the answer it came from."""
+    from alembic import command
+
+    await asyncio.to_thread(command.downgrade, alembic_config(database_url), "0010")
+    engine = create_engine(database_url)
+    stamp = await _a_project(engine)
+    said = datetime(2026, 3, 2, 9, 30, tzinfo=UTC).replace(tzinfo=None)
+    async with engine.begin() as connection:
+        for key, name, needs, signposting in (
+            ("c1", "Chaddesden residents", "safe crossings during the works;\nquiet nights ; ", "Ward profile 2024"),
+            ("c2", "Station users", None, None),  # linked below, with no needs: a need to describe
+            ("c3", "Local schools", None, None),  # neither: no need made
+        ):
+            await connection.execute(
+                text("INSERT INTO community (project_id, key, name, needs, signposting, created_at) VALUES (1, :k, :n, :needs, :s, :t)"),
+                {"k": key, "n": name, "needs": needs, "s": signposting, "t": stamp},
+            )
+        for key, name, community in (("m1", "Local hires", 1), ("m2", "Bus pass", 2), ("m3", "Spend", None), ("m4", "Trees", None)):
+            await connection.execute(
+                text(
+                    "INSERT INTO measure (project_id, key, name, unit, community_id, kind, created_at) VALUES (1, :k, :n, 'x', :c, 'total', :t)"
+                ),
+                {"k": key, "n": name, "c": community, "t": stamp},
+            )
+        for subject, value, author in (("m1", '"c1"', "U01"), ("m3", '"all"', "U02")):
+            await connection.execute(
+                text(
+                    "INSERT INTO answer (project_id, flow, flow_version, question, field, subject, value, author, created_at, version)"
+                    " VALUES (1, 'plan', 1, 'what', 'community', :s, :v, :a, :t, 1)"
+                ),
+                {"s": subject, "v": value, "a": author, "t": said},
+            )
+    await engine.dispose()
+    upgrade(database_url)
+    engine = create_engine(database_url)
+    async with transaction(engine) as db:
+        needs = await list_needs(db, project_id=1)
+        measures = await list_measures(db, project_id=1)
+        answers = (await db.exec(select(models.Answer).where(models.Answer.field == "needs").order_by(models.Answer.id))).all()
+    await engine.dispose()
+    assert [(n.key, n.community_id, n.name, n.evidence) for n in needs] == [
+        ("n1", 1, "safe crossings during the works", "Ward profile 2024"),
+        ("n2", 1, "quiet nights", "Ward profile 2024"),
+        ("n3", 2, "Needs not yet described", None),
+    ]
+    assert [(m.key, m.needs) for m in measures] == [("m1", ["n1", "n2"]), ("m2", ["n3"]), ("m3", ["project"]), ("m4", None)]
+    assert [(a.question, a.subject, a.value, a.author) for a in answers] == [
+        ("why", "n1", {"name": "safe crossings during the works", "evidence": "Ward profile 2024", "signposting": None}, "migration 0011"),
+        ("why", "n2", {"name": "quiet nights", "evidence": "Ward profile 2024", "signposting": None}, "migration 0011"),
+        ("why", "n3", {"name": "Needs not yet described", "evidence": None, "signposting": None}, "migration 0011"),
+        ("what", "m1", ["n1", "n2"], "U01"),
+        ("what", "m2", ["n3"], "migration 0011"),
+        ("what", "m3", ["project"], "U02"),
+    ]
+    assert answers[3].created_at == said.replace(tzinfo=UTC)  # a past moment reads the link as it was

@@ -70,7 +70,7 @@ async def test_a_community_is_changed_then_removed_from_its_own_form_and_the_sum
     status, answer = await slack.submit(form, REMOVE)
     assert status == 200 and answer is None
     communities, measures, _ = await rows(slack)
-    assert [c.name for c in communities] == ["Chaddesden residents"] and measures[1].community_id is None
+    assert [c.name for c in communities] == ["Chaddesden residents"] and measures[1].needs == ["n3"]  # Spondon's need, retired with it
     buttons = await summary_buttons(slack)
     assert "Edit or remove: Spondon" not in buttons
     summary = json.dumps((slack.fake.of("response_url"))[-1]["blocks"])
@@ -188,18 +188,18 @@ async def test_a_plan_completed_again_after_a_correction_brings_the_posted_summa
     await slack.fake.settle()
     await slack.run_worker()
     asked = len(slack.questions())
-    await slack.command("plan")  # the plan asks again whom local labour serves
+    await slack.command("plan")  # the plan asks again which needs local labour answers
     question = await slack.next_question(asked + 1)
-    assert "Which community does *Local labour* serve?" in json.dumps(question["blocks"])
+    assert "Which needs does *Local labour* answer?" in json.dumps(question["blocks"])
     await slack.question_recorded(question)
-    await slack.dm("1")
+    await slack.dm("quiet nights")
     await slack.fake.settle()
     await slack.run_worker()
     assert len([m for m in channel_posts(slack) if not m.get("thread_ts")]) == 1  # never a second summary
     notes = [json.dumps(m["blocks"]) for m in channel_posts(slack) if m.get("thread_ts") == ts]
     assert len(notes) == 2 and "every question is answered again" in notes[-1]
     assert all(u["ts"] == ts for u in slack.fake.of("chat.update") if u["channel"] == CHANNEL)
-    assert "Community served (Local labour): Chaddesden residents" in json.dumps(slack.fake.of("chat.update")[-1]["blocks"])
+    assert "Needs answered (Local labour): Chaddesden residents: quiet nights" in json.dumps(slack.fake.of("chat.update")[-1]["blocks"])
 
 
 async def test_status_says_which_measures_nobody_is_reminded_of_and_why(slack):

@@ -7,13 +7,13 @@ from sqlmodel import select
 
 from storage.engine import transaction
 from storage.models import Measure, Project
-from storage.projects import add_community, add_measure
+from storage.projects import add_measure, add_need, list_communities
 from tests.factories import WHOLE_PLAN, plan_in_slack
 from tests.fake_slack import TEAM, block_actions, interaction_body, signed_headers
-from tests.slack_app import CHANNEL, LEAD, dm_channel, start
+from tests.slack_app import CHANNEL, LEAD, start
 
-COMMUNITIES = "\n".join(f"Community {n} | Derby ward {n}" for n in range(30))  # a plan's most
-TO_THE_COMMUNITY_QUESTION = ["Jobs for Derby", "1, 2", "National Highways", COMMUNITIES, "done", "2", "1", "Local labour | FTE", "done"]
+TO_THE_NEEDS_QUESTION = ["Jobs for Derby", "1, 2", "National Highways", "Chaddesden | Derby DE21", "done"]
+TO_THE_MEASURES_NEEDS = ["done", "2", "1", "Local labour | FTE", "done"]
 
 
 async def search(slack, block_id: str, action_id: str, typed: str, view: dict | None = None) -> list[dict]:
@@ -37,37 +37,40 @@ async def search(slack, block_id: str, action_id: str, typed: str, view: dict | 
         return json.loads(await response.text())["options"]
 
 
-async def test_a_question_of_150_communities_is_searched_and_any_one_can_be_picked(slack):
-    """A plan holds 30 communities now; one stored before that limit still gets a menu that
-    reaches every one of them."""
+async def test_a_question_of_150_needs_is_searched_and_any_one_can_be_picked(slack):
+    """A plan holds 100 needs now; one stored before that limit still gets a menu that reaches
+    every one of them, and the picks are saved."""
     await start(slack)
-    for n, answer in enumerate(TO_THE_COMMUNITY_QUESTION, 2):
-        if answer == "done" and n > 6:
-            async with transaction(slack.engine) as db:
-                project = (await db.exec(select(Project))).one()
-                for more in range(30, 150):
-                    await add_community(db, project_id=project.id, name=f"Community {more}", place=f"Derby ward {more}")
+    for n, answer in enumerate(TO_THE_NEEDS_QUESTION, 2):
+        await slack.dm(answer)
+        await slack.next_question(n)
+    async with transaction(slack.engine) as db:
+        project = (await db.exec(select(Project))).one()
+        [community] = await list_communities(db, project_id=project.id)
+        for more in range(150):
+            await add_need(db, project_id=project.id, community_id=community.id, name=f"Need {more}")
+    for n, answer in enumerate(TO_THE_MEASURES_NEEDS, len(slack.questions()) + 1):
         await slack.dm(answer)
         await slack.next_question(n)
     question = slack.questions()[-1]
     [answer_block] = [b for b in question["blocks"] if b["type"] == "actions" and b["block_id"].startswith("plan:")]
-    [menu] = answer_block["elements"]
-    assert menu["type"] == "external_select" and "options" not in menu
+    menu, save = answer_block["elements"]
+    assert menu["type"] == "multi_external_select" and "options" not in menu and save["action_id"] == "plan_multi_save"
 
-    found = await search(slack, answer_block["block_id"], menu["action_id"], "community 14")
-    assert [o["text"]["text"] for o in found] == ["Community 14"] + [f"Community {n}" for n in range(140, 150)]
+    found = await search(slack, answer_block["block_id"], menu["action_id"], "need 14")
+    assert [o["text"]["text"] for o in found] == ["Chaddesden: Need 14"] + [f"Chaddesden: Need {n}" for n in range(140, 150)]
     assert len(await search(slack, answer_block["block_id"], menu["action_id"], "")) == 100  # Slack's most
-    pick = next(o for o in found if o["text"]["text"] == "Community 147")
-    action = {"action_id": menu["action_id"], "block_id": answer_block["block_id"], "type": "external_select", "selected_option": pick}
-    await slack.interact(block_actions(action, user=LEAD, channel=dm_channel(LEAD), message={"ts": question["ts"]}))
+    whole = await search(slack, answer_block["block_id"], menu["action_id"], "whole")
+    picks = [next(o for o in found if o["text"]["text"] == "Chaddesden: Need 147"), *whole]
+    await slack.click_in(question, action_id="plan_multi_save", selected=[p["value"] for p in picks])
     await slack.next_question(len(slack.questions()) + 1)
     async with transaction(slack.engine) as db:
         measure = (await db.exec(select(Measure).where(Measure.key == "m1"))).one()
-    assert measure.community_id is not None and pick["value"] == "c148"
+    assert measure.needs == ["n148", "project"]
 
 
 async def test_an_altered_menu_search_offers_nothing(slack):
-    assert await search(slack, "plan:999:what.community:m1", "plan_select", "") == []
+    assert await search(slack, "plan:999:what.needs:m1", "plan_multi", "") == []
     assert await search(slack, "plan:1:<script>", "plan_select", "") == []
 
 

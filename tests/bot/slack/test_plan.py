@@ -54,12 +54,16 @@ async def test_the_whole_plan_by_clicks_where_a_question_offers_them(slack):
         ("type", "National Highways"),
         ("type", "Chaddesden residents | Derby DE21\nSpondon | Derby"),
         ("type", "done"),
+        ("type", "safe crossings | Ward profile 2024\nquiet nights"),
+        ("type", "done"),
+        ("type", "local jobs"),
+        ("type", "done"),
         ("multi", ["2"]),
         ("multi", ["2.1"]),
         ("type", "Local labour | FTE | NH-SV-03"),
         ("type", "done"),
-        ("click", "c1"),
-        ("click", "c2"),
+        ("multi", ["n1", "project"]),
+        ("multi", ["n3"]),
         *[
             ("type", "Register"),
             ("type", "HR system"),
@@ -120,7 +124,7 @@ async def test_the_whole_plan_by_clicks_where_a_question_offers_them(slack):
     project, answers = await stored_answers(slack.engine)
     current = {(a.question, a.field, a.subject): a.value for a in answers}
     assert current[("why", "drivers", "")] == ["statutory", "client"]
-    assert current[("what", "community", "m2")] == "c2"
+    assert current[("what", "needs", "m1")] == ["n1", "project"] and current[("what", "needs", "m2")] == ["n3"]
     assert current[("how", "target_date", "m1")] == "2028-03-31"
     assert current[("monitoring", "cadence", "m2")] == "quarterly"
     assert current[("how", "kind", "m2")] == "level"

@@ -37,7 +37,12 @@ def test_the_whole_plan_in_the_terminal(database_url):
     assert "Every question is answered." in done.stdout
     document = export(database_url)
     assert [m["name"] for m in document["measures"]] == ["Apprenticeships on the contract", "Local labour"]
-    assert document["measures"][1]["community"] == "c2"
+    assert document["measures"][1]["needs"] == ["n3"]
+    assert [(n["key"], n["community"], n["name"]) for n in document["needs"]] == [
+        ("n1", "c1", "safe crossings"),
+        ("n2", "c1", "quiet nights"),
+        ("n3", "c2", "local jobs"),
+    ]
     assert document["project"]["handover_date"] == "2027-10-31"
 
 

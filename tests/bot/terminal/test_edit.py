@@ -52,7 +52,7 @@ def test_communities_are_changed_and_removed_and_every_output_agrees(database_ur
     assert done.returncode == 0, done.stderr
     assert "So far: 1. Chaddesden residents; 2. Spondon" in done.stdout
     assert "Removed Spondon from the plan" in done.stdout
-    assert "Item as it reads now: Chaddesden residents | Derby DE21 | 12,000 households | safe crossings | Ward profile 2024" in done.stdout
+    assert "Item as it reads now: Chaddesden residents | Derby DE21 | 12,000 households" in done.stdout
     assert "Changed: Chaddesden residents" in done.stdout
     assert "! There is no item 9: the list has 1" in done.stdout
 
@@ -61,21 +61,16 @@ def test_communities_are_changed_and_removed_and_every_output_agrees(database_ur
     assert (kept["place"], kept["retired_at"]) == ("Derby DE22", None)
     assert (removed["name"], removed["retired_by"]) == ("Spondon", "bob") and removed["retired_at"]
     assert [v for v, _, _ in answers_of(document, "communities", "c1")] == [
-        {
-            "name": "Chaddesden residents",
-            "place": "Derby DE21",
-            "who": "12,000 households",
-            "needs": "safe crossings",
-            "signposting": "Ward profile 2024",
-        },
-        {"name": "Chaddesden residents", "place": "Derby DE22", "who": None, "needs": None, "signposting": None},
+        {"name": "Chaddesden residents", "place": "Derby DE21", "who": "12,000 households"},
+        {"name": "Chaddesden residents", "place": "Derby DE22", "who": None},
     ]
     assert answers_of(document, "communities", "c2")[0][0]["name"] == "Spondon"  # kept in the history
-    assert document["measures"][1]["community"] is None  # local labour served Spondon
+    assert document["measures"][1]["needs"] == ["n3"]  # local labour answered Spondon's need
+    assert [(n["key"], n["retired_by"]) for n in document["needs"] if n["retired_at"]] == [("n3", "bob")]  # gone with Spondon
 
-    # The chat asks again whom local labour serves, and nothing else.
+    # The chat asks again which needs local labour answers, and nothing else.
     again = chat(database_url, "1")
-    assert "Which community does Local labour serve?" in again.stdout
+    assert "Which needs does Local labour answer?" in again.stdout
     assert (
         "Every question is answered." in again.stdout
         and "Spondon" not in again.stdout.split("Every question")[0].split("Social value plan")[-1]
@@ -133,10 +128,13 @@ def test_import_measures_from_a_csv_refuses_it_whole_for_one_bad_row_then_adds_e
     assert "Added 20 measures from the table, with 200 answers" in done.stdout
     document = export(database_url)
     assert [m["name"] for m in document["measures"]][:2] == ["Local spend, lot 1", "Local spend, lot 2"]
-    assert {m["community"] for m in document["measures"]} == {"c2"} and document["measures"][19]["target_value"] == 20000
+    # "Spondon" in the old Community column: every need of Spondon's
+    assert {tuple(m["needs"]) for m in document["measures"]} == {("n3",)} and document["measures"][19]["target_value"] == 20000
 
     status = run(database_url, "status", "--project", PROJECT, "--on", "2026-05-10")
-    assert status.stdout.count("Local spend, lot") == 20
+    table, needs = status.stdout.split("Needs of the communities served")
+    assert table.count("Local spend, lot") == 20
+    assert "ok  local jobs: Local spend, lot 1, Local spend, lot 2," in needs and "GAP quiet nights: no measure answers it" in needs
     unreadable = tmp_path / "latin1.csv"
     unreadable.write_bytes("Caf\xe9,£\n".encode("latin-1"))
     latin = run(database_url, "import-measures", "--project", PROJECT, str(unreadable))
