@@ -1,7 +1,7 @@
 """Benchmark: the largest plan the app accepts, against a typical one, in the same run.
 
-The largest allowed plan: 30 communities, every catalogue measure and 50 of the team's own
-(68 measures), each weekly from 1990 to 2150 with 50 legacy years: each schedule is cut at
+The largest allowed plan: 30 communities with 100 needs, every catalogue measure and 50 of the
+team's own (68 measures, each answering every need), each weekly from 1990 to 2150 with 50 legacy years: each schedule is cut at
 60 years, 3,130 periods. It is answered through the conversation like any plan, in a Slack
 workspace, with a year of weekly updates per measure (stored in bulk; the typical plan: each period so far). A typical plan is the A38 example
 (2 measures, monthly and quarterly). For each, `/socialvalue status`'s work (the project's
@@ -34,7 +34,7 @@ from bot.worker.loop import plan_jobs
 from flows.conversation.engine import load_state
 from flows.conversation.presenting import overview
 from flows.conversation.runner import answer_flow, open_flow
-from flows.plan import MAX_COMMUNITIES, MAX_OWN_MEASURES, PLAN
+from flows.plan import MAX_COMMUNITIES, MAX_NEEDS, MAX_OWN_MEASURES, PLAN
 from flows.progress.status import project_status
 from flows.projects import new_project, workspace_of
 from prompts import MarkupKind
@@ -55,7 +55,14 @@ def largest_answer(step: str, choices: int, sent_items: set[str]) -> str:
         if key in sent_items:
             return "done"
         sent_items.add(key)
-        return "\n".join(f"Street {n} | Derby | residents | need {n} | service {n}" for n in range(MAX_COMMUNITIES))
+        return "\n".join(f"Street {n} | Derby | residents" for n in range(MAX_COMMUNITIES))
+    if key == "why.needs":  # the plan's 100 needs, spread over its communities, then each list ends
+        if step in sent_items:
+            return "done"
+        sent_items.add(step)
+        community = int(step.split(":c")[1]) - 1
+        share = range(community * MAX_NEEDS // MAX_COMMUNITIES, (community + 1) * MAX_NEEDS // MAX_COMMUNITIES)
+        return "\n".join(f"need {n} | census {n} | service {n}, help@example.org" for n in share)
     if key == "what.own_measures":
         if key in sent_items:
             return "done"
@@ -66,6 +73,7 @@ def largest_answer(step: str, choices: int, sent_items: set[str]) -> str:
         "how.baseline_date": "01/01/1990",
         "how.target_value": "1000",
         "how.target_date": "31/12/2150",
+        "how.profile": "none",
         "how.owner": OWNER,
         "how_long.completion_date": "31/12/2150",
         "how_long.handover_date": "31/12/2150",
@@ -76,7 +84,8 @@ def largest_answer(step: str, choices: int, sent_items: set[str]) -> str:
     if key in fixed:
         return fixed[key]
     if choices:
-        return ", ".join(str(n) for n in range(1, choices + 1)) if key in ("what.outcomes", "what.catalogue_measures") else "1"
+        every = ("what.outcomes", "what.catalogue_measures", "what.needs")  # each measure answers every need
+        return ", ".join(str(n) for n in range(1, choices + 1)) if key in every else "1"
     return "Words"
 
 

@@ -29,7 +29,6 @@ class CommunityCover:
 class Coverage:
     communities: list[CommunityCover] = field(default_factory=list)
     whole_project: list[str] = field(default_factory=list)  # measures serving the project as a whole
-    unlinked: list[str] = field(default_factory=list)  # measures not yet linked to a need
 
     @property
     def gaps(self) -> list[tuple[Community, Need]]:
@@ -54,17 +53,12 @@ def coverage(state: FlowState) -> Coverage:
     """The coverage of the plan as `state` holds it (its measures are those in the plan)."""
     in_plan = {n.key for n in state.needs} | {WHOLE_PROJECT}
     answering: dict[str, list[str]] = {}
-    whole, unlinked = [], []
     for measure in state.measures:
-        keys = [key for key in measure.needs or [] if key in in_plan]  # a removed need answers nothing
-        if WHOLE_PROJECT in keys:
-            whole.append(measure.name)
-        for key in keys:
-            answering.setdefault(key, []).append(measure.name)
-        if not keys:
-            unlinked.append(measure.name)
+        for key in measure.needs or []:
+            if key in in_plan:  # a removed need answers nothing
+                answering.setdefault(key, []).append(measure.name)
     communities = [
         CommunityCover(community, [NeedCover(need, answering.get(need.key, [])) for need in state.needs_of(community)])
         for community in state.communities
     ]
-    return Coverage(communities, whole, unlinked)
+    return Coverage(communities, answering.get(WHOLE_PROJECT, []))

@@ -341,8 +341,10 @@ def _from_version_1(document: dict[str, Any]) -> dict[str, Any]:
     answers = list(answers)
     document["communities"] = communities = [dict(c) for c in communities]
     for community in communities:
+        if not all(isinstance(community.get(part), str | None) for part in ("needs", "signposting")):
+            continue  # left for the schema to refuse, with its path
         text, evidence = community.pop("needs", None), community.pop("signposting", None)
-        names = [part.strip() for part in re.split(r"[\n;]", text) if part.strip()] if isinstance(text, str) else []
+        names = [part.strip() for part in re.split(r"[\n;]", text) if part.strip()] if text else []
         if not names and (evidence or community.get("key") in linked):
             names = [UNDESCRIBED]
         told = named.get(community.get("key"))  # the answer that named the community and its needs

@@ -40,7 +40,7 @@ def known_at(
     now: dict[AnswerKey, Answer],
     then: dict[AnswerKey, Answer],
     moment: datetime,
-    needs: list[Need] | None = None,
+    needs: list[Need],
 ) -> FlowState:
     """The plan as it stood at `moment`, from every community, need and measure there ever
     was, and the answers current now and then. Only a column whose answer changed since is put
@@ -73,7 +73,7 @@ def known_at(
             row = project if table == "project" else by_key.get(subject)
             if row is not None:
                 setattr(row, attribute, value)
-    return FlowState(project, communities, measures, then, in_plan_at(needs or [], moment))
+    return FlowState(project, communities, measures, then, in_plan_at(needs, moment))
 
 
 def _id(answer: Answer | None) -> int | None:

@@ -134,6 +134,7 @@ def format_number(value: float | int | None) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0")
 
 
+NAMED = 5  # names listed in a line of a message; the rest are counted
 CURRENCIES = ("£", "$", "€")  # written before the number: £4,500,000
 
 
@@ -158,6 +159,12 @@ def format_quantity(value: float | int | None, unit: str | None) -> str:
     if not unit:
         return format_number(value)
     return f"{format_number(value)} {singular(unit) if abs(value) == 1 else unit}"
+
+
+def named(names: list[str], separator: str = ", ", most: int = NAMED) -> str:
+    """Names in running text, bounded: a need answered by 60 measures names the first few."""
+    shown = separator.join(names[:most])
+    return shown if len(names) <= most else f"{shown} and {len(names) - most} more"
 
 
 def readable(value: Any) -> str:
@@ -203,6 +210,7 @@ def environment(markup: str) -> Environment:
     env.filters["rating"] = rating_label
     env.filters["bar"] = progress_bar
     env.filters["readable"] = readable
+    env.filters["named"] = named
     env.globals["em"] = partial(emphasis, markup)
     env.globals["person"] = pass_context(partial(person, markup))
     env.globals["channel"] = partial(channel, markup)

@@ -3,7 +3,8 @@
 A flow is an ordered tuple of steps. A step asks one thing, validates the reply with its
 `given` model, and may store the value somewhere besides the answer history (`store`).
 Steps marked `for_each="measure"` are asked once per measure (`"community"`: per community);
-consecutive ones of the same question are asked measure by measure. A step's `condition` hides it when it does not apply.
+consecutive ones of the same question are asked measure by measure. A step's `condition`
+hides it when it does not apply.
 """
 
 from collections.abc import Awaitable, Callable, Sequence
@@ -30,7 +31,7 @@ class FlowState:
     communities: list[Community]
     measures: list[Measure]
     answers: dict[AnswerKey, Answer]
-    needs: list[Need] = field(default_factory=list)
+    needs: list[Need]  # of the communities above
 
     def value(self, key: str, subject: str = "") -> Any:
         question, _, name = key.partition(".")

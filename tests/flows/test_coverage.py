@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 from flows.conversation.engine import load_state
 from flows.conversation.items import remove_item
+from flows.conversation.presenting import summary
 from flows.conversation.runner import answer_flow, open_flow
 from flows.coverage import coverage
 from flows.digest import build_digest, digest_text
@@ -16,6 +17,7 @@ from flows.projects import new_project, workspace_of
 from flows.snapshots import coverage_on
 from prompts import MarkupKind
 from storage.engine import transaction
+from storage.projects import add_measure
 from tests.factories import HOW, HOW_LONG, MONITORING, WHAT, WHY
 from tests.terminal import DATA
 
@@ -84,6 +86,19 @@ async def test_a_plan_whose_needs_are_all_answered_has_no_gap_in_the_digest(engi
             await answer_flow(db, PLAN, project=project, user="alice", text=text)
         digest = await build_digest(db, workspace, week="2026-W49", as_of=datetime.now(UTC))
     assert digest.uncovered == [] and "Needs no measure answers" not in digest_text(digest, MarkupKind.MRKDWN)
+
+
+async def test_a_need_answered_by_many_measures_names_five_in_the_summary_and_counts_the_rest(engine):
+    project, _ = await planned(engine)
+    async with transaction(engine) as db:
+        for n in range(6):
+            await add_measure(db, project_id=project.id, name=f"Crossing {n}", unit="crossings", needs=["n1"])
+        state = await load_state(db, project)
+    text = summary(PLAN, state, MarkupKind.TEXT)
+    assert (
+        "safe crossings: answered by Apprenticeships on the contract, Crossing 0, Crossing 1, Crossing 2, Crossing 3 and 2 more\n" in text
+    )
+    assert [n.measures for n in coverage(state).communities[0].needs][0][-1] == "Crossing 5"  # the view itself keeps them all
 
 
 def test_a_version_1_file_gets_its_communities_needs_as_records_and_its_measures_links():

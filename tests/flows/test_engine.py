@@ -29,7 +29,7 @@ def toy(*steps: Step) -> Flow:
 
 def state(*measure_keys: str, name: str = "Toy") -> FlowState:
     measures = [Measure(project_id=1, key=k, name=k, unit="FTE") for k in measure_keys]
-    return FlowState(project=Project(workspace_id=1, name=name), communities=[], measures=measures, answers={})
+    return FlowState(project=Project(workspace_id=1, name=name), communities=[], measures=measures, answers={}, needs=[])
 
 
 def test_per_measure_steps_are_asked_measure_by_measure():

@@ -67,6 +67,20 @@ def test_ids_nan_and_broken_references_are_refused(database_url, tmp_path):
     dangling["progress_updates"][0]["measure"] = "m9"
     done = imported(database_url, tmp_path, dangling)
     assert "$: A progress update's measure names a community or measure the file does not have." in done.stderr
+    unknown_need = fixture()
+    unknown_need["measures"][0]["needs"] = ["n1", "n99"]
+    done = imported(database_url, tmp_path, unknown_need)
+    assert "$: A measure's need names a community or measure the file does not have." in done.stderr
+    orphan = fixture()
+    orphan["needs"][0]["community"] = "c9"
+    done = imported(database_url, tmp_path, orphan)
+    assert "$: A need's community names a community or measure the file does not have." in done.stderr
+    too_many = fixture()
+    too_many["measures"][0]["needs"] = [f"n{n}" for n in range(1, 103)]
+    assert "$.measures[0].needs: List should have at most 101 items" in imported(database_url, tmp_path, too_many).stderr
+    old = json.loads((FIXTURE.parent / "a38-export-v1.json").read_text())
+    old["communities"][0]["needs"] = {"not": "text"}  # a version 1 file: its needs text is converted, or refused
+    assert "$.communities[0].needs: Extra inputs are not permitted" in imported(database_url, tmp_path, old).stderr
     nan = imported(database_url, tmp_path, None, raw=FIXTURE.read_text().replace('"baseline_value": 0', '"baseline_value": NaN'))
     assert nan.returncode == 1 and "it is not a JSON document" in nan.stderr
     assert nothing_stored(database_url)

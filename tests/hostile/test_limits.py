@@ -7,14 +7,14 @@ from datetime import date
 from sqlalchemy import event
 from sqlmodel import select
 
-from flows.plan import MAX_COMMUNITIES, MAX_LEGACY_YEARS, MAX_OWN_MEASURES
+from flows.plan import MAX_COMMUNITIES, MAX_LEGACY_YEARS, MAX_NEEDS, MAX_OWN_MEASURES
 from flows.progress.status import project_status
 from flows.project_file import MAX_CATALOGUE_MEASURES
 from flows.projects import new_project, workspace_of
 from flows.schedules import MAX_PER_YEAR, MAX_YEARS
 from storage.answers import append_answer
 from storage.engine import reading, transaction
-from storage.models import Community, Measure, Project
+from storage.models import Community, Measure, Need, Project
 from storage.projects import add_community, add_measure
 from tests.factories import WHAT, WHY, say, say_all, start_plan
 from tests.terminal import chat, export, run
@@ -57,6 +57,25 @@ async def test_communities_are_bounded(engine):
     reply = await say(engine, "".join(f"Street {n} | Derby\n" for n in range(MAX_COMMUNITIES + 1)))
     assert reply.error and f"up to {MAX_COMMUNITIES}" in reply.notice
     assert await stored(engine, Community) == []
+
+
+async def test_needs_fill_up_to_the_plans_limit_across_its_communities_then_are_refused(engine):
+    """100 needs in a plan, whichever communities have them: one more is refused, and a line
+    over its part's length too, each with the limit named and nothing of it stored."""
+    await start_plan(engine)
+    await say_all(engine, *WHY[:3], "Chaddesden | Derby\nSpondon | Derby", "done")
+    first = await say(engine, "".join(f"need {n}\n" for n in range(MAX_NEEDS - 1)))  # Chaddesden's
+    assert not first.error and first.step == "why.needs:c1"
+    await say(engine, "done")
+    long = await say(engine, "x" * 1001)  # Spondon's
+    assert long.error and "is 1001 characters long: that part may be up to 1000" in long.notice
+    over = await say(engine, "one more\nand another")
+    assert over.error and "so 1 more can be added: this adds 2" in over.notice
+    assert len(await stored(engine, Need)) == MAX_NEEDS - 1
+    assert not (await say(engine, "the last")).error
+    full = await say(engine, "one too many")
+    assert full.error and "and it has them all" in full.notice
+    assert [n.name for n in await stored(engine, Need)][-2:] == ["need 98", "the last"]
 
 
 async def test_a_unit_longer_than_its_column_is_refused_before_the_database(engine):
