@@ -93,7 +93,7 @@ def assessment_csv(assessment: Assessment) -> str:
         m, s = kpi.status.measure, kpi.status
         writer.writerow(
             [
-                _cell(value)
+                spreadsheet_cell(value)
                 for value in (
                     m.name,
                     kpi.outcome or m.framework_name or "",
@@ -115,6 +115,7 @@ def assessment_csv(assessment: Assessment) -> str:
     return out.getvalue()
 
 
-def _cell(value: object) -> str:
+def spreadsheet_cell(value: object) -> str:
+    """A cell a spreadsheet shows as typed: one it would run as a formula starts with a quote."""
     text = str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

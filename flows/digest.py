@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from flows.case_studies import Shown, week_case_studies
 from flows.conversation.engine import FlowState
 from flows.conversation.presenting import completion
 from flows.coverage import coverage
@@ -29,6 +30,7 @@ from storage.portfolio import MeasureFacts, Portfolio, get_digest_config, latest
 RATINGS = [r.value for r in Rating]
 UNTOUCHED_DAYS = 30
 HANDOVER_DAYS = 90
+CASE_STUDIES_NAMED = 10  # the week's new case studies named in the digest: the rest are counted
 NAMED_UPDATES = 3  # a week's updates named with their values, per project: the rest are counted
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -105,10 +107,20 @@ class WeeklyDigest:
     untouched: list[dict[str, Any]] = field(default_factory=list)
     handovers: list[dict[str, Any]] = field(default_factory=list)
     people: dict[str, str] = field(default_factory=dict)  # Slack user id -> name, for the terminal
+    # The week's new case studies consented to be shared beyond their project (the newest few),
+    # and how many more were added: those consented and not shown, and those kept within their project.
+    case_studies: list[Shown] = field(default_factory=list)
+    case_studies_more: int = 0
+    case_studies_kept: int = 0
 
     @property
     def changed(self) -> bool:
-        return self.previous is None or self.previous != self.numbers or any(p.changes for p in self.projects)
+        return (
+            self.previous is None
+            or self.previous != self.numbers
+            or any(p.changes for p in self.projects)
+            or bool(self.case_studies or self.case_studies_kept)
+        )
 
 
 async def build_digest(db: AsyncSession, workspace: Workspace, *, week: str, as_of: datetime, snapshot: bool = False) -> WeeklyDigest:
@@ -167,6 +179,9 @@ async def build_digest(db: AsyncSession, workspace: Workspace, *, week: str, as_
         )
         changes.completed = answered == total and completion(PLAN, then)[0] < completion(PLAN, then)[1]
         digest.projects.append(ProjectLine(project.name, project.channel_id, answered, total, ratings, changes))
+    digest.case_studies, digest.case_studies_more, digest.case_studies_kept = await week_case_studies(
+        db, workspace, since=since, most=CASE_STUDIES_NAMED
+    )
     return digest
 
 

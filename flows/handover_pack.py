@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from flows.case_studies import Shown, project_case_studies
 from flows.conversation.engine import load_state
 from flows.conversation.presenting import describe
 from flows.coverage import Coverage, answered_needs, coverage, is_whole
@@ -58,7 +59,7 @@ class HandoverPack:
     unanswered: list[str]
     open_measures: list[dict[str, Any]]
     history: list[dict[str, Any]] = field(default_factory=list)
-    case_studies: list[Any] = field(default_factory=list)  # when the case studies feature lands
+    case_studies: list[Shown] = field(default_factory=list)  # every one of the project's, each marked with its consent
     people: dict[str, str] = field(default_factory=dict)  # Slack user id -> name: files name people
 
 
@@ -192,6 +193,7 @@ async def build_pack(db: AsyncSession, project: Project, today: date) -> Handove
         unanswered=unanswered,
         open_measures=open_measures,
         history=history,
+        case_studies=await project_case_studies(db, project),
         people=await people_names(db, project.workspace_id),
     )
 

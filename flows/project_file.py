@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from flows.case_studies import MAX_LINKS, MAX_PERMALINK, MAX_STORY
 from flows.conversation.inputs import (
     EARLIEST_YEAR,
     LATEST_YEAR,
@@ -34,7 +35,7 @@ from flows.progress.updates import evidence_link
 from flows.ratings import Kind
 from flows.schedules import MAX_PER_YEAR, cadence_problem
 from prompts import MarkupKind, catalogue, has_macro, render
-from storage.models import Measure, Review, SessionStatus, column_lengths
+from storage.models import Consent, Measure, Review, Scale, SessionStatus, column_lengths
 from storage.portable import FORMAT, FORMAT_VERSION
 
 MAX_FILE_BYTES = 16 * 1024 * 1024  # a project with years of weekly updates is a few MB
@@ -42,6 +43,8 @@ MAX_CATALOGUE_MEASURES = len(catalogue(CATALOGUE)["measures"])
 COLUMNS = column_lengths(Measure, ("unit", "catalogue_ref", "outcome", "framework_code"))  # 64 each
 MAX_ANSWERS = MAX_UPDATES = 50_000
 MAX_SESSIONS = 1_000
+MAX_CASE_STUDIES = 10_000
+MAX_CASE_STUDY_VERSIONS = 1_000
 MAX_VALUE_DEPTH, MAX_VALUE_ITEMS = 4, 200  # an answer's value: a list of picks, a list of items
 SLACK_ID = r"^[A-Z0-9]{1,32}$"
 TS = r"^\d{1,12}\.\d{1,8}$"
@@ -252,6 +255,45 @@ class UpdateRow(Row):
     review_comment: Text | None = None
 
 
+Story = Annotated[str, AfterValidator(partial(clean_text, maximum=MAX_STORY))]
+
+
+class CaseStudyVersionRow(Row):
+    version: Annotated[int, Field(ge=1, le=MAX_ANSWERS)]
+    value: Value
+    author: Short
+    created_at: datetime
+
+
+class CaseStudyRow(Row):
+    """A case study of the project, by the same rules as the form, with every saved version."""
+
+    title: Short
+    what_happened: Story
+    benefited: Part | None = None
+    benefited_key: Annotated[str, Field(pattern=r"^[cn]\d{1,6}$")] | None = None
+    scale: Scale
+    outcome: Story | None = None
+    links: Annotated[list[Link], Field(max_length=MAX_LINKS)] = []
+    permalink: Annotated[str, Field(max_length=MAX_PERMALINK), AfterValidator(_link)] | None = None
+    happened_on: Day
+    consent: Consent = Consent.NONE
+    consent_by: Short | None = None
+    consent_on: Day | None = None
+    author: Short
+    created_at: datetime
+    updated_at: datetime
+    versions: Annotated[list[CaseStudyVersionRow], Field(min_length=1, max_length=MAX_CASE_STUDY_VERSIONS)]
+
+    @model_validator(mode="after")
+    def _consent_given_by_someone(self) -> "CaseStudyRow":
+        if self.consent != Consent.NONE and not self.consent_by:
+            raise refuse("case_study_consent_by")
+        if len({v.version for v in self.versions}) != len(self.versions):
+            raise refuse("import_duplicate_versions", what="case study")
+        return self
+
+
 class ProjectFile(Row):
     format: Literal["socialvalue-project"]
     format_version: Literal[2]
@@ -263,6 +305,7 @@ class ProjectFile(Row):
     answers: Annotated[list[AnswerRow], Field(max_length=MAX_ANSWERS)] = []
     flow_sessions: Annotated[list[FlowSessionRow], Field(max_length=MAX_SESSIONS)] = []
     progress_updates: Annotated[list[UpdateRow], Field(max_length=MAX_UPDATES)] = []
+    case_studies: Annotated[list[CaseStudyRow], Field(max_length=MAX_CASE_STUDIES)] = []
 
     @model_validator(mode="after")
     def _references(self) -> "ProjectFile":
@@ -279,6 +322,8 @@ class ProjectFile(Row):
             raise refuse("import_unknown_key", what="a measure's need")
         if any(u.measure not in known for u in self.progress_updates):
             raise refuse("import_unknown_key", what="a progress update's measure")
+        if any(c.benefited_key not in known for c in self.case_studies if c.benefited_key):
+            raise refuse("import_unknown_key", what="a case study's community or need")
         if any(a.subject not in known for a in self.answers):
             raise refuse("import_unknown_key", what="an answer's subject")
         if len({(a.question, a.field, a.subject, a.version) for a in self.answers}) != len(self.answers):

@@ -339,6 +339,62 @@ class Digest(SQLModel, table=True):
     sent_at: datetime = timestamp()
 
 
+class Scale(StrEnum):
+    """How far a case study's good practice reaches."""
+
+    SMALL = "small"  # a small gesture: old laptops donated to the local school
+    PROJECT = "project"  # project-wide: site catering bought from a local business
+    PROGRAMME = "programme"  # across a programme of projects, or the organisation
+
+
+class Consent(StrEnum):
+    """Who may read a case study beyond its project, as agreed by whoever gave the consent."""
+
+    NONE = "none"  # not to be shared: the project's own record
+    ORGANISATION = "organisation"  # within the organisation: the steering group's digest
+    PUBLIC = "public"  # publicly: the sector's newsletters, media and advocacy
+
+
+class CaseStudy(SQLModel, table=True):
+    """Good practice, large or small, told as a story: the current text here, every version
+    (with who saved it) in case_study_version."""
+
+    __tablename__ = "case_study"
+
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    project_id: int | None = Field(default=None, foreign_key="project.id", index=True)  # None: organisation-wide
+    title: str = Field(max_length=200)
+    what_happened: str
+    benefited: str | None = None  # who benefited, in words
+    benefited_key: str | None = Field(default=None, max_length=16)  # or a community (c1) or need (n3) of its project
+    scale: str = Field(max_length=16)  # a Scale
+    outcome: str | None = None  # the outcome, with any numbers
+    links: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    permalink: str | None = Field(default=None, max_length=500)  # the Slack message it came from
+    happened_on: date
+    consent: str = Field(default=Consent.NONE, max_length=16)  # a Consent
+    consent_by: str | None = Field(default=None, max_length=200)  # who gave it
+    consent_on: date | None = None  # and when
+    author: str = Field(max_length=200)
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()
+
+
+class CaseStudyVersion(SQLModel, table=True):
+    """One saved version of a case study, as it was then: nothing a later edit changes is lost."""
+
+    __tablename__ = "case_study_version"
+    __table_args__ = (UniqueConstraint("case_study_id", "version"),)
+
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
+    case_study_id: int = Field(foreign_key="case_study.id")
+    version: int
+    value: Any = Field(sa_column=Column(JSON, nullable=False))
+    author: str = Field(max_length=200)
+    created_at: datetime = timestamp()
+
+
 def column_lengths(model: type[SQLModel], fields: tuple[str, ...]) -> dict[str, int]:
     """The longest text each column holds, where the database limits it: what validation
     refuses before a write, so no answer fails in the database (PostgreSQL enforces these;

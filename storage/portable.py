@@ -12,8 +12,9 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.answers import answer_history
+from storage.case_studies import case_study_versions, list_case_studies
 from storage.flow_sessions import list_flow_sessions
-from storage.models import Answer, Community, FlowSession, Measure, Need, ProgressUpdate, Project, Workspace
+from storage.models import Answer, CaseStudy, CaseStudyVersion, Community, FlowSession, Measure, Need, ProgressUpdate, Project, Workspace
 from storage.progress import update_history
 from storage.projects import LOCAL_NAME, LOCAL_TEAM_ID, get_or_create_workspace, get_project, list_communities, list_measures, list_needs
 
@@ -57,6 +58,13 @@ async def export_project(session: AsyncSession, project: Project) -> dict[str, A
         "progress_updates": [
             {**_row(u, exclude={"measure_id"}), "measure": measure_keys[u.measure_id]}
             for u in await update_history(session, project_id=project.id)
+        ],
+        "case_studies": [
+            {
+                **_row(c, exclude={"workspace_id", "project_id"}),
+                "versions": [_row(v, exclude={"case_study_id"}) for v in await case_study_versions(session, study_id=c.id)],
+            }
+            for c in await list_case_studies(session, workspace_id=project.workspace_id, project_id=project.id, oldest_first=True)
         ],
     }
 
@@ -110,6 +118,14 @@ async def import_project(
         session.add(ProgressUpdate.model_validate({**fields, "measure_id": measure_ids[row["measure"]]}))
     for row in document["answers"]:
         session.add(Answer.model_validate({**row, "project_id": project.id}))
+    for row in document.get("case_studies", []):
+        study = CaseStudy.model_validate(
+            {**{k: v for k, v in row.items() if k != "versions"}, "workspace_id": workspace.id, "project_id": project.id}
+        )
+        session.add(study)
+        await session.flush()
+        for version in row["versions"]:
+            session.add(CaseStudyVersion.model_validate({**version, "case_study_id": study.id}))
     for row in document["flow_sessions"] if keep_places and not as_custodian else []:
         session.add(FlowSession.model_validate({**row, "project_id": project.id}))
     await session.flush()

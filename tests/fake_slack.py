@@ -175,6 +175,9 @@ class FakeSlack:
                 return {"ok": False, "error": "channel_not_found"}
             found = {"id": channel, "is_member": True, "is_archived": False, "is_im": channel.startswith("D"), "is_mpim": False}
             return {"ok": True, "channel": {**found, **(self.channels.get(channel) or {})}}
+        if method == "chat.getPermalink":
+            channel, ts = str(args.get("channel", "")), str(args.get("message_ts", ""))
+            return {"ok": True, "channel": channel, "permalink": f"https://test.slack.com/archives/{channel}/p{ts.replace('.', '')}"}
         if method == "users.info":
             user = str(args.get("user"))
             found = {
@@ -334,6 +337,27 @@ def block_actions(
         payload["channel"] = {"id": channel}
         payload["message"] = message or {"ts": "1.1", "blocks": []}
     return payload
+
+
+def message_action(
+    callback_id: str, *, user: str, channel: str, message: dict[str, Any], team: str = TEAM, response_url: str = ""
+) -> dict[str, Any]:
+    """A message shortcut, as Slack sends it when someone picks it from a message's ⋯ menu."""
+    return {
+        "type": "message_action",
+        "callback_id": callback_id,
+        "trigger_id": f"trigger-{next(_ids)}",
+        "response_url": response_url,
+        "team": {"id": team, "domain": "test"},
+        "channel": {"id": channel, "name": "a38-derby"},
+        "user": {"id": user, "name": user.lower(), "team_id": team},
+        "message": {"type": "message", **message},
+        "message_ts": message.get("ts", ""),
+        "action_ts": f"{int(time.time())}.2",
+        "token": "legacy",
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
 
 
 def view_submission(view: dict[str, Any], values: dict[str, Any], *, user: str, team: str = TEAM) -> dict[str, Any]:

@@ -40,6 +40,10 @@ UPDATE_APPROVE = "update_approve"
 UPDATE_RETURN = "update_return"
 RETURN_CALLBACK = "update_returned"
 RETURN_COMMENT = "comment"
+# Case studies (the form's block ids are the field names of flows.case_studies.FIELDS)
+CASE_STUDY_SHORTCUT = "save_case_study"  # the message shortcut, as the manifest names it
+CASE_STUDY_CALLBACK = "case_study"
+CASE_STUDY_EDIT = "case_study_edit"
 
 SLACK_ID = r"^[A-Z0-9]{1,32}$"
 STEP_ID = re.compile(r"^[a-z_]+\.[a-z_]+(:[a-z0-9]{1,16})?$")
@@ -161,3 +165,21 @@ class ReturnForm(Ref):
     update: RowId
     channel: str = Field(pattern=SLACK_ID)
     thread_ts: str = Field(pattern=TS)
+
+
+class CaseStudyRef(Ref):
+    """A listed case study's Edit button."""
+
+    study: RowId
+
+
+class CaseStudyForm(Ref):
+    """The case study form's private_metadata: its project (none: organisation-wide), the study
+    an edit changes, and the Slack message it came from."""
+
+    project: RowId | None = None
+    study: RowId | None = None
+    permalink: str | None = Field(default=None, max_length=500)
+
+    def encode(self) -> str:
+        return self.model_dump_json(exclude_defaults=True)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.logs import configure_logging
 from bot.settings import get_settings
+from bot.terminal.case_studies import export_case_studies, print_case_studies, save_case_study, scale_argument
 from bot.terminal.chat import chat
 from bot.terminal.edit import edit_plan, import_measures
 from bot.terminal.monitoring import no_project, print_reminders, print_status, update
@@ -127,6 +128,8 @@ def parser() -> argparse.ArgumentParser:
     digest.add_argument("--week", help=words["digest_week"])
     digest.add_argument("--team", type=_team, default=LOCAL_TEAM_ID, help=words["export_team"])
 
+    _case_study_commands(commands, words)
+
     serve = commands.add_parser("serve", help=words["serve"])
     serve.add_argument("--port", type=int, default=None, help=words["serve_port"])
     serve.add_argument("--host", default="0.0.0.0", help=words["serve_host"])
@@ -141,6 +144,48 @@ def parser() -> argparse.ArgumentParser:
     retry.add_argument("ids", nargs="*", type=int, help=words["jobs_ids"])
     retry.add_argument("--all", action="store_true", help=words["jobs_all"])
     return root
+
+
+def _row_id(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and 0 < int(text) < 2**31):
+        raise argparse.ArgumentTypeError(render("terminal.j2:id_invalid", given=text[:MAX_SHORT_TEXT]))
+    return int(text)
+
+
+def _case_study_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]", words: dict[str, str]) -> None:
+    casestudy = commands.add_parser("casestudy", help=words["casestudy"])
+    actions = casestudy.add_subparsers(dest="casestudy_command", required=True)
+    add = actions.add_parser("add", help=words["casestudy_add"])
+    add.add_argument("--project", help=words["casestudy_project"])
+    edit = actions.add_parser("edit", help=words["casestudy_edit"])
+    edit.add_argument("id", type=_row_id, help=words["casestudy_id"])
+    for form in (add, edit):
+        form.add_argument("--title", help=words["casestudy_title"])
+        form.add_argument("--what", help=words["casestudy_what"])
+        form.add_argument("--benefited", help=words["casestudy_benefited"])
+        form.add_argument("--scale", help=words["casestudy_scale"])
+        form.add_argument("--outcome", help=words["casestudy_outcome"])
+        form.add_argument("--link", action="append", help=words["casestudy_link"])
+        form.add_argument("--on", help=words["casestudy_on"])
+        form.add_argument("--consent", help=words["casestudy_consent"])
+        form.add_argument("--consent-by", help=words["casestudy_consent_by"])
+        form.add_argument("--consent-on", help=words["casestudy_consent_on"])
+        form.add_argument("--user", type=_person, default=getpass.getuser(), help=words["chat_user"])
+    listing = actions.add_parser("list", help=words["casestudy_list"])
+    listing.add_argument("--project", help=words["casestudy_list_project"])
+    listing.add_argument("--scale", type=scale_argument, help=words["casestudy_scale"])
+    show = actions.add_parser("show", help=words["casestudy_show"])
+    show.add_argument("id", type=_row_id, help=words["casestudy_id"])
+    for action in (add, edit, listing, show):
+        action.add_argument("--team", type=_team, default=LOCAL_TEAM_ID, help=words["export_team"])
+
+    casestudies = commands.add_parser("casestudies", help=words["casestudies"])
+    exports = casestudies.add_subparsers(dest="casestudies_command", required=True)
+    export = exports.add_parser("export", help=words["casestudies_export"])
+    export.add_argument("--shareable", action="store_true", required=True, help=words["casestudies_shareable"])
+    export.add_argument("--format", choices=["md", "csv"], default="md", help=words["casestudies_format"])
+    export.add_argument("--out", type=Path, help=words["export_out"])
+    export.add_argument("--team", type=_team, default=LOCAL_TEAM_ID, help=words["export_team"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,6 +233,12 @@ async def _run(args: argparse.Namespace, url: str) -> int:
             return await import_measures(engine, project=args.project, user=args.user, path=args.file, stdout=sys.stdout)
         if args.command == "export":
             return await _export(engine, args)
+        if args.command == "casestudy" and args.casestudy_command in ("add", "edit"):
+            return await save_case_study(engine, args, stdout=sys.stdout, stderr=sys.stderr)
+        if args.command == "casestudy":
+            return await print_case_studies(engine, args, stdout=sys.stdout, stderr=sys.stderr)
+        if args.command == "casestudies":
+            return await export_case_studies(engine, args, stdout=sys.stdout, stderr=sys.stderr)
         if args.command == "handover":
             return await _handover(engine, args)
         if args.command == "assessment":

@@ -276,3 +276,35 @@ async def test_the_needs_migration_makes_each_communitys_needs_records_and_keeps
         ("what", "m3", ["project"], "U02"),
     ]
     assert answers[3].created_at == said.replace(tzinfo=UTC)  # a past moment reads the link as it was
+
+
+async def test_the_case_studies_migration_keeps_the_projects_in_place_and_takes_their_case_studies(database_url):
+    """0011 -> 0012 with a project in place: it is kept, and a case study of it (with a version) is stored."""
+    from alembic import command
+
+    from storage.case_studies import case_study_versions, list_case_studies, save_case_study
+
+    await asyncio.to_thread(command.downgrade, alembic_config(database_url), "0011")
+    engine = create_engine(database_url)
+    await _a_project(engine)
+    await engine.dispose()
+    upgrade(database_url)
+    engine = create_engine(database_url)
+    async with transaction(engine) as db:
+        project = await db.get_one(models.Project, 1)
+        study = models.CaseStudy(
+            workspace_id=project.workspace_id,
+            project_id=project.id,
+            title="Laptops",
+            what_happened="Donated",
+            scale="small",
+            happened_on=datetime(2026, 3, 2).date(),
+            author="U01",
+        )
+        await save_case_study(db, study, by="U01")
+    async with transaction(engine) as db:
+        [kept] = await list_case_studies(db, workspace_id=project.workspace_id, project_id=1)
+        versions = await case_study_versions(db, study_id=kept.id)
+    await engine.dispose()
+    assert (project.name, kept.title, kept.consent, kept.links) == ("A38", "Laptops", "none", [])
+    assert [(v.version, v.value["title"]) for v in versions] == [(1, "Laptops")]

@@ -18,12 +18,16 @@ class HomeProject:
     total: int
 
 
-def home_view(projects: list[HomeProject]) -> View:
+CASE_STUDY_BLOCKS = 2  # a divider, and one section of the latest case studies
+
+
+def home_view(projects: list[HomeProject], case_studies: str = "") -> View:
+    """The user's projects, then (`case_studies`, as mrkdwn) the latest case studies they may read."""
     blocks: list[Block] = [HeaderBlock(text=plain("home_header"))]
     if not projects:
         blocks += text_sections(mrkdwn("home_empty"))
     per_project = 3
-    shown = projects[: (VIEW_BLOCK_LIMIT - 3) // per_project]
+    shown = projects[: (VIEW_BLOCK_LIMIT - 3 - CASE_STUDY_BLOCKS) // per_project]
     for project in shown:
         blocks += [
             DividerBlock(),
@@ -46,4 +50,6 @@ def home_view(projects: list[HomeProject]) -> View:
         ]
     if len(projects) > len(shown):
         blocks += text_sections(mrkdwn("home_more", count=len(projects) - len(shown)))[:1]
+    if case_studies:
+        blocks += [DividerBlock(), SectionBlock(text=MarkdownTextObject(text=shorten(case_studies, SECTION_TEXT_LIMIT)))]
     return View(type="home", blocks=blocks)

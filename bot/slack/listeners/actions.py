@@ -20,6 +20,7 @@ from bot.slack.ids import (
     ANSWER_MULTI_SAVE,
     ANSWER_SELECT,
     ANSWER_USER,
+    CASE_STUDY_EDIT,
     CONTROL_WORDS,
     EDIT_OPEN,
     FIELD_ACTION,
@@ -30,6 +31,7 @@ from bot.slack.ids import (
     REMINDER_SNOOZE,
     UPDATE_APPROVE,
     UPDATE_RETURN,
+    CaseStudyRef,
     EditForm,
     EditRef,
     MeasureRef,
@@ -40,6 +42,7 @@ from bot.slack.ids import (
 )
 from bot.slack.scope import Answer, Request
 from bot.slack.services import plan
+from bot.slack.services.case_studies import open_edit_form as open_case_study_edit
 from bot.slack.services.channels import channel_refusal
 from bot.slack.services.edits import open_edit_form, open_summary
 from bot.slack.services.menus import menu_options
@@ -68,6 +71,7 @@ def register(app: AsyncApp) -> None:
     app.action(REMINDER_NOTHING)(handler(handle_nothing_to_report, what="nothing to report"))
     app.action(UPDATE_APPROVE)(handler(handle_approve, what="approve"))
     app.action(UPDATE_RETURN)(handler(handle_return, what="return form"))
+    app.action(CASE_STUDY_EDIT)(handler(handle_case_study_edit, what="case study edit form"))
 
 
 def action_of(request: Request) -> dict[str, Any]:
@@ -161,3 +165,7 @@ async def handle_approve(request: Request) -> Answer | None:
 
 async def handle_return(request: Request) -> None:
     await open_return_form(request, UpdateRef.decode(action_of(request)["value"]))
+
+
+async def handle_case_study_edit(request: Request) -> Answer | None:
+    return await open_case_study_edit(request, CaseStudyRef.decode(action_of(request)["value"]))

@@ -10,6 +10,7 @@ from bot.slack.message_text import split_verb, text_from_message
 from bot.slack.scope import Answer, Request
 from bot.slack.services import plan
 from bot.slack.services.assessment import assessment
+from bot.slack.services.case_studies import list_case_studies, open_case_study_form
 from bot.slack.services.digest import CHANNEL_TOKEN, digest_command
 from bot.slack.services.handover import handover
 from bot.slack.services.progress import open_update_form
@@ -32,6 +33,8 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "handover": handover,
     "update": lambda request, rest: open_update_form(request, name=rest),
     "assessment": assessment,
+    "casestudy": open_case_study_form,
+    "casestudies": list_case_studies,
 }
 
 

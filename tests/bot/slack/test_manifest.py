@@ -21,7 +21,8 @@ SCOPE_OF_METHOD = {
     "files_completeUploadExternal": "files:write",
     "files_delete": "files:write",
     "conversations_info": ("channels:read", "groups:read"),  # public and private channels
-    "conversations_history": "im:history",  # only the app's DMs: where a post whose answer was lost is looked for
+    "conversations_history": "im:history",
+    "chat_getPermalink": None,  # Slack's reference: no scope  # only the app's DMs: where a post whose answer was lost is looked for
 }
 
 
@@ -51,3 +52,10 @@ def test_the_events_and_command_are_those_the_app_listens_to():
     assert set(events) == {"app_home_opened", "message.im", "assistant_thread_started", "assistant_thread_context_changed"}
     assert features["app_home"]["home_tab_enabled"] and features["app_home"]["messages_tab_enabled"]
     assert manifest()["settings"]["interactivity"]["is_enabled"]
+
+
+def test_the_message_shortcut_is_the_one_the_app_listens_to():
+    from bot.slack.ids import CASE_STUDY_SHORTCUT
+
+    shortcuts = manifest()["features"]["shortcuts"]
+    assert [(s["type"], s["callback_id"], s["name"]) for s in shortcuts] == [("message", CASE_STUDY_SHORTCUT, "Save as case study")]
