@@ -135,7 +135,7 @@ def _consent(raw: str | None) -> str:
 
 def _required(raw: str | None, maximum: int) -> str:
     if raw is None or not raw.strip():
-        raise refuse("case_study_required")
+        raise refuse("required")
     return clean_text(raw, maximum=maximum)
 
 

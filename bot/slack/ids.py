@@ -44,6 +44,10 @@ RETURN_COMMENT = "comment"
 CASE_STUDY_SHORTCUT = "save_case_study"  # the message shortcut, as the manifest names it
 CASE_STUDY_CALLBACK = "case_study"
 CASE_STUDY_EDIT = "case_study_edit"
+# Communities (the form's block ids are name, place, who and needs)
+COMMUNITY_CALLBACK = "community"
+COMMUNITY_EDIT = "community_edit"
+COMMUNITY_ADD = "community_add"
 
 SLACK_ID = r"^[A-Z0-9]{1,32}$"
 STEP_ID = re.compile(r"^[a-z_]+\.[a-z_]+(:[a-z0-9]{1,16})?$")
@@ -180,6 +184,17 @@ class CaseStudyForm(Ref):
     project: RowId | None = None
     study: RowId | None = None
     permalink: str | None = Field(default=None, max_length=500)
+
+    def encode(self) -> str:
+        return self.model_dump_json(exclude_defaults=True)
+
+
+class CommunityRef(Ref):
+    """A listed community's Edit (or, with no community, Add), and the community form's
+    private_metadata."""
+
+    project: RowId
+    community: str | None = Field(default=None, pattern=r"^c\d{1,6}$")
 
     def encode(self) -> str:
         return self.model_dump_json(exclude_defaults=True)

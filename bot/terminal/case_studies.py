@@ -67,7 +67,7 @@ async def save_case_study(engine: AsyncEngine, args: argparse.Namespace, *, stdo
             )
             name = project.name if project else (await shown(db, workspace.id, [study]))[0].project
     except CaseStudyInvalid as invalid:
-        stderr.write(render("terminal.j2:case_study_invalid", errors=invalid.errors) + "\n")
+        stderr.write(render("terminal.j2:fields_refused", errors=invalid.errors) + "\n")
         return 1
     except CaseStudyRefused as refused:
         stderr.write(render(f"case_studies.j2:{refused.reason}", **refused.context) + "\n")

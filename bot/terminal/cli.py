@@ -18,6 +18,7 @@ from bot.logs import configure_logging
 from bot.settings import get_settings
 from bot.terminal.case_studies import export_case_studies, print_case_studies, save_case_study, scale_argument
 from bot.terminal.chat import chat
+from bot.terminal.communities import community
 from bot.terminal.edit import edit_plan, import_measures
 from bot.terminal.monitoring import no_project, print_reminders, print_status, update
 from flows.assessment import assessment_csv, assessment_markdown, build_assessment
@@ -129,6 +130,7 @@ def parser() -> argparse.ArgumentParser:
     digest.add_argument("--team", type=_team, default=LOCAL_TEAM_ID, help=words["export_team"])
 
     _case_study_commands(commands, words)
+    _community_commands(commands, words)
 
     serve = commands.add_parser("serve", help=words["serve"])
     serve.add_argument("--port", type=int, default=None, help=words["serve_port"])
@@ -188,6 +190,23 @@ def _case_study_commands(commands: "argparse._SubParsersAction[argparse.Argument
     export.add_argument("--team", type=_team, default=LOCAL_TEAM_ID, help=words["export_team"])
 
 
+def _community_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]", words: dict[str, str]) -> None:
+    parent = commands.add_parser("community", help=words["community"])
+    actions = parent.add_subparsers(dest="community_command", required=True)
+    listing = actions.add_parser("list", help=words["community_list"])
+    add = actions.add_parser("add", help=words["community_add"])
+    edit = actions.add_parser("edit", help=words["community_edit"])
+    edit.add_argument("community", help=words["community_which"])
+    for action in (listing, add, edit):
+        action.add_argument("--project", required=True, help=words["export_project"])
+    for form in (add, edit):
+        form.add_argument("--name", required=form is add, help=words["community_name"])
+        form.add_argument("--place", help=words["community_place"])
+        form.add_argument("--who", help=words["community_who"])
+        form.add_argument("--need", action="append", help=words["community_need"])
+        form.add_argument("--user", type=_person, default=getpass.getuser(), help=words["chat_user"])
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
@@ -237,6 +256,8 @@ async def _run(args: argparse.Namespace, url: str) -> int:
             return await save_case_study(engine, args, stdout=sys.stdout, stderr=sys.stderr)
         if args.command == "casestudy":
             return await print_case_studies(engine, args, stdout=sys.stdout, stderr=sys.stderr)
+        if args.command == "community":
+            return await community(engine, args, stdout=sys.stdout, stderr=sys.stderr)
         if args.command == "casestudies":
             return await export_case_studies(engine, args, stdout=sys.stdout, stderr=sys.stderr)
         if args.command == "handover":

@@ -21,6 +21,8 @@ from bot.slack.ids import (
     ANSWER_SELECT,
     ANSWER_USER,
     CASE_STUDY_EDIT,
+    COMMUNITY_ADD,
+    COMMUNITY_EDIT,
     CONTROL_WORDS,
     EDIT_OPEN,
     FIELD_ACTION,
@@ -32,6 +34,7 @@ from bot.slack.ids import (
     UPDATE_APPROVE,
     UPDATE_RETURN,
     CaseStudyRef,
+    CommunityRef,
     EditForm,
     EditRef,
     MeasureRef,
@@ -44,6 +47,7 @@ from bot.slack.scope import Answer, Request
 from bot.slack.services import plan
 from bot.slack.services.case_studies import open_edit_form as open_case_study_edit
 from bot.slack.services.channels import channel_refusal
+from bot.slack.services.communities import open_community_form
 from bot.slack.services.edits import open_edit_form, open_summary
 from bot.slack.services.menus import menu_options
 from bot.slack.services.progress import approve, nothing_to_report, open_return_form, open_update_form, snooze
@@ -72,6 +76,8 @@ def register(app: AsyncApp) -> None:
     app.action(UPDATE_APPROVE)(handler(handle_approve, what="approve"))
     app.action(UPDATE_RETURN)(handler(handle_return, what="return form"))
     app.action(CASE_STUDY_EDIT)(handler(handle_case_study_edit, what="case study edit form"))
+    for action_id in (COMMUNITY_EDIT, COMMUNITY_ADD):
+        app.action(action_id)(handler(handle_community_form, what="community form"))
 
 
 def action_of(request: Request) -> dict[str, Any]:
@@ -169,3 +175,8 @@ async def handle_return(request: Request) -> None:
 
 async def handle_case_study_edit(request: Request) -> Answer | None:
     return await open_case_study_edit(request, CaseStudyRef.decode(action_of(request)["value"]))
+
+
+async def handle_community_form(request: Request) -> Answer | None:
+    ref = CommunityRef.decode(action_of(request)["value"])
+    return await open_community_form(request, project_id=ref.project, community=ref.community)

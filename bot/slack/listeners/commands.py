@@ -11,6 +11,7 @@ from bot.slack.scope import Answer, Request
 from bot.slack.services import plan
 from bot.slack.services.assessment import assessment
 from bot.slack.services.case_studies import list_case_studies, open_case_study_form
+from bot.slack.services.communities import community_command
 from bot.slack.services.digest import CHANNEL_TOKEN, digest_command
 from bot.slack.services.handover import handover
 from bot.slack.services.progress import open_update_form
@@ -35,6 +36,8 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "assessment": assessment,
     "casestudy": open_case_study_form,
     "casestudies": list_case_studies,
+    "community": community_command,
+    "communities": community_command,
 }
 
 

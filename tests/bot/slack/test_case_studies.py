@@ -127,7 +127,7 @@ async def test_bad_input_is_refused_in_the_form_with_its_limit_and_nothing_is_st
     errors = answer["errors"]
     assert status == 200 and answer["response_action"] == "errors"
     assert "200 characters" in errors["title"] and "up to 10" in errors["links"]
-    assert "needs this" in errors["what_happened"] and "how far it reaches" in errors["scale"]
+    assert "This is needed" in errors["what_happened"] and "how far it reaches" in errors["scale"]
     assert "who gave the consent" in errors["consent_by"] and "not a community or need" in errors["benefited_key"]
     status, answer = await slack.submit(view, values(title="Laptops", what_happened="Donated", scale="small", happened_on="2027-01-01"))
     assert "after today" in answer["errors"]["happened_on"]
