@@ -20,7 +20,7 @@ from flows.refusals import Refused
 from prompts import render, slack_user_of
 from storage.case_studies import Reader, count_case_studies, get_case_study, list_case_studies, save_case_study
 from storage.models import CaseStudy, Consent, Project, Scale, Workspace
-from storage.projects import get_project_by_id, list_communities, list_needs, list_projects, list_user_projects
+from storage.projects import get_project_by_id, list_communities, list_needs, list_projects_in, list_user_projects
 
 MAX_TITLE = 200
 MAX_STORY = 3000  # what one Slack form box holds: the same limit in the terminal and in files
@@ -307,8 +307,9 @@ async def find_case_study(db: AsyncSession, workspace: Workspace, study_id: int)
 
 async def shown(db: AsyncSession, workspace_id: int, studies: list[CaseStudy]) -> list[Shown]:
     """The studies with their projects' names and whom they served in words (one query for the
-    projects, two per project named)."""
-    projects = {p.id: p for p in await list_projects(db, workspace_id=workspace_id)}
+    projects, two per project whose community or need is named)."""
+    ids = {s.project_id for s in studies if s.project_id is not None}
+    projects = {p.id: p for p in await list_projects_in(db, workspace_id=workspace_id, ids=ids)}
     labels: dict[int, dict[str, str]] = {}
     for project_id in {s.project_id for s in studies if s.project_id is not None and s.benefited_key}:
         labels[project_id] = {c.value: c.label for c in await beneficiaries(db, projects.get(project_id))}

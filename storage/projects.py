@@ -74,6 +74,14 @@ async def list_projects(session: AsyncSession, *, workspace_id: int) -> list[Pro
     return list(found.all())
 
 
+async def list_projects_in(session: AsyncSession, *, workspace_id: int, ids: set[int]) -> list[Project]:
+    """The workspace's projects of these ids (and no other workspace's)."""
+    if not ids:
+        return []
+    found = await session.exec(select(Project).where(col(Project.workspace_id) == workspace_id, col(Project.id).in_(sorted(ids))))
+    return list(found.all())
+
+
 async def list_channel_projects(session: AsyncSession, *, workspace_id: int, channel_id: str) -> list[Project]:
     found = await session.exec(
         select(Project).where(col(Project.workspace_id) == workspace_id, col(Project.channel_id) == channel_id).order_by(col(Project.name))

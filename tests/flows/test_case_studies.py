@@ -105,3 +105,13 @@ def test_an_imported_case_study_follows_the_forms_rules():
             assert refused.problems, case
         else:
             raise AssertionError(f"imported {case}")
+
+
+async def test_the_digest_names_ten_case_studies_at_most_and_counts_the_rest(engine):
+    for i in range(12):
+        await add(engine, story(f"Story number {i:02d}", "organisation"), now=NOW - timedelta(hours=i + 1))
+    async with transaction(engine) as db:
+        digest = await build_digest(db, await workspace_of(db, team_id="T0001"), week="2026-W49", as_of=NOW)
+    text = digest_text(digest, MarkupKind.TEXT)
+    assert sum(f"Story number {i:02d}" in text for i in range(12)) == 10
+    assert "And 2 more: `/socialvalue casestudies all` lists them." in text

@@ -7,10 +7,10 @@ import json
 import pytest
 from sqlmodel import select
 
-from bot.slack.ids import EditForm, EditRef, MeasureRef, ReturnForm, UpdateForm
+from bot.slack.ids import CaseStudyForm, CommunityRef, EditForm, EditRef, MeasureRef, ReturnForm, UpdateForm
 from flows.progress.updates import record_update
 from storage.engine import transaction
-from storage.models import Answer, FlowSession, Job, ProgressUpdate, Project
+from storage.models import Answer, CaseStudy, FlowSession, Job, ProgressUpdate, Project
 from tests.factories import WHOLE_PLAN, plan_in_slack
 from tests.fake_slack import TEAM, block_actions
 from tests.slack_app import CHANNEL, LEAD, MEMBER, dm_channel
@@ -126,17 +126,24 @@ async def test_a_form_naming_another_workspaces_project_is_refused_in_the_form(p
         ("plan_edit", EditForm(project=elsewhere.id, question="why").encode()),
         ("plan_edit", EditForm(project=elsewhere.id, question="handover").encode()),
         ("progress_update", UpdateForm(project=elsewhere.id, measure="m1").encode()),
+        ("community", CommunityRef(project=elsewhere.id, community="c1").encode()),
+        ("case_study", CaseStudyForm(project=elsewhere.id).encode()),
     ):
         form = modal(callback, metadata)
         values = {
             "why.purpose": {"value": {"type": "plain_text_input", "value": "Ours now"}},
             "value": {"value": {"type": "plain_text_input", "value": "9"}},
+            "name": {"value": {"type": "plain_text_input", "value": "Ours now"}},
+            "title": {"value": {"type": "plain_text_input", "value": "Ours now"}},
+            "what_happened": {"value": {"type": "plain_text_input", "value": "x"}},
+            "scale": {"value": {"type": "radio_buttons", "selected_option": {"value": "small"}}},
         }
         status, answer = await slack.submit(form, values)
         assert status == 200 and answer["response_action"] == "errors", answer
         assert "That project no longer exists in this workspace." in json.dumps(answer["errors"])
     assert len(await rows(slack.engine, Answer)) == answers_before
     assert await rows(slack.engine, ProgressUpdate) == []
+    assert await rows(slack.engine, CaseStudy) == []
 
 
 async def test_a_handover_form_is_answered_within_slacks_wait_when_slack_is_slow_to_say_who_is_an_admin(planned):
@@ -150,3 +157,32 @@ async def test_a_handover_form_is_answered_within_slacks_wait_when_slack_is_slow
     status, answer = await slack.submit(form, {"handover.custodian": {"value": {"type": "plain_text_input", "value": "Me"}}}, user=MEMBER)
     assert status == 200 and "Only the lead" in json.dumps(answer["errors"])
     assert not [a for a in await rows(slack.engine, Answer) if a.question == "handover"]
+
+
+async def test_a_case_study_of_another_workspace_cannot_be_opened_or_changed_by_its_id(planned):
+    from datetime import UTC, datetime
+
+    from bot.slack.ids import CaseStudyRef
+    from flows.case_studies import record_case_study
+    from flows.projects import workspace_of
+
+    slack = planned
+    async with transaction(slack.engine) as db:
+        theirs = await record_case_study(
+            db,
+            await workspace_of(db, team_id="T0002"),
+            project=None,
+            raw={"title": "Their story", "what_happened": "x", "scale": "small"},
+            author="UOTHER",
+            now=datetime(2026, 11, 20, tzinfo=UTC),
+            markup="text",
+        )
+    await click(slack, "case_study_edit", CaseStudyRef(study=theirs.id).encode(), user=LEAD)
+    assert f"There is no case study #{theirs.id} in this workspace." in told(slack, LEAD)
+    assert slack.fake.of("views.open") == []
+    form = modal("case_study", CaseStudyForm(study=theirs.id).encode())
+    values = {"title": {"value": {"type": "plain_text_input", "value": "Ours now"}}}
+    status, answer = await slack.submit(form, values, user=LEAD)
+    assert f"There is no case study #{theirs.id}" in answer["errors"]["title"]
+    [kept] = await rows(slack.engine, CaseStudy)
+    assert kept.title == "Their story"
