@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from flows.conversation.editing import latest_answer_id
 from flows.conversation.engine import FlowState, StepInstance, load_state
 from flows.conversation.inputs import explain
 from flows.conversation.items import ItemRefused, change_item, item_line, items_of, remove_item
@@ -36,6 +37,7 @@ class CommunityForm:
     key: str
     parts: dict[str, str | None]
     needs: str
+    seen: int  # the latest answer the form has seen: a change by someone else since is not overwritten
 
 
 def _instance(state: FlowState, step_id: str) -> StepInstance:
@@ -51,7 +53,8 @@ def find_community(state: FlowState, typed: str) -> Community | None:
 def community_form(state: FlowState, community: Community) -> CommunityForm:
     needs = _instance(state, f"why.needs:{community.key}")
     rows = [item_line(needs, state, number, MarkupKind.TEXT) for number in range(1, len(items_of(needs, state)) + 1)]
-    return CommunityForm(community.key, {part: getattr(community, part) for part in COMMUNITY_PARTS}, "\n".join(rows))
+    parts = {part: getattr(community, part) for part in COMMUNITY_PARTS}
+    return CommunityForm(community.key, parts, "\n".join(rows), latest_answer_id(state))
 
 
 async def save_community(
@@ -63,6 +66,7 @@ async def save_community(
     parts: dict[str, str | None],
     needs: str | None,
     markup: str,
+    seen: int | None = None,
 ) -> list[str]:
     """Add a community (no `key`) or change one: its parts, then its needs as the rows say. A
     row with a need's words keeps that need (its evidence and signposting changed if they
@@ -89,6 +93,10 @@ async def save_community(
             if community is None:
                 raise CommunityRefused({"name": render("communities.j2:gone", markup)})
             number = [c.key for c in state.communities].index(key) + 1
+            ours = {key} | {n.key for n in state.needs_of(community)}
+            changed = [a for a in state.answers.values() if a.subject in ours and seen is not None and a.id > seen]
+            if changed:
+                raise CommunityRefused({"name": render("flow.j2:edited_meanwhile", markup, author=changed[0].author)})
             if [getattr(community, p) or "" for p in COMMUNITY_PARTS] != [(parts.get(p) or "").strip() for p in COMMUNITY_PARTS]:
                 changes.append(await change_item(db, PLAN, listed, state, number=number, text=line, user=user, markup=markup))
         if needs is not None:

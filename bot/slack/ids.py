@@ -195,6 +195,7 @@ class CommunityRef(Ref):
 
     project: RowId
     community: str | None = Field(default=None, pattern=r"^c\d{1,6}$")
+    seen: int | None = Field(default=None, ge=0)  # the form's: the latest answer it showed
 
     def encode(self) -> str:
         return self.model_dump_json(exclude_defaults=True)

@@ -62,7 +62,8 @@ async def open_community_form(request: Request, *, project_id: int | None, commu
         if found is None:
             return Answer(words("gone"))
         form = community_form(state, found)
-    view = community_view(metadata=CommunityRef(project=project.id, community=community), project=project.name, form=form)
+    metadata = CommunityRef(project=project.id, community=community, seen=form.seen if form else None)
+    view = community_view(metadata=metadata, project=project.name, form=form)
     await request.client.views_open(trigger_id=request.body["trigger_id"], view=view)
     return None
 
@@ -86,6 +87,7 @@ async def save_community_form(request: Request) -> tuple[FormResult, Callable[[]
                 parts={part: submitted.get(part) for part in COMMUNITY_PARTS},
                 needs=submitted.get(NEEDS) or "" if NEEDS in submitted else None,
                 markup=MarkupKind.TEXT,
+                seen=metadata.seen,
             )
             if not changes:
                 return None, None

@@ -47,6 +47,13 @@ async def test_a_community_is_listed_with_its_gaps_and_its_needs_edited_as_rows(
     told = [str(m["blocks"]) for m in slack.fake.of("chat.postMessage") if m["channel"] == LEAD]
     assert any("community *Chaddesden residents*" in t and "Need added: safe walking routes" in t for t in told), told
 
+    # The same form, opened before that change, cannot overwrite it.
+    status, answer = await slack.submit(view, typed(name="Chaddesden residents", needs="safe crossings"))
+    assert "changed this answer after you opened the form" in answer["errors"]["name"]
+    async with transaction(slack.engine) as db:
+        state = await load_state(db, project)
+    assert len(state.needs_of(state.communities[0])) == 3
+
 
 async def test_a_new_community_from_the_form_and_one_too_long_for_a_form_keeps_its_needs(slack):
     project = await plan_in_slack(slack.engine, WHY)
