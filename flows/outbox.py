@@ -27,6 +27,7 @@ class JobKind(StrEnum):
     OWNER_GONE = "owner_gone"  # a measure owner Slack no longer has: the lead is told, once
     SUMMARY_REVISED = "summary_revised"  # a plan changed after its summary was posted: updated in place
     ASSESSMENT = "assessment"  # a year's performance assessment draft, built and uploaded to who asked
+    RETURNS = "returns"  # the returns of a project or a workspace as a spreadsheet, uploaded to who asked
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,20 @@ class AssessmentDraft(OutboxJob):
     @property
     def dedupe_key(self) -> str:
         return f"{self.kind}:{self.project_id}:{self.year}:{self.request}"
+
+
+@dataclass(frozen=True)
+class ReturnsExport(OutboxJob):
+    kind: ClassVar[JobKind] = JobKind.RETURNS
+    workspace_id: int
+    project_id: int | None  # None: every project of the workspace
+    format: str  # csv or xlsx
+    requested_by: str
+    request: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"{self.kind}:{self.workspace_id}:{self.project_id}:{self.request}"
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from bot.terminal.chat import chat
 from bot.terminal.communities import community
 from bot.terminal.edit import edit_plan, import_measures
 from bot.terminal.monitoring import no_project, print_reminders, print_status, update
+from bot.terminal.returns import export_returns
 from flows.assessment import assessment_csv, assessment_markdown, build_assessment
 from flows.conversation.inputs import EARLIEST_YEAR, LATEST_YEAR, MAX_SHORT_TEXT, clean_text
 from flows.digest import digest_text, is_iso_week, preview_digest
@@ -28,6 +29,7 @@ from flows.handover import HANDOVER, take_over
 from flows.handover_pack import handover_document, handover_started
 from flows.project_file import MAX_FILE_BYTES, PROBLEMS_SHOWN, FileRefused, read_project_file
 from flows.projects import find_project, workspace_of
+from flows.returns import FORMATS as RETURN_FORMATS
 from prompts import MarkupKind, cli_help, render
 from storage.engine import create_engine, transaction
 from storage.jobs import list_jobs, retry_jobs
@@ -78,7 +80,10 @@ def parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help=words["db_upgrade"])
 
     export = commands.add_parser("export", help=words["export"])
-    export.add_argument("--project", required=True, help=words["export_project"])
+    which = export.add_mutually_exclusive_group(required=True)
+    which.add_argument("--project", help=words["export_project"])
+    which.add_argument("--all", action="store_true", help=words["export_all"])
+    export.add_argument("--format", choices=["json", *RETURN_FORMATS], default="json", help=words["export_format"])
     export.add_argument("--team", type=_team, default=LOCAL_TEAM_ID, help=words["export_team"])
     export.add_argument("--out", type=Path, help=words["export_out"])
 
@@ -418,6 +423,11 @@ def _today() -> date:
 
 
 async def _export(engine: AsyncEngine, args: argparse.Namespace) -> int:
+    if args.format != "json":
+        return await export_returns(engine, args, stdout=sys.stdout, stderr=sys.stderr)
+    if args.all:
+        print(render("terminal.j2:export_all_json"), file=sys.stderr)
+        return 1
     async with transaction(engine) as db:
         project = await find_project(db, name=args.project, team_id=args.team)
         if project is None:

@@ -42,6 +42,7 @@ from flows.outbox import (
     OwnerGone,
     PlanSummary,
     Reminder,
+    ReturnsExport,
     SummaryRevised,
     queue,
 )
@@ -49,10 +50,11 @@ from flows.people import mark_gone
 from flows.plan import PLAN
 from flows.progress.status import MeasureStatus
 from flows.reminders import reminder_subject
+from flows.returns import ReturnsRefused, project_returns, returns_csv, returns_xlsx, workspace_returns
 from prompts import MarkupKind, render, slack_user_of
 from storage.engine import transaction
 from storage.jobs import posted_summary, record_posted
-from storage.models import Job, JobStatus, Project
+from storage.models import Job, JobStatus, Project, Workspace
 from storage.people import get_person
 from storage.portfolio import get_digest_config
 from storage.projects import list_measures
@@ -404,6 +406,36 @@ async def send_assessment(delivery: Delivery, job: Job, draft: AssessmentDraft) 
     return JobStatus.SENT
 
 
+async def tell_about_returns(delivery: Delivery, export: ReturnsExport) -> Notice | None:
+    return Notice(export.requested_by, plain("what_returns"), None)
+
+
+async def send_returns(delivery: Delivery, job: Job, export: ReturnsExport) -> JobStatus:
+    """The returns as a spreadsheet, to the person who asked (in their DM)."""
+    async with transaction(delivery.engine) as db:
+        workspace = await db.get(Workspace, export.workspace_id)
+        project = await db.get(Project, export.project_id) if export.project_id is not None else None
+        if workspace is None or (export.project_id is not None and (project is None or project.workspace_id != workspace.id)):
+            return JobStatus.DROPPED
+        today = delivery.clock.now().date()
+        rows = await project_returns(db, project, today) if project else await workspace_returns(db, workspace, today)
+    name = project.name if project else workspace.name or "workspace"
+    try:
+        data = returns_xlsx(rows) if export.format == "xlsx" else returns_csv(rows).encode()
+    except ReturnsRefused as refused:
+        await delivery.sender.client.chat_postMessage(channel=export.requested_by, text=mrkdwn(refused.reason, **refused.context))
+        return JobStatus.DROPPED
+    filename = f"{_slug(name)}-returns-{today.isoformat()}.{export.format}"
+    uploads = [(filename, plain("returns_title", name=name, day=today), data)]
+    comment = mrkdwn("returns_summary", name=name, rows=len(rows), format=export.format)
+
+    def failed(error: str) -> str:
+        return mrkdwn("returns_upload_failed", name=name, error=error)
+
+    await share_files(delivery, job, uploads, channel=export.requested_by, comment=comment, told=export.requested_by, failed=failed)
+    return JobStatus.SENT
+
+
 def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower() or "project"
 
@@ -446,5 +478,6 @@ KINDS: dict[str, Kind[Any]] = {
     JobKind.SUMMARY_REVISED: Kind(SummaryRevised, send_summary_revision, tell_about_revision),
     JobKind.HANDOVER_PACK: Kind(HandoverPack, send_pack, tell_about_pack),
     JobKind.ASSESSMENT: Kind(AssessmentDraft, send_assessment, tell_about_assessment),
+    JobKind.RETURNS: Kind(ReturnsExport, send_returns, tell_about_returns),
     JobKind.OWNER_GONE: Kind(OwnerGone, send_owner_gone),
 }

@@ -15,6 +15,7 @@ from bot.slack.services.communities import community_command
 from bot.slack.services.digest import CHANNEL_TOKEN, digest_command
 from bot.slack.services.handover import handover
 from bot.slack.services.progress import open_update_form
+from bot.slack.services.returns import export_returns
 
 Subcommand = Callable[[Request, str], Awaitable[Answer | None]]
 
@@ -36,6 +37,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "assessment": assessment,
     "casestudy": open_case_study_form,
     "casestudies": list_case_studies,
+    "export": export_returns,
     "community": community_command,
     "communities": community_command,
 }

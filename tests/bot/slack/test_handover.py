@@ -142,3 +142,29 @@ async def test_the_lead_gets_the_years_assessment_draft_as_a_document_and_a_spre
     markdown, spreadsheet = (content.decode() for content in slack.fake.uploads.values())
     assert markdown.startswith("# Contract performance assessment 2026: A38 Derby Junctions (draft)")
     assert spreadsheet.splitlines()[0].startswith("KPI,Outcome (PPN 002),Unit,Target")
+
+
+async def test_the_returns_come_to_the_dm_of_the_lead_or_an_admin_as_a_spreadsheet(slack):
+    import io
+
+    from openpyxl import load_workbook
+
+    await planned(slack)
+    await slack.command("export", user=MEMBER)
+    assert "Only the lead of *A38 Derby Junctions*" in slack.fake.of("response_url")[-1]["text"]
+    await slack.command("export all", user=LEAD)  # every project: admins only
+    assert "Only workspace admins" in slack.fake.of("response_url")[-1]["text"]
+    async with transaction(slack.engine) as db:
+        assert await list_jobs(db) == []
+
+    await slack.command("export")
+    assert "returns of *A38 Derby Junctions* (xlsx" in slack.fake.of("response_url")[-1]["text"]
+    await slack.command("export all csv", user="ULISTED")  # in SOCIALVALUE_ADMINS
+    assert (await slack.run_worker()).sent == 2
+    lead, admin = slack.fake.of("files.completeUploadExternal")
+    assert (lead["channel_id"], admin["channel_id"]) == (LEAD, "ULISTED")
+    assert "*Returns: A38 Derby Junctions*" in lead["initial_comment"]
+    workbook, table = slack.fake.uploads.values()
+    rows = list(load_workbook(io.BytesIO(workbook)).active.iter_rows(values_only=True))
+    assert rows[0][:4] == ("Project", "Community", "Need", "Measure") and {r[0] for r in rows[1:]} == {"A38 Derby Junctions"}
+    assert table.decode().splitlines()[0].startswith("Project,Community,Need,Measure")
