@@ -30,6 +30,9 @@ from storage.portfolio import MeasureFacts, Portfolio, get_digest_config, latest
 RATINGS = [r.value for r in Rating]
 UNTOUCHED_DAYS = 30
 HANDOVER_DAYS = 90
+SUMMARY_ABOVE = 200  # projects: the default of a workspace's digest config (storage/models.py)
+SUMMARY_PROJECTS = 20  # the projects a summary-only digest names: those that most need attention
+SUMMARY_ITEMS = 20  # each list of "needs attention" in a summary-only digest: the rest are counted
 CASE_STUDIES_NAMED = 10  # the week's new case studies named in the digest: the rest are counted
 NAMED_UPDATES = 3  # a week's updates named with their values, per project: the rest are counted
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -73,6 +76,11 @@ class ProjectLine:
     total: int
     ratings: dict[str, int]
     changes: "WeekChanges"
+    # The latest figure of each measure reported, against what its plan expected by now:
+    # (measure, latest value, expected now, unit), the first few; the rest are counted.
+    figures: list[tuple[str, float, float, str]] = field(default_factory=list)
+    figures_more: int = 0
+    attention: int = 0  # how much of "needs attention" is this project's: the summary's order
 
 
 @dataclass
@@ -112,6 +120,13 @@ class WeeklyDigest:
     case_studies: list[Shown] = field(default_factory=list)
     case_studies_more: int = 0
     case_studies_kept: int = 0
+    summary_only: bool = False  # more projects than the workspace's summary_above: the numbers and the top projects
+
+    @property
+    def most_in_need(self) -> list[ProjectLine]:
+        """The projects that most need attention, most first (the summary names these)."""
+        ranked = sorted((p for p in self.projects if p.attention), key=lambda p: (-p.attention, p.name))
+        return ranked[:SUMMARY_PROJECTS]
 
     @property
     def changed(self) -> bool:
@@ -145,6 +160,8 @@ async def build_digest(db: AsyncSession, workspace: Workspace, *, week: str, as_
         totals["complete" if answered == total else "not_started" if answered == 0 else "in_progress"] += 1
         ratings = dict.fromkeys(RATINGS, 0)
         moved: list[tuple[str, str, str]] = []
+        figures: list[tuple[str, float, float, str]] = []
+        attention = len(digest.overdue) + len(digest.off_track) + len(digest.no_owner)
         for measure in state.measures:
             plan = measure_plan(state, measure)
             facts = portfolio.facts.get(measure.id)
@@ -155,10 +172,12 @@ async def build_digest(db: AsyncSession, workspace: Workspace, *, week: str, as_
                     moved.append((measure.name, before.value, status.rating.value))
             ratings[status.rating.value] += 1
             by_rating[status.rating.value] += 1
+            if status.actual is not None and plan.line is not None:
+                figures.append((measure.name, status.actual, plan.line.expected(today), measure.unit))
             entry = {"measure": measure.name, "project": project.name, "owner": measure.owner}
             if status.rating == Rating.OVERDUE and status.overdue is not None:
                 digest.overdue.append({**entry, "due": status.overdue.end, "gaps": status.gaps})
-            elif status.rating in (Rating.INADEQUATE, Rating.REQUIRES_IMPROVEMENT):
+            elif status.rating in (Rating.INADEQUATE, Rating.REQUIRES_IMPROVEMENT, Rating.APPROACHING):
                 digest.off_track.append({**entry, "rating": status.rating.value, "recovery": facts.recovery_action if facts else None})
             if not measure.owner:
                 digest.no_owner.append(entry)
@@ -178,7 +197,13 @@ async def build_digest(db: AsyncSession, workspace: Workspace, *, week: str, as_
             project, communities, [m for m in measures if m.created_at < since], portfolio.answers_then.get(project.id, {}), needs
         )
         changes.completed = answered == total and completion(PLAN, then)[0] < completion(PLAN, then)[1]
-        digest.projects.append(ProjectLine(project.name, project.channel_id, answered, total, ratings, changes))
+        attention = len(digest.overdue) + len(digest.off_track) + len(digest.no_owner) - attention
+        attention += len(gaps) + (1 if digest.untouched and digest.untouched[-1]["project"] == project.name else 0)
+        line = ProjectLine(project.name, project.channel_id, answered, total, ratings, changes, attention=attention)
+        line.figures, line.figures_more = figures[:NAMED_UPDATES], len(figures[NAMED_UPDATES:])
+        digest.projects.append(line)
+    config = await get_digest_config(db, workspace_id=workspace.id)
+    digest.summary_only = len(digest.projects) > (config.summary_above if config else SUMMARY_ABOVE)
     digest.case_studies, digest.case_studies_more, digest.case_studies_kept = await week_case_studies(
         db, workspace, since=since, most=CASE_STUDIES_NAMED
     )

@@ -323,6 +323,9 @@ class DigestConfig(SQLModel, table=True):
     time: str = Field(default="09:00", max_length=5)
     tz: str = Field(default="Europe/London", max_length=64)
     enabled: bool = True
+    # Above this many projects the digest is a summary: the numbers and the projects that most
+    # need attention (a steering group of thousands would get a thread of megabytes otherwise).
+    summary_above: int = Field(default=200, sa_column_kwargs={"server_default": "200"})
     updated_by: str | None = Field(default=None, max_length=200)
     updated_at: datetime = timestamp()
 

@@ -137,3 +137,56 @@ async def test_a_rating_that_moved_this_week_is_named_and_a_plan_completed_befor
     assert "1 update (Apprenticeships on the contract 120 apprenticeship weeks)" in line
     assert "ratings moved (Apprenticeships on the contract Good → Requires improvement)" in line
     assert "plan completed" not in line and "Local labour" not in line  # overdue before and after: not a move
+
+
+async def test_each_project_shows_its_figures_against_what_was_expected_and_approaching_needs_attention(engine):
+    await seed(engine)
+    async with transaction(engine) as db:
+        [a38] = [p for p in await list_projects(db, workspace_id=(await workspace_of(db, team_id=TEAM)).id) if p.name.startswith("A38")]
+        # Local labour: 14 FTE where about 31 are expected by now: below target, with a recovery action.
+        await record_update(
+            db, a38, measure_key="m2", author="UTOM", today=AS_OF.date(), value="14", period="2026-10-01", recovery_action="Recruit locally"
+        )
+    built = await digest(engine)
+    [line] = [p for p in built.projects if p.name == "A38 Derby Junctions"]
+    assert [(name, actual) for name, actual, _, _ in line.figures] == [("Apprenticeships on the contract", 200), ("Local labour", 14)]
+    text = digest_text(built, MarkupKind.TEXT)
+    expected = line.figures[0][2]
+    assert f"figures against what was expected by now: Apprenticeships on the contract 200 apprenticeship weeks of {expected:,.0f}" in text
+    [labour] = [o for o in built.off_track if o["measure"] == "Local labour"]
+    assert labour["recovery"] == "Recruit locally" and labour["rating"] in ("approaching", "requires_improvement", "inadequate")
+    assert "Below target or approaching it (1):" in text and "Recovery action: Recruit locally" in text
+
+
+def test_a_steering_group_of_5000_projects_gets_a_summary_of_bounded_size():
+    from flows.digest import ProjectLine, WeekChanges, WeeklyDigest
+
+    ratings = dict.fromkeys(["good", "approaching", "requires_improvement", "inadequate", "other", "no_data", "overdue"], 0)
+    numbers = {"projects": 5000, "complete": 4000, "in_progress": 900, "not_started": 100, "ratings": {**ratings, "overdue": 5000}}
+    projects = [
+        ProjectLine(f"Project {n:04d} <!here>", f"C{n:05d}", 40, 47, {**ratings, "overdue": 1}, WeekChanges(), attention=n % 7)
+        for n in range(5000)
+    ]
+    overdue = [
+        {"measure": f"Measure {n}", "project": f"Project {n:04d}", "owner": None, "due": AS_OF.date(), "gaps": 3} for n in range(5000)
+    ]
+    full = WeeklyDigest("2026-W49", AS_OF, numbers, None, projects=projects, overdue=overdue)
+    summary = WeeklyDigest("2026-W49", AS_OF, numbers, None, projects=projects, overdue=overdue, summary_only=True)
+    full_text, summary_text = digest_text(full, MarkupKind.MRKDWN), digest_text(summary, MarkupKind.MRKDWN)
+    assert len(full_text) > 800_000 and len(summary_text) < 12_000  # a single message's text budget at most
+    assert "*The 20 projects that most need attention*" in summary_text and "the workspace has 5000 projects" in summary_text
+    named = [line.name for line in summary.most_in_need]
+    assert len(named) == 20 and all(f"{n:04d}" in summary_text for n in (6, 13, 20)) and "*Project 0000 &lt;!here&gt;*" not in summary_text
+    assert "Overdue updates (5000):" in summary_text and "And 4980 more." in summary_text
+    assert "<!here>" not in summary_text
+
+
+async def test_the_digest_is_a_summary_above_the_size_the_admin_set(engine):
+    from flows.digest import configure_digest
+
+    await seed(engine)
+    assert not (await digest(engine)).summary_only  # 3 projects, under the default 200
+    async with transaction(engine) as db:
+        await configure_digest(db, await workspace_of(db, team_id=TEAM), user="UADMIN", now=AS_OF, summary_above=2)
+    built = await digest(engine)
+    assert built.summary_only and [p.name for p in built.most_in_need][0] == "A38 Derby Junctions"

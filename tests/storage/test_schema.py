@@ -308,3 +308,27 @@ async def test_the_case_studies_migration_keeps_the_projects_in_place_and_takes_
     await engine.dispose()
     assert (project.name, kept.title, kept.consent, kept.links) == ("A38", "Laptops", "none", [])
     assert [(v.version, v.value["title"]) for v in versions] == [(1, "Laptops")]
+
+
+async def test_the_summary_size_migration_gives_each_digest_config_the_default(database_url):
+    """0012 -> 0013 with a workspace's digest settings in place: kept, with summaries above 200 projects."""
+    from alembic import command
+
+    await asyncio.to_thread(command.downgrade, alembic_config(database_url), "0012")
+    engine = create_engine(database_url)
+    stamp = await _a_project(engine)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO digestconfig (workspace_id, channel_id, weekday, time, tz, enabled, updated_at)"
+                " VALUES (1, 'C0STEER', 4, '16:30', 'Europe/London', true, :t)"
+            ),
+            {"t": stamp},
+        )
+    await engine.dispose()
+    upgrade(database_url)
+    engine = create_engine(database_url)
+    async with transaction(engine) as db:
+        [config] = (await db.exec(select(models.DigestConfig))).all()
+    await engine.dispose()
+    assert (config.channel_id, config.weekday, config.time, config.summary_above) == ("C0STEER", 4, "16:30", 200)

@@ -11,6 +11,7 @@ from flows.digest import DAYS, DigestRefused, configure_digest, digest_settings,
 from prompts import MarkupKind, render
 from storage.engine import transaction
 
+MOST_PROJECTS = 1_000_000  # the largest summary_above: a full digest of more could never be posted
 CHANNEL_TOKEN = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>")  # G: private channels made before 2021
 
 
@@ -23,7 +24,7 @@ async def digest_command(request: Request, rest: str, raw: str) -> Answer:
             digest = await preview_digest(db, workspace, now=now)
             text = digest_text(digest, MarkupKind.MRKDWN)
             return Answer(text, tuple(summary_messages(text)))
-        if sub not in ("channel", "schedule", "off", "on"):
+        if sub not in ("channel", "schedule", "off", "on", "summary"):
             config = await digest_settings(db, workspace)
             return Answer(mrkdwn("digest_settings", config=config, day=DAYS[config.weekday].capitalize() if config else None))
     if not await is_admin(request):
@@ -44,6 +45,11 @@ async def digest_command(request: Request, rest: str, raw: str) -> Answer:
         except DigestRefused as refused:
             return Answer(render(f"errors.j2:{refused.reason}", MarkupKind.MRKDWN, **refused.context))
         changes = {"weekday": weekday, "time": at, "tz": tz}
+    elif sub == "summary":
+        size = argument.strip()
+        if not (size.isascii() and size.isdigit() and 1 <= int(size) <= MOST_PROJECTS):
+            return Answer(mrkdwn("digest_summary_invalid", most=MOST_PROJECTS))
+        changes = {"summary_above": int(size)}
     else:
         changes = {"enabled": sub == "on"}
     async with transaction(request.engine) as db:

@@ -41,6 +41,17 @@ async def test_only_admins_set_the_digest_channel(slack):
         [config] = (await db.exec(select(DigestConfig))).all()
     assert (config.channel_id, config.weekday, config.time, config.tz) == (STEERING, 4, "16:30", "America/New_York")
 
+    await slack.command("digest summary 50", user=MEMBER)
+    assert "Only workspace admins" in slack.fake.of("response_url")[-1]["text"]
+    for typed in ("0", "lots", "99999999", "-5"):
+        await slack.command(f"digest summary {typed}", user="ULISTED")
+        assert "from 1 to 1,000,000" in slack.fake.of("response_url")[-1]["text"]
+    await slack.command("digest summary 50", user="ULISTED")
+    assert "as a summary when there are more than 50 projects" in slack.fake.of("response_url")[-1]["text"]
+    async with transaction(slack.engine) as db:
+        [config] = (await db.exec(select(DigestConfig))).all()
+    assert config.summary_above == 50
+
 
 async def seed_projects(slack, count: int) -> None:
     async with transaction(slack.engine) as db:
