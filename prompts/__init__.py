@@ -178,6 +178,47 @@ def readable(value: Any) -> str:
     return str(value)
 
 
+FREQUENCIES = {"DAILY": ("daily", "day"), "WEEKLY": ("weekly", "week"), "MONTHLY": ("monthly", "month"), "YEARLY": ("yearly", "year")}
+WEEKDAYS = {"MO": "Monday", "TU": "Tuesday", "WE": "Wednesday", "TH": "Thursday", "FR": "Friday", "SA": "Saturday", "SU": "Sunday"}
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
+ORDINAL_WORDS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last", -2: "second last"}
+
+
+def ordinal(number: int) -> str:
+    if number == -1:
+        return "last day"
+    suffix = "th" if 10 <= abs(number) % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(abs(number) % 10, "th")
+    return f"{number}{suffix}" if number > 0 else f"{-number}{suffix} last day"
+
+
+def cadence_words(cadence: str | None) -> str:
+    """A reporting cadence as people say it: "monthly", "every 2 weeks", "monthly on the 15th",
+    "yearly in March on the last Friday". A rule with parts this does not know is shown as it is."""
+    if not cadence:
+        return "at a cadence still to set"
+    if cadence.casefold() in ("weekly", "monthly", "quarterly"):
+        return cadence.casefold()
+    try:
+        parts = dict(part.split("=", 1) for part in cadence.removeprefix("RRULE:").split(";"))
+        frequency, unit = FREQUENCIES[parts.pop("FREQ")]
+        interval = int(parts.pop("INTERVAL", "1"))
+        words = [frequency if interval == 1 else f"every {interval} {unit}s"]
+        if months := parts.pop("BYMONTH", ""):
+            words.append("in " + " and ".join(MONTH_NAMES[int(m) - 1] for m in months.split(",")))
+        if days := parts.pop("BYMONTHDAY", ""):
+            words.append("on the " + " and ".join(ordinal(int(d)) for d in days.split(",")))
+        if weekdays := parts.pop("BYDAY", ""):
+            named_days = []
+            for day in weekdays.split(","):
+                position, name = day[:-2], WEEKDAYS[day[-2:]]
+                named_days.append(f"the {ORDINAL_WORDS[int(position)]} {name}" if position else name)
+            words.append("on " + " and ".join(named_days))
+        parts.pop("WKST", None)
+    except (KeyError, ValueError, IndexError):
+        return cadence
+    return " ".join(words) if not parts else cadence
+
+
 def rating_label(value: str) -> str:
     return next((r["label"] for r in vocabulary()["ratings"] if r["value"] == value), value)
 
@@ -211,6 +252,7 @@ def environment(markup: str) -> Environment:
     env.filters["bar"] = progress_bar
     env.filters["readable"] = readable
     env.filters["named"] = named
+    env.filters["cadence"] = cadence_words
     env.globals["em"] = partial(emphasis, markup)
     env.globals["person"] = pass_context(partial(person, markup))
     env.globals["channel"] = partial(channel, markup)

@@ -100,6 +100,7 @@ def parser() -> argparse.ArgumentParser:
     handover.add_argument("--out", type=Path, help=words["export_out"])
     handover.add_argument("--user", type=_person, default=getpass.getuser(), help=words["chat_user"])
     handover.add_argument("--on", type=date.fromisoformat, default=None, help=words["status_on"])
+    handover.add_argument("--with-history", action="store_true", help=words["handover_history"])
 
     status = commands.add_parser("status", help=words["status"])
     status.add_argument("--project", required=True, help=words["export_project"])
@@ -354,7 +355,7 @@ async def _handover(engine: AsyncEngine, args: argparse.Namespace) -> int:
         await chat(engine, project=args.project, user=args.user, stdin=sys.stdin, stdout=talk, flow=HANDOVER)
     async with transaction(engine) as db:  # read again: the handover answers changed it
         project = await db.get_one(Project, project.id, populate_existing=True)
-        document = await handover_document(db, project, args.format, args.on or _today())
+        document = await handover_document(db, project, args.format, args.on or _today(), with_history=args.with_history)
     if args.out is None:
         sys.stdout.write(document)
     else:

@@ -37,7 +37,8 @@ def test_the_html_pack_has_every_section_and_user_text_stays_text(database_url):
     seeded(database_url)
     parsed = Sections()
     parsed.feed(pack(database_url, "html"))
-    assert {"project", "why", "measures", "progress", "commitments", "legacy", "case-studies", "open-items", "history"} <= parsed.ids
+    sections = {"cover", "project", "why", "measures", "progress", "commitments", "commitments-register", "evidence-register"}
+    assert sections | {"partners", "legacy", "case-studies", "open-items"} <= parsed.ids and "history" not in parsed.ids
     assert "script" not in parsed.tags and "b" not in parsed.tags and "schools" not in parsed.tags
     text = "".join(parsed.text)
     assert "Two <script>alert(1)</script> hires" in text
@@ -58,7 +59,8 @@ def test_an_empty_plan_still_gives_a_pack_that_says_what_is_missing(database_url
     assert done.returncode == 0, done.stderr
     assert "The purpose was not recorded." in done.stdout
     assert "No measures were planned." in done.stdout
-    assert "Unanswered questions: Purpose; Drivers" in done.stdout
+    assert "Unanswered questions of the plan: Purpose; Drivers" in done.stdout
+    assert "Answer the plan's" in done.stdout and "No evidence links were recorded" in done.stdout
 
 
 def test_a_long_history_is_summarised_per_quarter_and_whole_in_json(database_url, tmp_path):
@@ -136,3 +138,34 @@ def test_a_file_with_a_profile_out_of_order_or_outside_its_path_is_refused_whole
     assert "$.measures[0]" in done.stderr and "not after the line before it" in done.stderr
     assert "$.measures[1]" in done.stderr and "on or before the target date" in done.stderr
     assert run(database_url, "export", "--project", PROJECT).returncode == 1  # nothing stored
+
+
+def section_text(html: str, section: str) -> str:
+    """The text of one section of the HTML pack, its tags dropped."""
+    start = html.index(f'<section id="{section}">')
+    parsed = Sections()
+    parsed.feed(html[start : html.index("</section>", start)])
+    return " ".join(" ".join(parsed.text).split())
+
+
+def test_page_one_says_what_is_inherited_and_what_to_do_first_and_the_registers_hold_every_commitment_and_link(database_url):
+    seeded(database_url)
+    html = pack(database_url, "html")
+    cover = section_text(html, "cover")
+    assert "Next custodian National Highways East Midlands <ops> (contact: Jo Bloggs, jo@example.org)" in cover
+    assert "Measures by rating 1 Good, 1 Inadequate" in cover and "0 of 2 measures achieved their target, 2 partly" in cover
+    assert "What to do first Find the 6 reports of Apprenticeships on the contract never made" in cover
+    register = section_text(html, "commitments-register")
+    assert (
+        "Apprenticeships on the contract: 520 apprenticeship weeks by 31 Mar 2028, reported monthly for 3 years after handover" in register
+    )
+    assert "First report after handover 1 Nov 2027" in register and "Aftercare ends 31 Oct 2030" in register
+    assert "Not continued after handover: Local labour (partly achieved, rated Inadequate)." in register
+    evidence = section_text(html, "evidence-register")
+    assert "Apprenticeships on the contract 1 Nov 2026 https://example.org/register awaiting approval" in evidence
+    assert "Derby Jobs Hub, jobs@derby.example: for local jobs (Spondon)" in section_text(html, "partners")
+    assert "Outcome (PPN 002) Skills for growth (ppn002-2025/2.1)" in section_text(html, "measures")
+
+    annexed = run(database_url, "handover", "--project", PROJECT, "--format", "html", "--on", ON, "--with-history").stdout
+    history = section_text(annexed, "history")
+    assert "Owner after handover Apprenticeships on the contract 1 Sam Patel" in history and "handover.aftercare_owner" not in annexed
