@@ -6,7 +6,6 @@ achieved or not, what was learned, what is left to do and who owns it after hand
 
 import dataclasses
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.case_studies import Shown, project_case_studies
+from flows.charts import Chart, progress_chart
 from flows.conversation.engine import FlowState, load_state
 from flows.conversation.presenting import describe
 from flows.coverage import Coverage, answered_needs, coverage, is_whole
@@ -33,7 +33,6 @@ from storage.projects import list_communities, list_measures, list_needs
 
 FIRST_ACTIONS = 3  # the cover's "what to do first"
 FULL_HISTORY_LIMIT = 40  # more updates than this are summarised per quarter (the JSON keeps all)
-CHART_WIDTH, CHART_HEIGHT = 320, 120
 
 
 @dataclass
@@ -45,7 +44,7 @@ class MeasureSection:
     status: MeasureStatus
     history: list[dict[str, Any]]  # every current update, oldest first
     quarters: list[dict[str, Any]] | None  # the history per quarter, when it is long
-    chart: dict[str, Any] | None  # SVG polylines: the values and the line to target
+    chart: Chart | None  # values against the planned path, with dated axes and a legend
     closeout: str  # achieved, partly_achieved, not_achieved
     continues: bool
     aftercare_years: float
@@ -131,35 +130,6 @@ def _closeout(status: MeasureStatus) -> str:
     return "partly_achieved" if percent else "not_achieved"
 
 
-def _chart(status: MeasureStatus, history: list[dict[str, Any]]) -> dict[str, Any] | None:
-    line = status.plan.line
-    points = [(h["period_end"], h["value"]) for h in history if h["value"] is not None]
-    if line is None or not points:
-        return None
-    first = min(line.baseline_date, points[0][0])
-    last = max(line.target_date, points[-1][0])
-    low = min([line.baseline, line.target, *[v for _, v in points]])
-    high = max([line.baseline, line.target, *[v for _, v in points]])
-    span_days = max((last - first).days, 1)
-    span_value = (high - low) or 1
-
-    def xy(day: date, value: float) -> tuple[float, float]:
-        x = (day - first).days / span_days * CHART_WIDTH
-        return round(x, 1), round(CHART_HEIGHT - (value - low) / span_value * CHART_HEIGHT, 1)
-
-    def joined(pairs: Iterable[tuple[float, float]]) -> str:
-        return " ".join(f"{x},{y}" for x, y in pairs)
-
-    dots = [xy(day, value) for day, value in points]
-    return {
-        "width": CHART_WIDTH,
-        "height": CHART_HEIGHT,
-        "target": joined([xy(line.baseline_date, line.baseline), xy(line.target_date, line.target)]),
-        "points": joined(dots),
-        "dots": dots[-60:],  # the latest values marked, so a single one shows too
-    }
-
-
 def _quarters(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     by_quarter: dict[str, dict[str, Any]] = {}
     for row in history:
@@ -225,7 +195,7 @@ async def build_pack(db: AsyncSession, project: Project, today: date, *, with_hi
                 status=status,
                 history=history,
                 quarters=_quarters(history) if len(history) > FULL_HISTORY_LIMIT else None,
-                chart=_chart(status, history),
+                chart=progress_chart(status, history, today),
                 closeout=_closeout(status),
                 continues=state.value("handover.continues", measure.key) is not False,
                 aftercare_years=AFTERCARE_YEARS if years is None else years,

@@ -21,6 +21,7 @@ from bot.terminal.chat import chat
 from bot.terminal.communities import community
 from bot.terminal.edit import edit_plan, import_measures
 from bot.terminal.monitoring import no_project, print_reminders, print_status, update
+from bot.terminal.pdf import PdfRefused, html_to_pdf
 from bot.terminal.returns import export_returns
 from flows.assessment import assessment_csv, assessment_markdown, build_assessment
 from flows.conversation.inputs import EARLIEST_YEAR, LATEST_YEAR, MAX_SHORT_TEXT, clean_text
@@ -96,7 +97,7 @@ def parser() -> argparse.ArgumentParser:
 
     handover = commands.add_parser("handover", help=words["handover"])
     handover.add_argument("--project", required=True, help=words["export_project"])
-    handover.add_argument("--format", choices=["md", "html", "json"], default="md", help=words["handover_format"])
+    handover.add_argument("--format", choices=["md", "html", "json", "pdf"], default="md", help=words["handover_format"])
     handover.add_argument("--out", type=Path, help=words["export_out"])
     handover.add_argument("--user", type=_person, default=getpass.getuser(), help=words["chat_user"])
     handover.add_argument("--on", type=date.fromisoformat, default=None, help=words["status_on"])
@@ -355,11 +356,19 @@ async def _handover(engine: AsyncEngine, args: argparse.Namespace) -> int:
         await chat(engine, project=args.project, user=args.user, stdin=sys.stdin, stdout=talk, flow=HANDOVER)
     async with transaction(engine) as db:  # read again: the handover answers changed it
         project = await db.get_one(Project, project.id, populate_existing=True)
-        document = await handover_document(db, project, args.format, args.on or _today(), with_history=args.with_history)
+        fmt = "html" if args.format == "pdf" else args.format
+        document = await handover_document(db, project, fmt, args.on or _today(), with_history=args.with_history)
+    try:
+        data = html_to_pdf(document) if args.format == "pdf" else document.encode("utf-8")
+    except PdfRefused as refused:
+        print(render(f"terminal.j2:{refused.reason}", detail=refused.detail), file=sys.stderr)
+        return 1
     if args.out is None:
-        sys.stdout.write(document)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
     else:
-        args.out.write_text(document, encoding="utf-8")
+        args.out.write_bytes(data)
         print(render("terminal.j2:pack_written", format=args.format, name=args.project, path=args.out))
     return 0
 

@@ -101,3 +101,24 @@ def test_a_reduction_target_is_rated_the_same_way():
 def test_no_data_and_overdue():
     assert rate(LINE, actual=None, actual_on=None, overdue=False) == Rating.NO_DATA
     assert rate(LINE, actual=80, actual_on=date(2026, 7, 1), overdue=True) == Rating.OVERDUE
+
+
+@pytest.mark.parametrize(
+    ("cadence", "words"),
+    [
+        ("monthly", "monthly"),
+        ("FREQ=WEEKLY;INTERVAL=2", "every 2 weeks"),
+        ("FREQ=MONTHLY;BYMONTHDAY=15", "monthly on the 15th"),
+        ("FREQ=MONTHLY;BYMONTHDAY=-1", "monthly on the last day"),
+        ("FREQ=MONTHLY;BYDAY=-1FR", "monthly on the last Friday"),
+        ("FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=31", "yearly in March on the 31st"),
+        ("FREQ=WEEKLY;BYDAY=MO,TH", "weekly on Monday and Thursday"),
+        ("FREQ=MONTHLY;BYSETPOS=1;BYDAY=MO", "FREQ=MONTHLY;BYSETPOS=1;BYDAY=MO"),  # a part it cannot say: shown as it is
+        ("FREQ=MONTHLY;BYDAY=9XX", "FREQ=MONTHLY;BYDAY=9XX"),
+        (None, "at a cadence still to set"),
+    ],
+)
+def test_a_cadence_is_said_in_words(cadence, words):
+    from prompts import cadence_words
+
+    assert cadence_words(cadence) == words

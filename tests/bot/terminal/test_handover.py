@@ -44,6 +44,10 @@ def test_the_html_pack_has_every_section_and_user_text_stays_text(database_url):
     assert "Two <script>alert(1)</script> hires" in text
     assert "Six <b>apprentices</b> *on site* & <!channel>" in text
     assert parsed.tags.count("svg") == 2 and parsed.tags.count("polyline") == 4
+    # Each chart: dates along the bottom, the unit up the side, values marked and a legend.
+    for said in ("Jul 2026", "Jan 2027", "apprenticeship weeks", "FTE", "planned", "reported", "not reported", "nothing to report"):
+        assert said in text
+    assert "1 Nov 2026: 180 apprenticeship weeks" in text  # the value's own label
 
 
 def test_the_markdown_pack_escapes_user_text(database_url):
