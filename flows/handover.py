@@ -131,5 +131,7 @@ HANDOVER = Flow(
             condition=continues,
             person=True,
         ),
+        # Risks and issues the next owners inherit, one per line: risk | owner | what is done about it.
+        Step("handover.risks", InputKind.TEXT, TextGiven, "handover/flow.j2:risks"),
     ),
 )

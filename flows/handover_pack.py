@@ -80,6 +80,23 @@ class Partner:
 
 
 @dataclass(frozen=True)
+class Risk:
+    risk: str
+    owner: str | None
+    response: str | None  # what is done about it
+
+
+def risks_of(text: str | None) -> list[Risk]:
+    """The handover's risks as typed, one per line: risk | owner | what is done about it."""
+    risks = []
+    for line in (text or "").splitlines():
+        parts = [part.strip() or None for part in line.split("|", 2)]
+        if parts and parts[0]:
+            risks.append(Risk(parts[0], *(parts[1:] + [None, None])[:2]))
+    return risks
+
+
+@dataclass(frozen=True)
 class FirstAction:
     """One of the things the next owner must do first; `kind` names its wording."""
 
@@ -108,6 +125,7 @@ class HandoverPack:
     evidence: list[EvidenceItem] = field(default_factory=list)
     partners: list[Partner] = field(default_factory=list)
     actions: list[FirstAction] = field(default_factory=list)  # the open items, most pressing first
+    risks: list[Risk] = field(default_factory=list)
     with_history: bool = False  # the answer history as an annex
 
     @property
@@ -247,6 +265,7 @@ async def build_pack(db: AsyncSession, project: Project, today: date, *, with_hi
             if n.need.signposting
         ],
         actions=_actions(sections, commitments, plan_coverage, unanswered),
+        risks=risks_of(state.value("handover.risks")),
         with_history=with_history,
     )
 

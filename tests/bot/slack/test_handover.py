@@ -12,7 +12,10 @@ from tests.factories import WHOLE_PLAN, plan_in_slack
 from tests.fake_slack import TEAM
 from tests.slack_app import CHANNEL, LEAD, MEMBER
 
-HANDOVER_ANSWERS = ["31/10/2027", "National Highways East Midlands", "Jo Bloggs", "Start baselines early", "yes", "skip", "USAM", "no"]
+HANDOVER_ANSWERS = [
+    *("31/10/2027", "National Highways East Midlands", "Jo Bloggs", "Start baselines early", "yes", "skip", "USAM", "no"),
+    "Apprentice numbers fall once the works end | USAM | a quarterly check with the college",
+]
 
 
 async def planned(slack) -> None:
@@ -48,6 +51,7 @@ async def test_the_lead_answers_the_handover_questions_then_the_pack_is_uploaded
     assert titles == [f"A38 Derby Junctions: handover pack ({fmt})" for fmt in ("md", "html", "json")]
     markdown, html, export = (content.decode() for content in slack.fake.uploads.values())
     assert markdown.startswith("# Handover pack: A38 Derby Junctions") and "Start baselines early" in markdown
+    assert "| Apprentice numbers fall once the works end | @USAM | a quarterly check with the college |" in markdown
     assert json.loads(export)["project"]["handover_date"] == "2027-10-31"
     async with transaction(slack.engine) as db:
         owner = (await db.exec(select(Answer).where(Answer.field == "aftercare_owner"))).one()
