@@ -341,10 +341,56 @@ async def handover_document(db: AsyncSession, project: Project, fmt: str, today:
     """The pack as Markdown, HTML, or JSON (the project export, which the next custodian imports,
     holding every answer version); Markdown and HTML end with the answer history `with_history`."""
     if fmt == "json":
-        return json.dumps(await export_project(db, project), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        document = await export_project(db, project)
+        document["handover"] = handover_summary(await build_pack(db, project, today))
+        return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     template, markup = FORMATS[fmt]
     pack = await build_pack(db, project, today, with_history=with_history)
     return render(template, markup, pack=pack, people=pack.people) + "\n"
+
+
+def handover_summary(pack: HandoverPack) -> dict[str, Any]:
+    """What the Markdown and HTML packs say beyond the rows, for the JSON pack: the page at a
+    glance, the registers, partners, risks and open items (rebuilt from the rows on every pack,
+    and never imported)."""
+
+    def said(macro: str, **context: Any) -> str:
+        return render(f"handover/shared.j2:{macro}", MarkupKind.TEXT, pack=pack, people=pack.people, **context)
+
+    def day(value: date | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "prepared_on": pack.generated_on.isoformat(),
+        "custodian": {"name": pack.project.next_custodian, "contact": pack.answers.get("handover.contact")},
+        "measures_by_rating": {rating: count for rating, count in pack.scorecard.items() if count},
+        "promised_and_achieved": pack.closeouts,
+        "first_actions": [said("action_text", action=action) for action in pack.first_actions],
+        "commitments": [
+            {
+                "measure": c.section.measure.name,
+                "outcome": c.section.outcome,
+                "catalogue_ref": c.section.measure.catalogue_ref,
+                "commitment": said("commitment_text", c=c),
+                "owner": c.owner,
+                "cadence": said("cadence_text", cadence=c.section.measure.cadence),
+                "first_due": day(c.first_due),
+                "aftercare_ends": day(c.ends),
+                "target": c.section.measure.target_value,
+                "unit": c.section.measure.unit,
+                "done": said("done_text", section=c.section),
+            }
+            for c in pack.commitments
+        ],
+        "not_continued": [{"measure": s.measure.name, "closeout": s.closeout, "rating": s.status.rating.value} for s in pack.discontinued],
+        "evidence": [
+            {"measure": e.measure, "period_end": day(e.period_end), "link": e.link, "approval": e.review, "earlier": e.earlier}
+            for e in pack.evidence
+        ],
+        "partners": [{"signposting": p.signposting, "need": p.need, "community": p.community} for p in pack.partners],
+        "risks": [{"risk": r.risk, "owner": r.owner, "response": r.response} for r in pack.risks],
+        "open_items": [said("action_text", action=action) for action in pack.actions],
+    }
 
 
 async def handover_started(db: AsyncSession, project: Project) -> bool:

@@ -306,6 +306,9 @@ class ProjectFile(Row):
     flow_sessions: Annotated[list[FlowSessionRow], Field(max_length=MAX_SESSIONS)] = []
     progress_updates: Annotated[list[UpdateRow], Field(max_length=MAX_UPDATES)] = []
     case_studies: Annotated[list[CaseStudyRow], Field(max_length=MAX_CASE_STUDIES)] = []
+    # The handover pack's reading of the rows (its page at a glance, registers, risks): rebuilt
+    # on every pack from the rows, so read from no file.
+    handover: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _references(self) -> "ProjectFile":

@@ -64,6 +64,7 @@ def test_an_empty_plan_still_gives_a_pack_that_says_what_is_missing(database_url
     assert "The purpose was not recorded." in done.stdout
     assert "No measures were planned." in done.stdout
     assert "Unanswered questions of the plan: Purpose; Drivers" in done.stdout
+    assert "None were recorded at handover." in done.stdout and "No organisation or service was recorded" in done.stdout
     assert "Answer the plan's" in done.stdout and "No evidence links were recorded" in done.stdout
 
 
