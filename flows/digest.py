@@ -123,6 +123,11 @@ class WeeklyDigest:
     summary_only: bool = False  # more projects than the workspace's summary_above: the numbers and the top projects
 
     @property
+    def cap(self) -> int | None:
+        """How many of each "needs attention" list are named (None: all of them)."""
+        return SUMMARY_ITEMS if self.summary_only else None
+
+    @property
     def most_in_need(self) -> list[ProjectLine]:
         """The projects that most need attention, most first (the summary names these)."""
         ranked = sorted((p for p in self.projects if p.attention), key=lambda p: (-p.attention, p.name))

@@ -3,12 +3,15 @@
 import csv
 import io
 
+import pytest
 from openpyxl import load_workbook
 
 from tests.terminal import ON, PROJECT, run, seeded
 
 
 def test_the_returns_of_a_project_or_the_workspace_open_in_a_spreadsheet(database_url, tmp_path):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the terminal's wording does not depend on the database: flows and Slack tests run both")
     seeded(database_url)
     now = f"{ON}T09:00:00+00:00"
     table = list(csv.DictReader(io.StringIO(run(database_url, "export", "--project", PROJECT, "--format", "csv", now=now).stdout)))
