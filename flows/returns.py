@@ -70,11 +70,12 @@ class ReturnRow:
     review: str
 
 
-async def project_returns(db: AsyncSession, project: Project, today: date) -> list[ReturnRow]:
-    """Every period of every measure in the plan that is due by `today` (or already reported)."""
+async def project_returns(db: AsyncSession, project: Project, today: date, *, people: dict[str, str] | None = None) -> list[ReturnRow]:
+    """Every period of every measure in the plan that is due by `today` (or already reported).
+    `people`: the workspace's names, when the caller has read them already."""
     state = await load_state(db, project)
     updates = await current_updates(db, project_id=project.id)
-    people = await people_names(db, project.workspace_id)
+    people = people if people is not None else await people_names(db, project.workspace_id)
     outcomes = {o["key"]: o["name"] for o in catalogue(CATALOGUE)["outcomes"]}
     rows: list[ReturnRow] = []
     for measure in state.measures:
@@ -113,8 +114,9 @@ async def project_returns(db: AsyncSession, project: Project, today: date) -> li
 
 
 async def workspace_returns(db: AsyncSession, workspace: Workspace, today: date) -> list[ReturnRow]:
-    """Every project's returns, project by project in name order."""
-    return [row for project in await workspace_projects(db, workspace) for row in await project_returns(db, project, today)]
+    """Every project's returns, project by project in name order (a few queries per project)."""
+    people = await people_names(db, workspace.id)
+    return [row for project in await workspace_projects(db, workspace) for row in await project_returns(db, project, today, people=people)]
 
 
 def _served(state: FlowState, measure: Measure) -> tuple[str, str]:
