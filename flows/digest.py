@@ -123,6 +123,11 @@ class WeeklyDigest:
     summary_only: bool = False  # more projects than the workspace's summary_above: the numbers and the top projects
 
     @property
+    def listed(self) -> int:
+        """Entries in the per-measure and per-project lists of "needs attention"."""
+        return len(self.overdue) + len(self.off_track) + len(self.no_owner) + len(self.untouched)
+
+    @property
     def cap(self) -> int | None:
         """How many of each "needs attention" list are named (None: all of them)."""
         return SUMMARY_ITEMS if self.summary_only else None
@@ -166,7 +171,7 @@ async def build_digest(db: AsyncSession, workspace: Workspace, *, week: str, as_
         ratings = dict.fromkeys(RATINGS, 0)
         moved: list[tuple[str, str, str]] = []
         figures: list[tuple[str, float, float, str]] = []
-        attention = len(digest.overdue) + len(digest.off_track) + len(digest.no_owner)
+        listed_before = digest.listed
         for measure in state.measures:
             plan = measure_plan(state, measure)
             facts = portfolio.facts.get(measure.id)
@@ -202,8 +207,7 @@ async def build_digest(db: AsyncSession, workspace: Workspace, *, week: str, as_
             project, communities, [m for m in measures if m.created_at < since], portfolio.answers_then.get(project.id, {}), needs
         )
         changes.completed = answered == total and completion(PLAN, then)[0] < completion(PLAN, then)[1]
-        attention = len(digest.overdue) + len(digest.off_track) + len(digest.no_owner) - attention
-        attention += len(gaps) + (1 if digest.untouched and digest.untouched[-1]["project"] == project.name else 0)
+        attention = digest.listed - listed_before + len(gaps)  # this project's entries in "needs attention"
         line = ProjectLine(project.name, project.channel_id, answered, total, ratings, changes, attention=attention)
         line.figures, line.figures_more = figures[:NAMED_UPDATES], len(figures[NAMED_UPDATES:])
         digest.projects.append(line)

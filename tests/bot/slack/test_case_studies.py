@@ -189,3 +189,18 @@ async def test_the_listing_filters_by_scale_and_hides_unshared_studies_of_others
     [home] = await slack.fake.wait_for("views.publish")
     shown = str(home["view"])
     assert "Latest case studies" in shown and "Canteen" in shown and "Laptops" not in shown
+
+
+@pytest.mark.parametrize(
+    ("method", "error", "said"),
+    [
+        ("chat.getPermalink", "message_not_found", "made no draft"),  # deleted meanwhile, or in a thread the app cannot see
+        ("views.open", "expired_trigger_id", "Slack took too long to open that form"),
+    ],
+)
+async def test_a_refusal_from_slack_on_the_way_to_the_draft_is_told_and_nothing_is_stored(slack, project, method, error, said):
+    slack.fake.refuse[method] = [{"ok": False, "error": error}]
+    await shortcut(slack)
+    [told] = await slack.fake.wait_for("response_url")
+    assert said in told["text"] and told["response_type"] == "ephemeral"
+    assert await studies(slack.engine) == []
