@@ -50,7 +50,9 @@ async def find_project(db: AsyncSession, *, name: str, team_id: str = LOCAL_TEAM
     return await get_project(db, workspace_id=workspace.id, name=name)
 
 
-async def new_project(db: AsyncSession, workspace: Workspace, *, name: str, channel: str, lead: str) -> Project:
+async def new_project(
+    db: AsyncSession, workspace: Workspace, *, name: str, channel: str, lead: str, private: bool | None = None
+) -> Project:
     """A project bound to a channel, led by the user who created it; names are unique per workspace."""
     try:
         name = clean_text(name, maximum=MAX_SHORT_TEXT)
@@ -58,7 +60,7 @@ async def new_project(db: AsyncSession, workspace: Workspace, *, name: str, chan
         raise ProjectRefused("project_name_invalid", maximum=MAX_SHORT_TEXT) from None
     if await get_project(db, workspace_id=workspace.id, name=name) is not None:
         raise ProjectRefused("project_exists", name=name)
-    return await create_project(db, workspace_id=workspace.id, name=name, channel_id=channel, lead=lead)
+    return await create_project(db, workspace_id=workspace.id, name=name, channel_id=channel, lead=lead, channel_private=private)
 
 
 async def project_meant(db: AsyncSession, workspace: Workspace, *, name: str, channel: str, user: str) -> Project:

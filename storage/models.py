@@ -72,6 +72,9 @@ class Project(SQLModel, table=True):
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     name: str = Field(max_length=200)
     channel_id: str | None = Field(default=None, max_length=32)
+    # Whether that channel is private (its project is read outside it by its team only);
+    # None until Slack has said (projects from before it was asked: the worker asks).
+    channel_private: bool | None = None
     lead: str | None = Field(default=None, max_length=200)
     client_organisation: str | None = None
     phase: str | None = Field(default=None, max_length=32)
@@ -80,6 +83,19 @@ class Project(SQLModel, table=True):
     next_custodian: str | None = None
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
+
+
+class ProjectEditor(SQLModel, table=True):
+    """Someone the project's lead lets change its plan, communities, measures and owners."""
+
+    __tablename__ = "project_editor"
+    __table_args__ = (UniqueConstraint("project_id", "user_id"),)
+
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
+    project_id: int = Field(foreign_key="project.id")
+    user_id: str = Field(max_length=32)
+    added_by: str = Field(max_length=200)
+    added_at: datetime = timestamp()
 
 
 class Community(SQLModel, table=True):

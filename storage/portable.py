@@ -46,7 +46,7 @@ async def export_project(session: AsyncSession, project: Project) -> dict[str, A
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "workspace": _row(workspace, exclude={"created_at"}),
-        "project": _row(project, exclude={"workspace_id"}),
+        "project": _row(project, exclude={"workspace_id", "channel_private"}),  # asked of Slack again where it is kept
         "communities": [_row(c, exclude={"project_id"}) for c in communities],
         "needs": [{**_row(n, exclude={"project_id", "community_id"}), "community": keys[n.community_id]} for n in needs],
         "measures": [_row(m, exclude={"project_id"}) for m in measures],

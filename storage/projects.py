@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.engine import insert_if_absent
 from storage.jobs import drop_reminders
-from storage.models import Community, FlowSession, Measure, Need, Project, Workspace, utcnow
+from storage.models import Community, FlowSession, Measure, Need, Project, ProjectEditor, Workspace, utcnow
 
 LOCAL_TEAM_ID, LOCAL_NAME = "local", "Terminal"  # the terminal's workspace
 
@@ -90,14 +90,42 @@ async def list_channel_projects(session: AsyncSession, *, workspace_id: int, cha
 
 
 async def list_user_projects(session: AsyncSession, *, workspace_id: int, user: str) -> list[Project]:
-    """Projects the user leads or has answered questions of."""
+    """Projects the user leads, edits or has answered questions of."""
     answering = select(col(FlowSession.project_id)).where(col(FlowSession.user) == user)
+    editing = select(col(ProjectEditor.project_id)).where(col(ProjectEditor.user_id) == user)
     found = await session.exec(
         select(Project)
-        .where(col(Project.workspace_id) == workspace_id, (col(Project.lead) == user) | col(Project.id).in_(answering))
+        .where(
+            col(Project.workspace_id) == workspace_id,
+            (col(Project.lead) == user) | col(Project.id).in_(answering) | col(Project.id).in_(editing),
+        )
         .order_by(col(Project.name))
     )
     return list(found.all())
+
+
+async def unknown_privacy(session: AsyncSession, *, limit: int) -> list[Project]:
+    """Projects bound to a channel whose privacy Slack has not been asked about yet."""
+    query = select(Project).where(col(Project.channel_id).is_not(None), col(Project.channel_private).is_(None))
+    return list((await session.exec(query.order_by(col(Project.id)).limit(limit))).all())
+
+
+async def set_privacy(session: AsyncSession, *, project_id: int, private: bool) -> None:
+    await session.exec(update(Project).where(col(Project.id) == project_id).values(channel_private=private))
+
+
+async def team_project_ids(session: AsyncSession, *, workspace_id: int, user: str) -> set[int]:
+    """The workspace's projects this Slack user leads, edits, or owns a measure of (an owner is
+    stored as picked, <@U…>, or as typed, @U… or U…)."""
+    owning = select(col(Measure.project_id)).where(
+        col(Measure.retired_at).is_(None), col(Measure.owner).in_((f"<@{user}>", f"@{user}", user))
+    )
+    editing = select(col(ProjectEditor.project_id)).where(col(ProjectEditor.user_id) == user)
+    query = select(col(Project.id)).where(
+        col(Project.workspace_id) == workspace_id,
+        (col(Project.lead) == user) | col(Project.id).in_(editing) | col(Project.id).in_(owning),
+    )
+    return set((await session.exec(query)).all())
 
 
 async def list_communities(session: AsyncSession, *, project_id: int, retired: bool = False) -> list[Community]:

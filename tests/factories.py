@@ -116,7 +116,7 @@ async def plan_in_slack(
 
     async with transaction(engine) as db:
         workspace = await workspace_of(db, team_id=team)
-        project = await new_project(db, workspace, name=name, channel=channel, lead=lead)
+        project = await new_project(db, workspace, name=name, channel=channel, lead=lead, private=False)
         await open_flow(db, PLAN, project=project, user=lead)
         for answer in answers:
             await answer_flow(db, PLAN, project=project, user=lead, text=answer)

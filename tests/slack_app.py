@@ -78,6 +78,11 @@ class Slack:
             await self.fake.wait_for("response_url", answered + 1)
         return response
 
+    async def add_editor(self, user: str, *, by: str = LEAD) -> str:
+        """The lead lets `user` change the plan, as they would: by naming them with @; returns the answer."""
+        await self.command(f"project editors add <@{user}|{user.lower()}>", user=by, escaped=False)
+        return self.fake.of("response_url")[-1]["text"]
+
     async def event(self, event: dict, *, event_id: str | None = None, retry: int | None = None) -> aiohttp.ClientResponse:
         headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
         return await self.post(event_body(event, event_id=event_id), "application/json", headers)

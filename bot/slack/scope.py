@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from flows.projects import ProjectRefused, project_by_id, project_meant, workspace_of
+from flows.roles import check_may_read
 from storage.models import Project, Workspace
 
 
@@ -80,11 +81,12 @@ async def workspace_scope(db: AsyncSession, caller: Caller) -> Workspace:
 
 async def project_scope(db: AsyncSession, caller: Caller, *, project_id: int | None = None, name: str = "") -> Scope:
     """The project a request means: the one a button or form names (only within the caller's
-    workspace), else the one named, bound to the channel, or the caller's only one.
-    Raises ProjectRefused, which the handler shows the caller."""
+    workspace), else the one named, bound to the channel, or the caller's only one; and one
+    the caller may read (flows/roles.py). Raises ProjectRefused, which the handler shows the caller."""
     workspace = await workspace_scope(db, caller)
     if project_id is not None:
         project = await project_by_id(db, workspace, project_id)
     else:
         project = await project_meant(db, workspace, name=name, channel=caller.channel, user=caller.user)
+    await check_may_read(db, project, caller.user, channel=caller.channel)
     return Scope(workspace, project)

@@ -23,6 +23,7 @@ from bot.terminal.edit import edit_plan, import_measures
 from bot.terminal.monitoring import no_project, print_reminders, print_status, update
 from bot.terminal.pdf import PdfRefused, html_to_pdf
 from bot.terminal.returns import export_returns
+from bot.terminal.team import project_team
 from flows.assessment import assessment_csv, assessment_markdown, build_assessment
 from flows.conversation.inputs import EARLIEST_YEAR, LATEST_YEAR, MAX_SHORT_TEXT, clean_text
 from flows.digest import digest_text, is_iso_week, preview_digest
@@ -138,6 +139,7 @@ def parser() -> argparse.ArgumentParser:
 
     _case_study_commands(commands, words)
     _community_commands(commands, words)
+    _project_commands(commands, words)
 
     serve = commands.add_parser("serve", help=words["serve"])
     serve.add_argument("--port", type=int, default=None, help=words["serve_port"])
@@ -195,6 +197,19 @@ def _case_study_commands(commands: "argparse._SubParsersAction[argparse.Argument
     export.add_argument("--format", choices=["md", "csv"], default="md", help=words["casestudies_format"])
     export.add_argument("--out", type=Path, help=words["export_out"])
     export.add_argument("--team", type=_team, default=LOCAL_TEAM_ID, help=words["export_team"])
+
+
+def _project_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]", words: dict[str, str]) -> None:
+    parent = commands.add_parser("project", help=words["project"])
+    actions = parent.add_subparsers(dest="project_command", required=True)
+    editors = actions.add_parser("editors", help=words["project_editors"])
+    editors.add_argument("action", nargs="?", choices=["add", "remove"], help=words["project_editors_action"])
+    editors.add_argument("people", nargs="*", type=_person, help=words["project_editors_people"])
+    lead = actions.add_parser("lead", help=words["project_lead"])
+    lead.add_argument("person", type=_person, help=words["project_lead_person"])
+    for action in (editors, lead):
+        action.add_argument("--project", required=True, help=words["export_project"])
+        action.add_argument("--user", type=_person, default=getpass.getuser(), help=words["chat_user"])
 
 
 def _community_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]", words: dict[str, str]) -> None:
@@ -265,6 +280,8 @@ async def _run(args: argparse.Namespace, url: str) -> int:
             return await print_case_studies(engine, args, stdout=sys.stdout, stderr=sys.stderr)
         if args.command == "community":
             return await community(engine, args, stdout=sys.stdout, stderr=sys.stderr)
+        if args.command == "project":
+            return await project_team(engine, args, stdout=sys.stdout, stderr=sys.stderr)
         if args.command == "casestudies":
             return await export_case_studies(engine, args, stdout=sys.stdout, stderr=sys.stderr)
         if args.command == "handover":

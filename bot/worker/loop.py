@@ -54,9 +54,11 @@ from storage.jobs import (
     take_worker_lease,
 )
 from storage.models import Job, JobStatus
+from storage.projects import set_privacy, unknown_privacy
 
 logger = logging.getLogger(__name__)
 BATCH = 100
+CHANNELS_PER_PASS = 20  # conversations.info is Tier 3 (50+ a minute): a pass never spends it all
 PLAN_CHUNK = 200  # jobs queued per transaction when planning
 LEASE = timedelta(seconds=60)  # a claimed job's; the worker's heartbeat renews it while it works
 WEB_LEASE = timedelta(minutes=5)  # jobs the web process sends right after an ack (no heartbeat there)
@@ -123,9 +125,34 @@ async def look_up_people(engine: AsyncEngine, client: AsyncWebClient, clock: Clo
             await remember_person(db, workspace.id, user, person, clock.now())
 
 
+async def learn_privacy(engine: AsyncEngine, client: AsyncWebClient) -> None:
+    """conversations.info for the channels of projects from before the app asked whether a
+    channel is private (a private channel's project is read outside it by its team only). A
+    429 or an outage is asked again next pass."""
+    async with reading(engine) as db:
+        unknown = await unknown_privacy(db, limit=CHANNELS_PER_PASS)
+    for project in unknown:
+        try:
+            private = bool((await client.conversations_info(channel=project.channel_id or ""))["channel"].get("is_private"))
+        except SlackApiError as failure:
+            error = slack_error(failure)
+            if error not in ("channel_not_found", "missing_scope"):
+                logger.warning("conversations.info %s failed: %s", project.channel_id, error)
+                continue
+            # Not found: a private channel the app has left (a public one it could still see).
+            # No scope to ask: read as everyone read it before.
+            private = error == "channel_not_found"
+        except Exception as failure:
+            logger.warning("conversations.info %s failed: %r", project.channel_id, failure)
+            continue
+        async with transaction(engine) as db:
+            await set_privacy(db, project_id=project.id, private=private)
+
+
 async def work_pass(engine: AsyncEngine, sender: Sender, clock: Clock, shift: Shift | None = None) -> PassResult:
     await forget_old(engine, clock.now())
     await look_up_people(engine, sender.client, clock)
+    await learn_privacy(engine, sender.client)
     await plan_jobs(engine, clock.now())
     return await send_due(engine, sender, clock, shift)
 

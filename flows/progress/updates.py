@@ -15,6 +15,7 @@ from flows.conversation.engine import load_state
 from flows.conversation.inputs import MAX_TEXT, channel_of, clean_text, explain, parse_date, parse_number, parse_yes_no, refuse
 from flows.progress.status import MeasureStatus, kind_of, project_status
 from flows.ratings import BELOW_GOOD, Kind, rate
+from flows.roles import Team, team_of
 from flows.schedules import Period
 from prompts import MarkupKind, render, slack_user_of
 from storage.models import Measure, ProgressUpdate, Project
@@ -69,9 +70,10 @@ def evidence_link(raw: str | None) -> str | None:
     return urlunsplit(parts._replace(netloc=shown + (f":{port}" if port is not None else "")))
 
 
-def may_report(project: Project, measure: Measure, user: str) -> bool:
-    """Who may report on a measure where people are known (Slack): its owner and the lead."""
-    return user in (slack_user_of(measure.owner), slack_user_of(project.lead) or project.lead)
+def may_report(team: Team, measure: Measure, user: str) -> bool:
+    """Who may report on a measure where people are known (Slack): its owner, and the
+    project's lead and editors."""
+    return user == slack_user_of(measure.owner) or team.may_change(user)
 
 
 async def record_update(
@@ -99,7 +101,7 @@ async def record_update(
     if status is None or not status.plan.schedule:
         reason = "update_unknown_measure" if status is None else "update_unscheduled"
         raise UpdateRefused({"measure": render(f"errors.j2:{reason}", markup)})
-    if only_owner_or_lead and not may_report(project, status.measure, author):
+    if only_owner_or_lead and not may_report(await team_of(db, project), status.measure, author):
         refusal = render("errors.j2:update_not_yours", markup, owner=status.measure.owner, lead=project.lead)
         raise UpdateRefused({"measure": refusal})
     plan = status.plan

@@ -332,3 +332,30 @@ async def test_the_summary_size_migration_gives_each_digest_config_the_default(d
         [config] = (await db.exec(select(models.DigestConfig))).all()
     await engine.dispose()
     assert (config.channel_id, config.weekday, config.time, config.summary_above) == ("C0STEER", 4, "16:30", 200)
+
+
+async def test_the_editors_migration_makes_editors_of_everyone_who_already_answered_a_plan(database_url):
+    """0013 -> 0014 with answers in place: their Slack authors other than the lead become
+    editors (nobody working on a plan is shut out by the upgrade); a terminal's names do not."""
+    from alembic import command
+
+    await asyncio.to_thread(command.downgrade, alembic_config(database_url), "0013")
+    engine = create_engine(database_url)
+    stamp = await _a_project(engine)
+    async with engine.begin() as connection:
+        await connection.execute(text("UPDATE project SET lead = 'ULEAD'"))
+        for version, author in enumerate(("ULEAD", "UPRIYA", "sam", "UPRIYA", "W0TOM"), 1):
+            await connection.execute(
+                text(
+                    "INSERT INTO answer (project_id, flow, flow_version, question, field, subject, value, author, created_at, version)"
+                    " VALUES (1, 'plan', 1, 'why', 'purpose', '', '\"x\"', :author, :t, :v)"
+                ),
+                {"author": author, "t": stamp, "v": version},
+            )
+    await engine.dispose()
+    upgrade(database_url)
+    engine = create_engine(database_url)
+    async with transaction(engine) as db:
+        editors = (await db.exec(select(models.ProjectEditor))).all()
+    await engine.dispose()
+    assert sorted((e.project_id, e.user_id, e.added_by) for e in editors) == [(1, "UPRIYA", "upgrade"), (1, "W0TOM", "upgrade")]

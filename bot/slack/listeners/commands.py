@@ -16,6 +16,7 @@ from bot.slack.services.digest import CHANNEL_TOKEN, digest_command
 from bot.slack.services.handover import handover
 from bot.slack.services.progress import open_update_form
 from bot.slack.services.returns import export_returns
+from bot.slack.services.team import project_command
 
 Subcommand = Callable[[Request, str], Awaitable[Answer | None]]
 
@@ -39,6 +40,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "casestudies": list_case_studies,
     "export": export_returns,
     "community": community_command,
+    "project": lambda request, rest: project_command(request, _raw_argument(request, rest)),
     "communities": community_command,
 }
 

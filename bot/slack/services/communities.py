@@ -17,6 +17,7 @@ from flows.conversation.engine import load_state
 from flows.coverage import coverage
 from flows.projects import ProjectRefused
 from flows.revisions import revise_summary
+from flows.roles import check_may_change
 from prompts import MarkupKind, render
 from storage.engine import transaction
 from storage.slack_events import claim_event
@@ -55,6 +56,7 @@ async def open_community_form(request: Request, *, project_id: int | None, commu
     """The form: empty for a new community, else filled with the community and its needs."""
     async with transaction(request.engine) as db:
         project = (await project_scope(db, request.caller, project_id=project_id, name=name)).project
+        await check_may_change(db, project, request.caller.user, what="communities")
         state = await load_state(db, project)
     form = None
     if community is not None:
@@ -79,6 +81,7 @@ async def save_community_form(request: Request) -> tuple[FormResult, Callable[[]
             if not await claim_event(db, submission_key(view)):
                 return None, None
             project = (await project_scope(db, caller, project_id=metadata.project)).project
+            await check_may_change(db, project, caller.user, what="communities")
             changes = await save_community(
                 db,
                 project,

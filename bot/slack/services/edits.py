@@ -21,7 +21,8 @@ from flows.handover import HANDOVER
 from flows.plan import PLAN
 from flows.projects import ProjectRefused
 from flows.revisions import revise_summary
-from prompts import MarkupKind
+from flows.roles import check_may_change
+from prompts import MarkupKind, render
 from storage.engine import transaction
 from storage.slack_events import claim_event
 
@@ -42,6 +43,8 @@ async def open_edit_form(request: Request, target: EditRef) -> Answer | None:
     async with transaction(request.engine) as db:
         project = (await project_scope(db, request.caller, project_id=target.project)).project
         flow = flow_of_question(target.question)
+        if flow is PLAN:
+            await check_may_change(db, project, request.caller.user)
         state = await load_state(db, project)
         if target.item:
             fields = await item_form(db, flow, state, target.question, target.subject if target.item == "edit" else "")
@@ -101,6 +104,8 @@ async def save_edit_form(request: Request) -> tuple[FormResult, Callable[[], Awa
             if not await claim_event(db, submission_key(view)):
                 return None, None
             project = (await project_scope(db, caller, project_id=metadata.project)).project
+            if flow_of_question(metadata.question) is PLAN:
+                await check_may_change(db, project, caller.user)
             save = (
                 partial(save_item_form, seen_up_to=metadata.seen)
                 if metadata.item
@@ -126,7 +131,10 @@ async def save_edit_form(request: Request) -> tuple[FormResult, Callable[[], Awa
     except EditRefused as refused:
         return {"response_action": "errors", "errors": refused.errors}, None
     except ProjectRefused as refused:
-        return {"response_action": "errors", "errors": {first: mrkdwn(refused.reason, **refused.context)}}, None
+        return {
+            "response_action": "errors",
+            "errors": {first: render(f"slack.j2:{refused.reason}", MarkupKind.TEXT, **refused.context)},
+        }, None
     if not changed:
         return None, None
 

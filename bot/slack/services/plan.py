@@ -9,9 +9,9 @@ from bot.slack.blocks.text import mrkdwn, summary_messages
 from bot.slack.ids import StepRef
 from bot.slack.message_text import split_verb, text_from_message
 from bot.slack.scope import Answer, Request, project_scope, workspace_scope
-from bot.slack.services.channels import channel_refusal
+from bot.slack.services.channels import channel_check
 from bot.slack.services.conversation import deliver, open_dm
-from bot.slack.services.rights import handover_refusal
+from bot.slack.services.rights import handover_refusal, why_not_a_member
 from flows.conversation.engine import Flow, load_state
 from flows.conversation.presenting import overview, plan_completions
 from flows.conversation.registry import FLOWS, flow_of_step
@@ -21,6 +21,7 @@ from flows.people import unreminded
 from flows.plan import PLAN
 from flows.progress.status import project_status
 from flows.projects import ProjectRefused, new_project, workspace_projects
+from flows.roles import check_may_change, readable
 from prompts import MarkupKind
 from storage.engine import transaction
 from storage.models import Project
@@ -32,12 +33,14 @@ logger = logging.getLogger(__name__)
 async def create(request: Request, name: str) -> Answer:
     """A project for the caller's channel, once the app can post there."""
     caller = request.caller
-    refused = await channel_refusal(request, caller.channel)
+    if await why_not_a_member(request, caller.user) == "guest":
+        return Answer(mrkdwn("guest_cannot_create"))
+    refused, private = await channel_check(request, caller.channel)
     if refused is not None:
         return refused
     async with transaction(request.engine) as db:
         workspace = await workspace_scope(db, caller)
-        project = await new_project(db, workspace, name=name, channel=caller.channel, lead=caller.user)
+        project = await new_project(db, workspace, name=name, channel=caller.channel, lead=caller.user, private=private)
     return Answer(mrkdwn("project_created", name=project.name, lead=caller.user), public=True)
 
 
@@ -46,6 +49,7 @@ async def plan(request: Request, name: str, *, in_place: bool = False, project_i
     caller = request.caller
     async with transaction(request.engine) as db:
         project = (await project_scope(db, caller, project_id=project_id, name=name)).project
+        await check_may_change(db, project, caller.user)
         reply = await open_flow(db, PLAN, project=project, user=caller.user, markup=MarkupKind.MRKDWN)
     channel = caller.channel if in_place else await open_dm(request.client, caller.user)
     thread_ts = request.thread_ts if in_place else None
@@ -70,7 +74,7 @@ async def status(request: Request, name: str) -> Answer:
 async def projects(request: Request) -> Answer:
     async with transaction(request.engine) as db:
         workspace = await workspace_scope(db, request.caller)
-        found = await workspace_projects(db, workspace)
+        found = await readable(db, await workspace_projects(db, workspace), request.caller.user, channel=request.caller.channel)
         done = await plan_completions(db, PLAN, found)
     listed = [{"name": p.name, "channel": p.channel_id, "answered": done[p.id][0], "total": done[p.id][1]} for p in found]
     text = mrkdwn("project_list", projects=listed)
@@ -106,6 +110,8 @@ async def converse(request: Request, text: str) -> Answer | None:
             # thread does not move it into that thread).
             place = (session.channel or caller.channel, session.thread_ts)
             flow = FLOWS[session.flow]
+            if flow is PLAN:  # begun before the lead took their editing away
+                await check_may_change(db, project, caller.user)
             if first:
                 reply = await answer_flow(
                     db,
@@ -144,6 +150,8 @@ async def click(request: Request, asked: StepRef, text: str) -> Answer | None:
         return Answer(refused)
     async with transaction(request.engine) as db:
         project = (await project_scope(db, caller, project_id=asked.project)).project
+        if flow is PLAN:
+            await check_may_change(db, project, caller.user)
         reply = await answer_flow(
             db,
             flow,

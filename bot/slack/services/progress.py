@@ -35,6 +35,7 @@ from flows.progress.status import MeasureStatus, project_status
 from flows.progress.updates import UpdateRefused, may_report, record_update, updates_channel
 from flows.projects import ProjectRefused
 from flows.reminders import snooze_reminder
+from flows.roles import team_of
 from prompts import MarkupKind, format_quantity, render, slack_user_of
 from storage.engine import transaction
 from storage.models import Measure, ProgressUpdate, Project, Review
@@ -62,12 +63,13 @@ async def open_update_form(request: Request, *, ref: MeasureRef | None = None, n
     async with transaction(request.engine) as db:
         project = (await project_scope(db, request.caller, project_id=ref.project if ref else None, name=name)).project
         statuses = await project_status(db, project, request.now().date())
+        team = await team_of(db, project)
     project_id = project.id
     if ref:
         status = next((s for s in statuses if s.measure.key == ref.measure), None)
         if status is None:
             return Answer(mrkdwn("stale_button"))
-        if not may_report(project, status.measure, request.caller.user):
+        if not may_report(team, status.measure, request.caller.user):
             return _not_theirs(project, status.measure)
         metadata = UpdateForm(project=project_id, measure=ref.measure, period=ref.period, name=status.measure.name[:200])
         view = update_view(
@@ -231,7 +233,7 @@ async def snooze(request: Request, ref: MeasureRef) -> Answer | None:
         measure = next((m for m in await list_measures(db, project_id=project.id) if m.key == ref.measure), None)
         if measure is None:
             return Answer(mrkdwn("stale_button"))
-        if not may_report(project, measure, request.caller.user):
+        if not may_report(await team_of(db, project), measure, request.caller.user):
             return _not_theirs(project, measure)
         await snooze_reminder(db, project, measure, period_end=ref.period or "", user=request.caller.user, now=request.now())
     await request.client.chat_postMessage(channel=request.caller.user, text=mrkdwn("snoozed", measure=measure.name))

@@ -8,6 +8,7 @@ import asyncio
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks.text import mrkdwn
+from bot.slack.errors import slack_error
 from bot.slack.scope import Request, project_scope
 from storage.engine import reading
 
@@ -23,6 +24,26 @@ async def is_admin(request: Request, *, within: float | None = None) -> bool:
     except (SlackApiError, TimeoutError):
         return False
     return bool(found.get("is_admin") or found.get("is_owner"))
+
+
+async def why_not_a_member(request: Request, user: str) -> str | None:
+    """Why `user` may not lead or edit a project: "guest", "bot", "gone" (deactivated),
+    "external" (of another organisation) or "unknown" to Slack; None for a member."""
+    try:
+        found = (await request.client.users_info(user=user))["user"]
+    except SlackApiError as failure:
+        if slack_error(failure) in ("user_not_found", "user_not_visible"):
+            return "unknown"
+        raise
+    home, grid = found.get("team_id"), (found.get("enterprise_user") or {}).get("enterprise_id")
+    if found.get("deleted"):
+        return "gone"
+    if found.get("is_bot") or found.get("is_app_user"):
+        return "bot"
+    if found.get("is_restricted") or found.get("is_ultra_restricted"):
+        return "guest"
+    foreign_team = bool(home) and home != request.caller.team_id and not (grid and grid == request.caller.enterprise_id)
+    return "external" if found.get("is_stranger") or foreign_team else None
 
 
 async def handover_refusal(

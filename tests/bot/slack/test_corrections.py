@@ -105,6 +105,7 @@ async def test_a_measure_with_updates_says_so_in_its_form_and_a_form_stale_since
     remove = next(b for b in mine["blocks"] if b.get("block_id") == "remove")
     assert "It has 1 progress update" in remove["label"]["text"]
     theirs = await open_form(slack, "Edit or remove: Local labour")
+    await slack.add_editor(MEMBER)
     status, answer = await slack.submit(theirs, REMOVE, user=MEMBER)
     assert status == 200 and answer is None
 
@@ -149,6 +150,7 @@ def channel_posts(slack) -> list[dict]:
 async def test_a_change_after_the_summary_was_posted_updates_it_in_place_with_a_note_in_its_thread(slack):
     await plan_in_slack(slack.engine, WHOLE_PLAN, channel=CHANNEL, lead=LEAD)
     ts = await summary_in_channel(slack)
+    await slack.add_editor(MEMBER)
     form = await open_form(slack, "Edit monitoring", user=MEMBER)
     cadence = {"monitoring.cadence:m1": {"value": {"type": "static_select", "selected_option": {"value": "quarterly"}}}}
     status, answer = await slack.submit(form, cadence, user=MEMBER)
@@ -225,6 +227,7 @@ async def test_a_revision_slack_refuses_for_good_tells_the_person_who_changed_th
     await plan_in_slack(slack.engine, WHOLE_PLAN, channel=CHANNEL, lead=LEAD)
     await summary_in_channel(slack)
     slack.fake.refuse["chat.update"] = [{"ok": False, "error": "not_in_channel"}]  # the app was removed from the channel
+    await slack.add_editor(MEMBER)
     form = await open_form(slack, "Edit or remove: Spondon", user=MEMBER)
     await slack.submit(form, REMOVE, user=MEMBER)
     await slack.fake.settle()

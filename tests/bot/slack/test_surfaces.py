@@ -149,6 +149,7 @@ async def test_an_edit_from_a_stale_form_is_refused_visibly(slack):
     await slack.next_question(2)
     mine = await open_edit_form(slack, "Edit why")
     theirs = dict(mine)
+    await slack.add_editor(MEMBER)
     status, _ = await slack.submit(theirs, {"why.purpose": {"value": {"type": "plain_text_input", "value": "Their purpose"}}}, user=MEMBER)
     assert status == 200
     status, answer = await slack.submit(mine, {"why.purpose": {"value": {"type": "plain_text_input", "value": "My purpose"}}})
