@@ -15,7 +15,7 @@ from flows.case_studies import Shown, week_case_studies
 from flows.conversation.engine import FlowState
 from flows.conversation.presenting import completion
 from flows.coverage import coverage
-from flows.outbox import DigestDue
+from flows.outbox import DigestDue, Planned
 from flows.people import people_names
 from flows.plan import PLAN
 from flows.progress.status import MeasurePlan, MeasureStatus, measure_plan, status_from
@@ -249,13 +249,13 @@ def digest_text(digest: WeeklyDigest, markup: str) -> str:
 TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
-async def digests_wanted(db: AsyncSession, now: datetime) -> list[tuple[DigestDue, datetime]]:
+async def digests_wanted(db: AsyncSession, now: datetime) -> list[Planned]:
     """This week's digest of every workspace that has one, and when (reads only). Only the
     current week's: after downtime the digest is caught up once, not once per missed week."""
     wanted = []
     for config in await list_digest_configs(db):
         week = iso_week(now.astimezone(ZoneInfo(config.tz)).date())
-        wanted.append((DigestDue(workspace_id=config.workspace_id, week=week), scheduled_at(config, week)))
+        wanted.append(Planned(DigestDue(workspace_id=config.workspace_id, week=week), scheduled_at(config, week), config.workspace_id))
     return wanted
 
 

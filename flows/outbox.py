@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, NamedTuple, Self
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -167,6 +167,15 @@ class OwnerGone(OutboxJob):
         return f"{self.kind}:{self.project_id}:{self.user}"
 
 
-async def queue(db: AsyncSession, job: OutboxJob, *, due_at: datetime) -> bool:
-    """Queue `job` in the caller's transaction; False if the same job is already queued."""
-    return await enqueue_job(db, kind=job.kind, dedupe_key=job.dedupe_key, due_at=due_at, payload=job.payload())
+class Planned(NamedTuple):
+    """A job the worker's planning wants queued: when, and in which workspace."""
+
+    job: OutboxJob
+    due_at: datetime
+    workspace_id: int
+
+
+async def queue(db: AsyncSession, job: OutboxJob, *, due_at: datetime, workspace_id: int | None) -> bool:
+    """Queue `job`, to be sent in `workspace_id`, in the caller's transaction; False if the
+    same job is already queued."""
+    return await enqueue_job(db, kind=job.kind, dedupe_key=job.dedupe_key, due_at=due_at, payload=job.payload(), workspace_id=workspace_id)

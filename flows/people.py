@@ -36,10 +36,10 @@ async def people_to_look_up(db: AsyncSession, now: datetime, limit: int = LOOKUP
     up yet (first) or not for a while; at most `limit`."""
     owners = select(Workspace, col(Measure.owner)).join(Project, col(Project.workspace_id) == col(Workspace.id))
     owners = owners.join(Measure, col(Measure.project_id) == col(Project.id)).where(
-        col(Workspace.team_id) != LOCAL_TEAM_ID, col(Measure.retired_at).is_(None)
+        col(Workspace.team_id) != LOCAL_TEAM_ID, col(Measure.retired_at).is_(None), col(Workspace.uninstalled_at).is_(None)
     )
     leads = select(Workspace, col(Project.lead)).join(Project, col(Project.workspace_id) == col(Workspace.id))
-    leads = leads.where(col(Workspace.team_id) != LOCAL_TEAM_ID)
+    leads = leads.where(col(Workspace.team_id) != LOCAL_TEAM_ID, col(Workspace.uninstalled_at).is_(None))
     fetched = {(u.workspace_id, u.user_id): u.fetched_at for u in await list_people(db)}
     stale = now - REFRESH
     wanted: dict[tuple[int, str], tuple[Workspace, str]] = {}

@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.conversation.engine import FlowState
-from flows.outbox import OutboxJob, OwnerGone, Reminder, queue
+from flows.outbox import OwnerGone, Planned, Reminder, queue
 from flows.people import DEFAULT_TZ
 from flows.progress.status import MeasureStatus, one_measure_status, statuses_of
 from flows.schedules import reminder_moments
@@ -39,7 +39,7 @@ async def slack_projects(db: AsyncSession) -> list[tuple[Workspace, Project]]:
     found = await db.exec(
         select(Workspace, Project)
         .join(Project, col(Project.workspace_id) == col(Workspace.id))
-        .where(col(Workspace.team_id) != LOCAL_TEAM_ID)
+        .where(col(Workspace.team_id) != LOCAL_TEAM_ID, col(Workspace.uninstalled_at).is_(None))
     )
     return [(w, p) for w, p in found.all()]
 
@@ -69,12 +69,12 @@ def _reminders_of(status: MeasureStatus, tz: str, now: datetime) -> list[tuple[s
     return wanted
 
 
-async def reminders_wanted(db: AsyncSession, now: datetime) -> list[tuple[OutboxJob, datetime]]:
+async def reminders_wanted(db: AsyncSession, now: datetime) -> list[Planned]:
     """Every reminder due now or soon, and when (reads only: the caller queues them, and a
     reminder already queued stays one row). An owner Slack no longer has is not reminded: the
     lead is told once instead."""
     people = {(u.workspace_id, u.user_id): u for u in await list_people(db)}
-    wanted: list[tuple[OutboxJob, datetime]] = []
+    wanted: list[Planned] = []
     projects = await slack_projects(db)
     statuses: dict[int, list[MeasureStatus]] = {}
     for start in range(0, len(projects), READ_CHUNK):  # a few queries per hundred projects, not per project
@@ -101,7 +101,7 @@ async def reminders_wanted(db: AsyncSession, now: datetime) -> list[tuple[Outbox
             known = people.get((workspace.id, owner))
             if known is not None and known.gone:
                 if lead is not None and lead != owner:
-                    wanted.append((OwnerGone(project_id=project.id, user=owner, lead=lead), now))
+                    wanted.append(Planned(OwnerGone(project_id=project.id, user=owner, lead=lead), now, workspace.id))
                 continue
             tz = known.tz if known is not None else DEFAULT_TZ
             for kind, period_end, at in _reminders_of(status, tz, now):
@@ -118,7 +118,7 @@ async def reminders_wanted(db: AsyncSession, now: datetime) -> list[tuple[Outbox
                         owner=owner,
                         tz=tz,
                     )
-                    wanted.append((reminder, at))
+                    wanted.append(Planned(reminder, at, workspace.id))
     return wanted
 
 
@@ -168,4 +168,4 @@ async def snooze_reminder(db: AsyncSession, project: Project, measure: Measure, 
         tz=known.tz if known else DEFAULT_TZ,
         day=again.date().isoformat(),
     )
-    await queue(db, reminder, due_at=again)
+    await queue(db, reminder, due_at=again, workspace_id=project.workspace_id)

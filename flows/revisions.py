@@ -19,4 +19,4 @@ async def revise_summary(db: AsyncSession, project: Project, *, user: str, now: 
     if not changes or not project.channel_id or await posted_summary(db, project_id=project.id) is None:
         return False
     revised = SummaryRevised(project_id=project.id, changed_by=user, changed_at=now.isoformat(), changes=changes[:MAX_CHANGES])
-    return await queue(db, revised, due_at=now)
+    return await queue(db, revised, due_at=now, workspace_id=project.workspace_id)

@@ -19,7 +19,9 @@ from storage.models import Job, JobStatus, WorkerLease, utcnow
 KEYS_PER_QUERY = 500  # under SQLite's limit of bound parameters
 
 
-async def enqueue_job(session: AsyncSession, *, kind: str, dedupe_key: str, due_at: datetime, payload: dict[str, Any]) -> bool:
+async def enqueue_job(
+    session: AsyncSession, *, kind: str, dedupe_key: str, due_at: datetime, payload: dict[str, Any], workspace_id: int | None
+) -> bool:
     """True if the job is new; False if a job with this key exists (whatever its status)."""
     return await insert_if_absent(
         session,
@@ -27,6 +29,7 @@ async def enqueue_job(session: AsyncSession, *, kind: str, dedupe_key: str, due_
         {
             "kind": kind,
             "dedupe_key": dedupe_key,
+            "workspace_id": workspace_id,
             "due_at": due_at,
             "payload": payload,
             "status": JobStatus.PENDING,
@@ -197,6 +200,23 @@ async def drop_reminders(session: AsyncSession, *, measure_id: int, why: str) ->
         update(Job)
         .where(col(Job.status) == JobStatus.PENDING, col(Job.dedupe_key).startswith(f"reminder:{measure_id}:"))
         .values(status=JobStatus.DROPPED, last_error=why, dedupe_key=col(Job.dedupe_key) + "#dropped:" + cast(col(Job.id), String))
+        .execution_options(synchronize_session=False)
+    )
+    return dropped.rowcount or 0
+
+
+async def drop_workspace_jobs(session: AsyncSession, *, workspace_ids: list[int], why: str) -> int:
+    """Drop the workspaces' jobs not yet sent (the app was uninstalled there). Their keys are
+    freed, so that a reminder or digest still wanted is planned again if the app comes back."""
+    dropped = await session.exec(
+        update(Job)
+        .where(col(Job.workspace_id).in_(workspace_ids), col(Job.status).in_((JobStatus.PENDING, JobStatus.CLAIMED)))
+        .values(
+            status=JobStatus.DROPPED,
+            last_error=why,
+            lease_until=None,
+            dedupe_key=col(Job.dedupe_key) + "#dropped:" + cast(col(Job.id), String),
+        )
         .execution_options(synchronize_session=False)
     )
     return dropped.rowcount or 0

@@ -63,6 +63,9 @@ class Workspace(SQLModel, table=True):
     team_id: str = Field(max_length=32)
     name: str = Field(default="", max_length=200)
     created_at: datetime = timestamp()
+    # When the app was uninstalled or its token revoked: nothing is sent or planned for the
+    # workspace since; its data is kept until `socialvalue workspace delete`. None: installed.
+    uninstalled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Project(SQLModel, table=True):
@@ -292,6 +295,8 @@ class Job(SQLModel, table=True):
     id: int = Field(default=None, primary_key=True)  # set by the database on insert
     kind: str = Field(max_length=32)  # a JobKind (flows/outbox.py)
     dedupe_key: str = Field(max_length=200, unique=True)
+    # The workspace it is sent in (dropped with the rest of its jobs when the app is uninstalled).
+    workspace_id: int | None = Field(default=None, foreign_key="workspace.id", index=True)
     due_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     payload: Any = Field(sa_column=Column(JSON, nullable=False))
     status: str = Field(default=JobStatus.PENDING, max_length=16)

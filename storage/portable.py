@@ -45,7 +45,7 @@ async def export_project(session: AsyncSession, project: Project) -> dict[str, A
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "workspace": _row(workspace, exclude={"created_at"}),
+        "workspace": _row(workspace, exclude={"created_at", "uninstalled_at"}),
         "project": _row(project, exclude={"workspace_id", "channel_private"}),  # asked of Slack again where it is kept
         "communities": [_row(c, exclude={"project_id"}) for c in communities],
         "needs": [{**_row(n, exclude={"project_id", "community_id"}), "community": keys[n.community_id]} for n in needs],

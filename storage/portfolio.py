@@ -10,7 +10,7 @@ from sqlalchemy import Subquery, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Answer, Community, Digest, DigestConfig, Measure, Need, ProgressUpdate, Project
+from storage.models import Answer, Community, Digest, DigestConfig, Measure, Need, ProgressUpdate, Project, Workspace
 
 AnswerKey = tuple[str, str, str]
 
@@ -207,9 +207,13 @@ async def get_digest_config(session: AsyncSession, *, workspace_id: int) -> Dige
 
 
 async def list_digest_configs(session: AsyncSession) -> list[DigestConfig]:
-    return list(
-        (await session.exec(select(DigestConfig).where(col(DigestConfig.enabled), col(DigestConfig.channel_id).is_not(None)))).all()
+    """The digests to send: switched on, with a channel, in a workspace the app is installed in."""
+    query = (
+        select(DigestConfig)
+        .join(Workspace, col(Workspace.id) == col(DigestConfig.workspace_id))
+        .where(col(DigestConfig.enabled), col(DigestConfig.channel_id).is_not(None), col(Workspace.uninstalled_at).is_(None))
     )
+    return list((await session.exec(query)).all())
 
 
 async def latest_digest(session: AsyncSession, *, workspace_id: int, before_week: str) -> Digest | None:

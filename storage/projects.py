@@ -106,7 +106,11 @@ async def list_user_projects(session: AsyncSession, *, workspace_id: int, user: 
 
 async def unknown_privacy(session: AsyncSession, *, limit: int) -> list[Project]:
     """Projects bound to a channel whose privacy Slack has not been asked about yet."""
-    query = select(Project).where(col(Project.channel_id).is_not(None), col(Project.channel_private).is_(None))
+    query = (
+        select(Project)
+        .join(Workspace, col(Workspace.id) == col(Project.workspace_id))
+        .where(col(Project.channel_id).is_not(None), col(Project.channel_private).is_(None), col(Workspace.uninstalled_at).is_(None))
+    )
     return list((await session.exec(query.order_by(col(Project.id)).limit(limit))).all())
 
 

@@ -53,6 +53,7 @@ class FakeSlack:
     # (method, nth call from 1): done as asked, and the answer never comes (the caller dies waiting)
     hang: set[tuple[str, int]] = field(default_factory=set)
     received: Counter[str] = field(default_factory=Counter)  # calls so far, by method
+    arrived: Counter[str] = field(default_factory=Counter)  # calls so far, by method, counted before any delay
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -116,6 +117,7 @@ class FakeSlack:
         for key in ("blocks", "view", "metadata"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
+        self.arrived[method] += 1
         if self.delay.get(method):
             await asyncio.sleep(self.delay[method])
         self.received[method] += 1

@@ -37,6 +37,11 @@ PERMANENT: dict[str, str] = {
 }
 
 
+# What Slack answers once the app's token for a workspace is gone (uninstalled, revoked, the
+# workspace deleted): not a failure of one message, but the workspace gone quiet.
+WORKSPACE_GONE = frozenset({"invalid_auth", "account_inactive", "token_revoked"})
+
+
 def slack_error(failure: Exception) -> str | None:
     """The `error` of a Web API answer (e.g. not_in_channel), if the failure is one."""
     if isinstance(failure, SlackApiError) and isinstance(failure.response.data, dict):

@@ -42,7 +42,7 @@ RETRY = timedelta(seconds=30)  # after the database failed while handling it
 STORE_SECONDS = 2.0  # to store a request: Slack gives up on an ack after 3
 # What goes through the inbox: what Slack does not resend and the app acts on. Forms are stored
 # before their ack already (their errors show in the form); menus' options are only read.
-KEPT_EVENTS = {"message", "app_home_opened"}
+KEPT_EVENTS = {"message", "app_home_opened", "app_uninstalled", "tokens_revoked"}
 KEPT_INTERACTIONS = {"block_actions", "message_action", "shortcut"}
 ENTRY = "inbox_entry"  # the context's key for the entry being handled
 REPLAYING = "inbox_replaying"  # set when the worker handles an entry: not stored again

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.clock import Clock
 from flows.projects import ProjectRefused, project_by_id, project_meant, workspace_of
 from flows.roles import check_may_read
+from flows.workspaces import back_again
 from storage.models import Project, Workspace
 
 
@@ -76,7 +77,9 @@ async def workspace_scope(db: AsyncSession, caller: Caller) -> Workspace:
     """The workspace the caller acts in: every project a request reaches is found through it."""
     if caller.outsider:
         raise ProjectRefused("outsider_refused")
-    return await workspace_of(db, team_id=caller.team_id, enterprise_id=caller.enterprise_id)
+    workspace = await workspace_of(db, team_id=caller.team_id, enterprise_id=caller.enterprise_id)
+    await back_again(db, workspace)  # Slack sends requests only from where the app is installed
+    return workspace
 
 
 async def project_scope(db: AsyncSession, caller: Caller, *, project_id: int | None = None, name: str = "") -> Scope:

@@ -24,6 +24,7 @@ from bot.terminal.monitoring import no_project, print_reminders, print_status, u
 from bot.terminal.pdf import PdfRefused, html_to_pdf
 from bot.terminal.returns import export_returns
 from bot.terminal.team import project_team
+from bot.terminal.workspaces import workspace_command
 from flows.assessment import assessment_csv, assessment_markdown, build_assessment
 from flows.conversation.inputs import EARLIEST_YEAR, LATEST_YEAR, MAX_SHORT_TEXT, clean_text
 from flows.digest import digest_text, is_iso_week, preview_digest
@@ -140,6 +141,7 @@ def parser() -> argparse.ArgumentParser:
     _case_study_commands(commands, words)
     _community_commands(commands, words)
     _project_commands(commands, words)
+    _workspace_commands(commands, words)
 
     serve = commands.add_parser("serve", help=words["serve"])
     serve.add_argument("--port", type=int, default=None, help=words["serve_port"])
@@ -197,6 +199,17 @@ def _case_study_commands(commands: "argparse._SubParsersAction[argparse.Argument
     export.add_argument("--format", choices=["md", "csv"], default="md", help=words["casestudies_format"])
     export.add_argument("--out", type=Path, help=words["export_out"])
     export.add_argument("--team", type=_team, default=LOCAL_TEAM_ID, help=words["export_team"])
+
+
+def _workspace_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]", words: dict[str, str]) -> None:
+    parent = commands.add_parser("workspace", help=words["workspace"])
+    actions = parent.add_subparsers(dest="workspace_command", required=True)
+    export = actions.add_parser("export", help=words["workspace_export"])
+    export.add_argument("team", type=_team, help=words["workspace_team"])
+    export.add_argument("--out", type=Path, help=words["export_out"])
+    delete = actions.add_parser("delete", help=words["workspace_delete"])
+    delete.add_argument("team", type=_team, help=words["workspace_team"])
+    delete.add_argument("--confirm", action="store_true", help=words["workspace_confirm"])
 
 
 def _project_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]", words: dict[str, str]) -> None:
@@ -280,6 +293,8 @@ async def _run(args: argparse.Namespace, url: str) -> int:
             return await print_case_studies(engine, args, stdout=sys.stdout, stderr=sys.stderr)
         if args.command == "community":
             return await community(engine, args, stdout=sys.stdout, stderr=sys.stderr)
+        if args.command == "workspace":
+            return await workspace_command(engine, args, stdout=sys.stdout, stderr=sys.stderr)
         if args.command == "project":
             return await project_team(engine, args, stdout=sys.stdout, stderr=sys.stderr)
         if args.command == "casestudies":

@@ -124,5 +124,5 @@ async def _give_up(engine: AsyncEngine, entry: InboxEntry, now: datetime) -> Non
             notice = Message(
                 key=f"inbox:{entry.id}", channel=entry.user_id, text=fallback(text), groups=[[b.to_dict() for b in text_sections(text)]]
             )
-            await queue(db, notice, due_at=now)
+            await queue(db, notice, due_at=now, workspace_id=None)  # sent, or dropped if the app is gone
     logger.error("inbox entry %s given up after %s attempts: %s", entry.id, entry.attempts, entry.last_error)

@@ -145,11 +145,13 @@ async def send_message(delivery: Delivery, job: Job, message: Message) -> JobSta
     return JobStatus.SENT
 
 
-async def queue_dm(db: AsyncSession, *, key: str, to: str, text: str, now: datetime, thread_ts: str | None = None) -> str:
+async def queue_dm(
+    db: AsyncSession, *, key: str, to: str, text: str, now: datetime, workspace_id: int, thread_ts: str | None = None
+) -> str:
     """A short message (a confirmation, a note in a thread) through the job table, in the
-    caller's transaction; `to` is a user (their DM) or a channel. Returns its key."""
+    caller's transaction; `to` is a user (their DM) or a channel of `workspace_id`. Returns its key."""
     message = Message(key=key, channel=to, text=fallback(text), groups=[[b.to_dict() for b in text_sections(text)]], thread_ts=thread_ts)
-    await queue(db, message, due_at=now)
+    await queue(db, message, due_at=now, workspace_id=workspace_id)
     return message.dedupe_key
 
 

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock, SystemClock
 from bot.slack.blocks.text import fallback, text_sections
@@ -37,6 +38,7 @@ from flows.handover import carry_out_handovers, handovers_due
 from flows.outbox import JobKind, queue
 from flows.people import Person, people_to_look_up, remember_person
 from flows.reminders import reminders_wanted
+from flows.workspaces import uninstall_workspaces
 from prompts import MarkupKind, render
 from storage.engine import reading, transaction
 from storage.inbox import extend
@@ -53,7 +55,7 @@ from storage.jobs import (
     release_worker_lease,
     take_worker_lease,
 )
-from storage.models import Job, JobStatus
+from storage.models import Job, JobStatus, Workspace
 from storage.projects import set_privacy, unknown_privacy
 
 logger = logging.getLogger(__name__)
@@ -169,12 +171,12 @@ async def plan_jobs(engine: AsyncEngine, now: datetime) -> None:
             await carry_out_handovers(db, now.date())
     async with reading(engine) as db:
         wanted = [*await reminders_wanted(db, now), *await digests_wanted(db, now)]
-        queued = await queued_keys(db, [job.dedupe_key for job, _ in wanted])
-    wanted = [(job, due_at) for job, due_at in wanted if job.dedupe_key not in queued]  # most, pass after pass
+        queued = await queued_keys(db, [planned.job.dedupe_key for planned in wanted])
+    wanted = [planned for planned in wanted if planned.job.dedupe_key not in queued]  # most, pass after pass
     for start in range(0, len(wanted), PLAN_CHUNK):
         async with transaction(engine) as db:
-            for job, due_at in wanted[start : start + PLAN_CHUNK]:
-                await queue(db, job, due_at=due_at)
+            for job, due_at, workspace_id in wanted[start : start + PLAN_CHUNK]:
+                await queue(db, job, due_at=due_at, workspace_id=workspace_id)
 
 
 async def send_due(engine: AsyncEngine, sender: Sender, clock: Clock, shift: Shift | None = None) -> PassResult:
@@ -210,17 +212,23 @@ async def send_now(engine: AsyncEngine, client: AsyncWebClient, clock: Clock, ke
 
 
 async def _settle(delivery: Delivery, jobs: list[Job], result: PassResult, shift: Shift | None = None, *, marked: bool = False) -> None:
+    gone: dict[int, Outcome] = {}  # workspaces found uninstalled in this batch: the rest of their jobs are not tried
     for group in _by_recipient(jobs):
         if shift is not None and shift.stop.is_set():
             return  # asked to stop: what is left is given back (run_worker)
         if not marked:
             async with transaction(delivery.engine) as db:
                 await mark_sending(db, ids=[job.id for job in group], note=SENDER_STOPPED)
-        outcomes = await _send(delivery, group)
+        quiet = gone.get(group[0].workspace_id or 0)
+        outcomes = {job.id: quiet for job in group} if quiet else await _send(delivery, group)
         # One notice for a group that failed for good: it was one message.
         failed = next((job for job in group if outcomes[job.id].status == JobStatus.FAILED), None)
         notice = await _notice(delivery, failed, outcomes[failed.id]) if failed is not None else None
         async with transaction(delivery.engine) as db:
+            last = next((job for job in group if outcomes[job.id].gone), None)
+            if last is not None and last.workspace_id is not None and not quiet:  # first, so this group's keys are freed too
+                gone[last.workspace_id] = outcomes[last.id]
+                await _uninstalled(db, last.workspace_id, outcomes[last.id], delivery.clock.now())
             for job in group:
                 outcome = outcomes[job.id]
                 await finish_job(
@@ -234,9 +242,17 @@ async def _settle(delivery: Delivery, jobs: list[Job], result: PassResult, shift
                 )
                 result.count(outcome.status)
             if notice is not None:
-                await queue(db, notice, due_at=delivery.clock.now())
+                await queue(db, notice, due_at=delivery.clock.now(), workspace_id=failed.workspace_id if failed else None)
         if shift is not None:
             shift.claimed -= {job.id for job in group}
+
+
+async def _uninstalled(db: AsyncSession, workspace_id: int, outcome: Outcome, now: datetime) -> None:
+    """Slack says the app's token for the workspace is gone: the workspace goes quiet, as when
+    Slack tells the app it was uninstalled."""
+    workspace = await db.get_one(Workspace, workspace_id)
+    dropped = await uninstall_workspaces(db, [workspace], now=now, why=outcome.error or "")
+    logger.warning("workspace %s is gone (%s): %s jobs dropped", workspace.team_id, outcome.error, dropped)
 
 
 def _by_recipient(jobs: list[Job]) -> list[list[Job]]:

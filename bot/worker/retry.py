@@ -12,11 +12,12 @@ from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.errors import PERMANENT, slack_error
+from bot.slack.errors import PERMANENT, WORKSPACE_GONE, slack_error
 from bot.worker.sender import UNCERTAIN, PostMaybeSent, PostUncertain, SlackSaidWait, retry_after
 from storage.models import JobStatus
 
 MAX_ATTEMPTS = 5
+GONE = "the app is no longer installed in the workspace: "  # a dropped job's last error, then Slack's
 FIRST_BACKOFF = timedelta(seconds=30)  # doubled at each attempt
 
 
@@ -27,6 +28,7 @@ class Outcome:
     error: str | None = None
     permanent: str | None = None  # the Slack error that retrying cannot fix, if that is why it failed
     counted: bool = True  # False: Slack said to wait; the attempt is given back
+    gone: bool = False  # the app's token for the job's workspace is gone: the workspace is uninstalled
 
 
 def after_failure(failure: Exception, *, attempts: int, now: datetime) -> Outcome:
@@ -44,6 +46,8 @@ def after_failure(failure: Exception, *, attempts: int, now: datetime) -> Outcom
         error = f"{failure.response.status_code}: {failure.response.data}"[:500]
         if failure.response.status_code == 429:
             return Outcome(JobStatus.PENDING, now + timedelta(seconds=retry_after(failure)), error, counted=False)
+        if error_code in WORKSPACE_GONE:
+            return Outcome(JobStatus.DROPPED, None, f"{GONE}{error_code}", gone=True)
         if error_code in PERMANENT:
             return Outcome(JobStatus.FAILED, None, error, permanent=error_code)
     else:

@@ -218,7 +218,7 @@ class _Turn:
             queued: list[OutboxJob] = []
             if self.queue_effects and self.flow.on_complete is not None:
                 for job in await self.flow.on_complete(self.db, self.state, self.user, self.now):
-                    if await queue(self.db, job, due_at=self.now):
+                    if await queue(self.db, job, due_at=self.now, workspace_id=self.state.project.workspace_id):
                         queued.append(job)
             return replace(_complete(self.flow, self.state, self.markup, notice=notice, finished=True), queued=tuple(queued))
         await move_flow_session(self.db, self.flow_session, position=target.id, status=SessionStatus.ACTIVE)

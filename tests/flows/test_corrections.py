@@ -115,8 +115,12 @@ async def test_a_measure_with_updates_is_removed_only_when_confirmed_and_its_rem
     async with transaction(engine) as db:
         await append_update(db, measure_id=labour.id, period_start=date(2026, 4, 1), period_end=date(2026, 6, 30), value=3, author="alice")
         at = datetime(2026, 6, 23, 8, 30, tzinfo=UTC)
-        await enqueue_job(db, kind="reminder", dedupe_key=f"reminder:{labour.id}:2026-09-30:before", due_at=at, payload={})
-        await enqueue_job(db, kind="reminder", dedupe_key=f"reminder:{labour.id}0:2026-09-30:before", due_at=at, payload={})
+        await enqueue_job(
+            db, kind="reminder", dedupe_key=f"reminder:{labour.id}:2026-09-30:before", workspace_id=None, due_at=at, payload={}
+        )
+        await enqueue_job(
+            db, kind="reminder", dedupe_key=f"reminder:{labour.id}0:2026-09-30:before", workspace_id=None, due_at=at, payload={}
+        )
     reply = await say(engine, "remove 1")
     assert reply.error and "Local labour has 1 progress update" in reply.notice and "remove 1 yes" in reply.notice
     _, _, measures = await plan_rows(engine)
@@ -159,7 +163,7 @@ async def test_a_cadence_corrected_drops_the_reminders_of_periods_the_schedule_n
     at = datetime(2026, 5, 1, 8, 30, tzinfo=UTC)
     async with transaction(engine) as db:
         assert await reminder_subject(db, monthly, at) is not None  # 1 May is a monthly period's due date
-        await queue(db, monthly, due_at=at)
+        await queue(db, monthly, workspace_id=None, due_at=at)
         submitted = {"monitoring.cadence:m1": "quarterly"}
         changed = await save_edits(
             db, PLAN, project=project, user="ULEAD", question="monitoring", subject="", submitted=submitted, seen_up_to=10**9
@@ -173,7 +177,7 @@ async def test_a_cadence_corrected_drops_the_reminders_of_periods_the_schedule_n
             project_id=project.id, measure_id=measures[0].id, period_end="2026-07-01", moment="due", to="ULEAD", owner="ULEAD"
         )
         assert await reminder_subject(db, quarterly, datetime(2026, 7, 1, 8, 30, tzinfo=UTC)) is not None
-        assert await queue(db, monthly, due_at=at)  # its key was freed: were the cadence put back, it is planned again
+        assert await queue(db, monthly, workspace_id=None, due_at=at)  # its key was freed: were the cadence put back, it is planned again
 
 
 async def plan_rows_of(engine, project):

@@ -65,7 +65,7 @@ async def test_on_the_handover_day_the_measures_that_stop_are_retired_and_the_ot
         assert await handovers_due(db, HANDOVER - date.resolution) == []  # not before its day
         m2 = next(m for m in await list_measures(db, project_id=project.id) if m.key == "m2")
         due = datetime(2027, 11, 1, 9, 30, tzinfo=UTC)  # m2's last period, due at the handover
-        await enqueue_job(db, kind="reminder", dedupe_key=f"reminder:{m2.id}:2027-10-31:due:U1", due_at=due, payload={})
+        await enqueue_job(db, kind="reminder", dedupe_key=f"reminder:{m2.id}:2027-10-31:due:U1", workspace_id=None, due_at=due, payload={})
     async with transaction(engine) as db:
         assert await carry_out_handovers(db, HANDOVER) == 1
     async with transaction(engine) as db:

@@ -76,7 +76,7 @@ async def test_planning_reads_the_same_number_of_queries_for_one_project_or_many
                 wanted = await reminders_wanted(db, now)
         finally:
             event.remove(engine.sync_engine, "before_cursor_execute", count)
-        assert len({job.project_id for job, _ in wanted}) == projects
+        assert len({planned.job.project_id for planned in wanted}) == projects
         counted.append(len(statements))
     print(f"\nplanning: {counted[0]} queries for 1 project, {counted[1]} for 5")
     assert counted[0] == counted[1]

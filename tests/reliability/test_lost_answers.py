@@ -29,7 +29,7 @@ def posted(fake, text: str) -> list[dict]:
 async def test_a_dm_whose_answer_was_lost_is_found_not_sent_again(engine, fake):
     three = [[{"type": "section", "text": {"type": "mrkdwn", "text": f"Part {n}"}}] for n in (1, 2, 3)]
     async with transaction(engine) as db:
-        await queue(db, Message(key="long", channel="UPRIYA", text="Long", groups=three), due_at=NOW)
+        await queue(db, Message(key="long", channel="UPRIYA", text="Long", groups=three), workspace_id=None, due_at=NOW)
     fake.drop_answer.add(("chat.postMessage", 2))  # part 2 is posted, its answer lost
     clock = FakeClock(NOW)
     first = await work(engine, fake, clock)
@@ -48,7 +48,7 @@ async def test_a_dm_whose_answer_was_lost_is_found_not_sent_again(engine, fake):
 async def test_a_channel_post_whose_answer_was_lost_fails_as_uncertain_and_is_told_once(engine, fake):
     async with transaction(engine) as db:
         message = Message(key="update:1", channel="C0001", text="An update", groups=[[{"type": "divider"}]], tell="ULEAD", what="an update")
-        await queue(db, message, due_at=NOW)
+        await queue(db, message, workspace_id=None, due_at=NOW)
     fake.drop_answer.add(("chat.postMessage", 1))
     clock = FakeClock(NOW)
     await work(engine, fake, clock)

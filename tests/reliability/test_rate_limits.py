@@ -19,7 +19,12 @@ NOW = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
 async def test_a_429_pauses_every_post_until_retry_after(engine, fake):
     async with transaction(engine) as db:
         for n in range(5):
-            await queue(db, Message(key=f"m{n}", channel=f"C{n:04d}", text=f"Message {n}", groups=[[{"type": "divider"}]]), due_at=NOW)
+            await queue(
+                db,
+                Message(key=f"m{n}", channel=f"C{n:04d}", text=f"Message {n}", groups=[[{"type": "divider"}]]),
+                workspace_id=None,
+                due_at=NOW,
+            )
     fake.rate_limit["chat.postMessage"] = [30]
     clock = FakeClock(NOW)
     first = await work(engine, fake, clock)
@@ -36,7 +41,7 @@ async def test_a_429_pauses_every_post_until_retry_after(engine, fake):
 
 async def test_waiting_out_429s_never_fails_a_job(engine, fake):
     async with transaction(engine) as db:
-        await queue(db, Message(key="m", channel="C0001", text="Hi", groups=[[{"type": "divider"}]]), due_at=NOW)
+        await queue(db, Message(key="m", channel="C0001", text="Hi", groups=[[{"type": "divider"}]]), workspace_id=None, due_at=NOW)
     fake.rate_limit["chat.postMessage"] = [1] * (MAX_ATTEMPTS + 2)
     clock = FakeClock(NOW)
     for _ in range(MAX_ATTEMPTS + 3):

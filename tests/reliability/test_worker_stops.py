@@ -33,7 +33,12 @@ def client_of(fake):
 async def queue_messages(engine, count: int, due_at: datetime = NOW) -> None:
     async with transaction(engine) as db:
         for n in range(count):
-            await queue(db, Message(key=f"m{n}", channel=f"C{n:04d}", text=f"Message {n}", groups=[[{"type": "divider"}]]), due_at=due_at)
+            await queue(
+                db,
+                Message(key=f"m{n}", channel=f"C{n:04d}", text=f"Message {n}", groups=[[{"type": "divider"}]]),
+                workspace_id=None,
+                due_at=due_at,
+            )
 
 
 async def jobs(engine) -> list[Job]:
@@ -47,7 +52,7 @@ async def test_asked_to_stop_the_worker_finishes_the_message_in_hand_and_gives_b
     stop = asyncio.Event()
 
     async def stop_at_first_post() -> None:
-        while not fake.calls:
+        while not fake.arrived["chat.postMessage"]:  # Slack has it, and answers in 0.5 s
             await asyncio.sleep(0.01)
         stop.set()  # SIGTERM arrives while the first message is being posted
 
@@ -130,10 +135,14 @@ async def test_a_worker_killed_while_slack_posts_its_message_never_gets_it_poste
         await queue(
             db,
             Message(key="in-flight", channel="UPRIYA", text="In flight", groups=[[{"type": "divider"}]]),
+            workspace_id=None,
             due_at=now - timedelta(minutes=2),
         )
         await queue(
-            db, Message(key="claimed", channel="C0002", text="Claimed", groups=[[{"type": "divider"}]]), due_at=now - timedelta(minutes=1)
+            db,
+            Message(key="claimed", channel="C0002", text="Claimed", groups=[[{"type": "divider"}]]),
+            workspace_id=None,
+            due_at=now - timedelta(minutes=1),
         )
     fake.hang.add(("chat.postMessage", 1))
     env = {**os.environ, "DATABASE_URL": database_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": f"{fake.url}/api/"}

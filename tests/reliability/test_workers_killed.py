@@ -36,7 +36,9 @@ async def test_two_workers_killed_at_random_send_every_job_once(database_url, en
     async with transaction(engine) as db:
         for n in range(JOBS):  # half to people (their DM can be read back), half to channels
             channel = f"UW{n:04d}" if n % 2 else f"CW{n:04d}"
-            await queue(db, Message(key=f"w{n}", channel=channel, text=f"Job {n}", groups=[[{"type": "divider"}]]), due_at=due)
+            await queue(
+                db, Message(key=f"w{n}", channel=channel, text=f"Job {n}", groups=[[{"type": "divider"}]]), workspace_id=None, due_at=due
+            )
     fake.delay["chat.postMessage"] = 0.02
     env = {
         **os.environ,

@@ -19,7 +19,7 @@ LEASE = timedelta(minutes=5)
 
 async def add(engine, key: str, due: datetime = T0) -> bool:
     async with transaction(engine) as db:
-        return await enqueue_job(db, kind="reminder", dedupe_key=key, due_at=due, payload={"key": key})
+        return await enqueue_job(db, kind="reminder", dedupe_key=key, workspace_id=None, due_at=due, payload={"key": key})
 
 
 async def claim(engine, now: datetime, limit: int = 100):
@@ -58,7 +58,7 @@ async def test_a_job_whose_worker_died_is_claimed_again_when_the_lease_ends(engi
 async def test_two_workers_racing_for_500_jobs_each_take_distinct_ones(engine):
     async with transaction(engine) as db:
         for n in range(500):
-            await enqueue_job(db, kind="reminder", dedupe_key=f"k{n}", due_at=T0, payload={})
+            await enqueue_job(db, kind="reminder", dedupe_key=f"k{n}", workspace_id=None, due_at=T0, payload={})
 
     async def worker() -> list[int]:
         taken = []

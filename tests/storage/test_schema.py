@@ -359,3 +359,36 @@ async def test_the_editors_migration_makes_editors_of_everyone_who_already_answe
         editors = (await db.exec(select(models.ProjectEditor))).all()
     await engine.dispose()
     assert sorted((e.project_id, e.user_id, e.added_by) for e in editors) == [(1, "UPRIYA", "upgrade"), (1, "W0TOM", "upgrade")]
+
+
+async def test_the_uninstall_migration_gives_each_job_the_workspace_it_names(database_url):
+    """0014 -> 0015 with jobs in place: a project's job and a workspace's job learn their
+    workspace; a plain message keeps none; every workspace is installed."""
+    from alembic import command
+
+    await asyncio.to_thread(command.downgrade, alembic_config(database_url), "0014")
+    engine = create_engine(database_url)
+    stamp = await _a_project(engine)
+    payloads = {
+        "reminder": '{"project_id": 1, "to": "U1"}',
+        "digest": '{"workspace_id": 1, "week": "2026-W48"}',
+        "message": '{"channel": "U1"}',
+    }
+    async with engine.begin() as connection:
+        for kind, payload in payloads.items():
+            await connection.execute(
+                text(
+                    "INSERT INTO job (kind, dedupe_key, due_at, payload, status, attempts, created_at)"
+                    " VALUES (:kind, :kind, :t, :payload, 'pending', 0, :t)"
+                ),
+                {"kind": kind, "t": stamp, "payload": payload},
+            )
+    await engine.dispose()
+    upgrade(database_url)
+    engine = create_engine(database_url)
+    async with transaction(engine) as db:
+        jobs = {job.kind: job.workspace_id for job in (await db.exec(select(Job))).all()}
+        [workspace] = (await db.exec(select(models.Workspace))).all()
+    await engine.dispose()
+    assert jobs == {"reminder": 1, "digest": 1, "message": None}
+    assert workspace.uninstalled_at is None

@@ -1,4 +1,4 @@
-"""Events: messages in the app's DM (the conversation) and App Home."""
+"""Events: messages in the app's DM (the conversation), App Home, and the app uninstalled."""
 
 import re
 
@@ -9,6 +9,7 @@ from bot.slack.blocks.text import mrkdwn
 from bot.slack.handler import handler
 from bot.slack.scope import Answer, Request
 from bot.slack.services.home import publish_home
+from bot.slack.services.install import uninstalled
 from bot.slack.services.plan import converse
 
 
@@ -25,6 +26,8 @@ async def handle_other_event(ack: AsyncAck) -> None:
 def register(app: AsyncApp) -> None:
     app.event("message")(handler(handle_direct_message, what="direct message"))
     app.event("app_home_opened")(handler(handle_app_home_opened, what="app home"))
+    app.event("app_uninstalled")(handler(uninstalled, what="uninstall"))
+    app.event("tokens_revoked")(handler(uninstalled, what="token revocation"))
 
 
 # Messages that carry what the user typed: a file sent with text, a thread reply also sent to

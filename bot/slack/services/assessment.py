@@ -18,5 +18,6 @@ async def assessment(request: Request, rest: str) -> Answer:
         return Answer(refused)
     async with transaction(request.engine) as db:
         project = (await project_scope(db, request.caller, name=name.strip())).project
-        await queue(db, AssessmentDraft(project_id=project.id, year=int(year), requested_by=request.caller.user), due_at=request.now())
+        draft = AssessmentDraft(project_id=project.id, year=int(year), requested_by=request.caller.user)
+        await queue(db, draft, due_at=request.now(), workspace_id=project.workspace_id)
     return Answer(mrkdwn("assessment_coming", name=project.name, year=year))

@@ -131,7 +131,9 @@ async def save_case_study_form(request: Request) -> tuple[FormResult, Callable[[
                 db, workspace, project=project, raw=raw, author=caller.user, now=now, markup=MarkupKind.TEXT, study_id=metadata.study
             )
             saved = words("saved", study=study, project=project.name if project else None, new=metadata.study is None)
-            key = await queue_dm(db, key=f"saved:case_study:{study.id}:{now.isoformat()}", to=caller.user, text=saved, now=now)
+            key = await queue_dm(
+                db, key=f"saved:case_study:{study.id}:{now.isoformat()}", to=caller.user, text=saved, now=now, workspace_id=workspace.id
+            )
     except CaseStudyInvalid as invalid:
         errors: dict[str, str] = {}
         for field, message in invalid.errors.items():

@@ -96,7 +96,14 @@ async def save_community_form(request: Request) -> tuple[FormResult, Callable[[]
                 return None, None
             name = submitted.get("name") or ""
             saved = words("saved", project=project.name, name=name, changes=changes)
-            key = await queue_dm(db, key=f"saved:community:{project.id}:{now.isoformat()}", to=caller.user, text=saved, now=now)
+            key = await queue_dm(
+                db,
+                key=f"saved:community:{project.id}:{now.isoformat()}",
+                to=caller.user,
+                text=saved,
+                now=now,
+                workspace_id=project.workspace_id,
+            )
             await revise_summary(db, project, user=caller.user, now=now, changes=changes)
     except CommunityRefused as refused:
         return {"response_action": "errors", "errors": refused.errors}, None

@@ -122,7 +122,16 @@ async def save_edit_form(request: Request) -> tuple[FormResult, Callable[[], Awa
             )
             saved = mrkdwn("edits_saved", count=len(changed), name=project.name)
             keys = (
-                [await queue_dm(db, key=f"saved:edit:{project.id}:{now.isoformat()}", to=caller.user, text=saved, now=now)]
+                [
+                    await queue_dm(
+                        db,
+                        key=f"saved:edit:{project.id}:{now.isoformat()}",
+                        to=caller.user,
+                        text=saved,
+                        now=now,
+                        workspace_id=project.workspace_id,
+                    )
+                ]
                 if changed
                 else []
             )

@@ -21,7 +21,8 @@ async def handover(request: Request, name: str) -> Answer:
     async with transaction(request.engine) as db:
         project = (await project_scope(db, caller, name=name)).project
         if await handover_started(db, project):
-            await queue(db, HandoverPack(project_id=project.id, requested_by=caller.user), due_at=request.now())
+            pack = HandoverPack(project_id=project.id, requested_by=caller.user)
+            await queue(db, pack, due_at=request.now(), workspace_id=project.workspace_id)
             return Answer(mrkdwn("pack_coming", name=project.name))
         reply = await open_flow(db, HANDOVER, project=project, user=caller.user, markup=MarkupKind.MRKDWN)
     channel = await open_dm(request.client, caller.user)

@@ -149,7 +149,9 @@ async def save_update_form(request: Request) -> tuple[FormResult, Callable[[], A
                 value=_shown_value(update.value, status),
                 rating=status.rating.value,
             )
-            keys = [await queue_dm(db, key=f"saved:update:{update.id}", to=caller.user, text=saved, now=now)]
+            keys = [
+                await queue_dm(db, key=f"saved:update:{update.id}", to=caller.user, text=saved, now=now, workspace_id=project.workspace_id)
+            ]
             channel = await updates_channel(db, project)
             if channel:
                 keys.append(await queue_update_post(db, project, update, status, caller.user, now, channel))
@@ -223,7 +225,7 @@ async def queue_update_post(
         tell=slack_user_of(project.lead),
         what=plain("what_update", measure=status.measure.name, name=project.name),
     )
-    await queue(db, message, due_at=now)
+    await queue(db, message, due_at=now, workspace_id=project.workspace_id)
     return message.dedupe_key
 
 
@@ -319,12 +321,14 @@ async def _decide(
                     to=channel or await updates_channel(db, project) or project.channel_id or caller.user,
                     text=note,
                     now=now,
+                    workspace_id=project.workspace_id,
                     thread_ts=thread_ts,
                 )
             ]
             if decision == Review.RETURNED:
                 back = mrkdwn("returned_to_author", reviewer=caller.user, measure=measure.name, due=update.period_end, comment=comment)
-                keys.append(await queue_dm(db, key=f"returned:{update.id}:{stamp}", to=update.author, text=back, now=now))
+                key = f"returned:{update.id}:{stamp}"
+                keys.append(await queue_dm(db, key=key, to=update.author, text=back, now=now, workspace_id=project.workspace_id))
     except (ReviewRefused, ProjectRefused) as refused:
         return mrkdwn(refused.reason, **refused.context)
     return keys

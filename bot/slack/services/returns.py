@@ -26,5 +26,5 @@ async def export_returns(request: Request, rest: str) -> Answer:
         workspace = await workspace_scope(db, request.caller)
         project = None if everything else (await project_scope(db, request.caller, name=name)).project
         export = ReturnsExport(workspace.id, project.id if project else None, fmt, request.caller.user)
-        await queue(db, export, due_at=request.now())
+        await queue(db, export, due_at=request.now(), workspace_id=workspace.id)
     return Answer(mrkdwn("export_coming", all=everything, name=project.name if project else "", format=fmt))

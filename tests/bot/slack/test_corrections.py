@@ -136,7 +136,10 @@ async def summary_in_channel(slack) -> str:
         workspace = await workspace_of(db, team_id="T0001")
         project = await get_project(db, workspace_id=workspace.id, name=NAME)
         await queue(
-            db, PlanSummary(project_id=project.id, completed_by=LEAD, completed_at="2026-11-30T09:00:00+00:00"), due_at=slack.clock.now()
+            db,
+            PlanSummary(project_id=project.id, completed_by=LEAD, completed_at="2026-11-30T09:00:00+00:00"),
+            workspace_id=None,
+            due_at=slack.clock.now(),
         )
     assert (await slack.run_worker()).sent == 1
     [posted] = [c for c in slack.fake.calls if c.method == "chat.postMessage" and c.args.get("channel") == CHANNEL]

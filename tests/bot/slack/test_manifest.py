@@ -49,7 +49,10 @@ def test_the_bot_scopes_are_those_the_code_uses():
 def test_the_events_and_command_are_those_the_app_listens_to():
     features, events = manifest()["features"], manifest()["settings"]["event_subscriptions"]["bot_events"]
     assert [c["command"] for c in features["slash_commands"]] == ["/socialvalue"]
-    assert set(events) == {"app_home_opened", "message.im", "assistant_thread_started", "assistant_thread_context_changed"}
+    assert set(events) == {
+        *("app_home_opened", "message.im", "assistant_thread_started", "assistant_thread_context_changed"),
+        *("app_uninstalled", "tokens_revoked"),
+    }
     assert features["app_home"]["home_tab_enabled"] and features["app_home"]["messages_tab_enabled"]
     assert manifest()["settings"]["interactivity"]["is_enabled"]
 

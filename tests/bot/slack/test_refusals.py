@@ -109,7 +109,7 @@ async def test_an_update_post_refused_for_good_tells_the_lead_not_the_author(sla
             tell=LEAD,
             what="the update on Local labour of A38",
         )
-        await queue(db, message, due_at=slack.clock.now())
+        await queue(db, message, workspace_id=None, due_at=slack.clock.now())
     await slack.run_worker()
     [told] = [m for m in slack.fake.of("chat.postMessage") if m["channel"] == LEAD]
     assert "the update on Local labour of A38" in told["text"] and "archived" in str(told)
@@ -119,7 +119,7 @@ async def test_an_update_post_refused_for_good_tells_the_lead_not_the_author(sla
 async def test_a_429_on_part_2_of_3_resumes_under_the_same_parent(slack):
     groups = [[{"type": "section", "text": {"type": "mrkdwn", "text": f"Part {n}"}}] for n in (1, 2, 3)]
     async with transaction(slack.engine) as db:
-        await queue(db, Message(key="long", channel=CHANNEL, text="Long", groups=groups), due_at=slack.clock.now())
+        await queue(db, Message(key="long", channel=CHANNEL, text="Long", groups=groups), workspace_id=None, due_at=slack.clock.now())
     slack.fake.limit_call[("chat.postMessage", 2)] = 30
     first = await slack.run_worker()
     assert (first.sent, first.retried) == (0, 1)
@@ -141,7 +141,7 @@ async def test_a_pack_upload_refused_for_good_tells_the_requester_once(slack):
     project = await plan_in_slack(slack.engine, WHOLE_PLAN, team=TEAM, channel=CHANNEL, lead=LEAD)
     slack.fake.refuse_in[CHANNEL] = "not_in_channel"
     async with transaction(slack.engine) as db:
-        await queue(db, HandoverPack(project_id=project.id, requested_by=LEAD), due_at=slack.clock.now())
+        await queue(db, HandoverPack(project_id=project.id, requested_by=LEAD), workspace_id=None, due_at=slack.clock.now())
     done = await slack.run_worker()
     assert done.failed == 1
     told = [m for m in slack.fake.of("chat.postMessage") if m["channel"] == LEAD]
@@ -198,7 +198,12 @@ async def test_a_status_longer_than_a_response_url_carries_goes_to_the_dm_whole(
 
 async def test_retrying_a_job_that_is_not_a_failed_one_says_so_and_changes_nothing(slack, database_url):
     async with transaction(slack.engine) as db:
-        await queue(db, Message(key="waiting", channel=CHANNEL, text="Hi", groups=[[{"type": "divider"}]]), due_at=slack.clock.now())
+        await queue(
+            db,
+            Message(key="waiting", channel=CHANNEL, text="Hi", groups=[[{"type": "divider"}]]),
+            workspace_id=None,
+            due_at=slack.clock.now(),
+        )
         [waiting] = await list_jobs(db)
     done = run(database_url, "jobs", "retry", str(waiting.id), "999")
     assert done.returncode == 1 and f"Not failed or not found: {waiting.id}, 999" in done.stdout

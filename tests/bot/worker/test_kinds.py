@@ -80,10 +80,20 @@ def test_other_failures_back_off_then_fail_with_the_error():
     assert (last.status, last.retry_at) == (JobStatus.FAILED, None) and last.error.startswith("500")
 
 
-@pytest.mark.parametrize("error", ["not_in_channel", "channel_not_found", "is_archived", "user_disabled", "token_revoked"])
+@pytest.mark.parametrize("error", ["not_in_channel", "channel_not_found", "is_archived", "user_disabled", "missing_scope"])
 def test_a_refusal_retrying_cannot_fix_fails_at_once(error):
     response = AsyncSlackResponse(
         client=None, http_verb="POST", api_url="x", req_args={}, data={"ok": False, "error": error}, headers={}, status_code=200
     )
     outcome = after_failure(SlackApiError("refused", response), attempts=1, now=NOW)
     assert (outcome.status, outcome.permanent) == (JobStatus.FAILED, error)
+
+
+@pytest.mark.parametrize("error", ["invalid_auth", "account_inactive", "token_revoked"])
+def test_a_token_slack_no_longer_takes_drops_the_job_as_the_workspace_gone(error):
+    response = AsyncSlackResponse(
+        client=None, http_verb="POST", api_url="x", req_args={}, data={"ok": False, "error": error}, headers={}, status_code=200
+    )
+    outcome = after_failure(SlackApiError("refused", response), attempts=1, now=NOW)
+    assert (outcome.status, outcome.gone, outcome.permanent) == (JobStatus.DROPPED, True, None)
+    assert outcome.error == f"the app is no longer installed in the workspace: {error}"

@@ -126,7 +126,12 @@ async def test_one_persons_reminders_are_one_dm_and_posts_to_one_channel_are_a_s
         m2.owner, m2.cadence = PRIYA, "monthly"  # both measures Priya's, both overdue today
         db.add(m2)
         for n in (1, 2):
-            await queue(db, Message(key=f"note:{n}", channel=PRIYA, text=f"Note {n}", groups=[[{"type": "divider"}]]), due_at=clock.now())
+            await queue(
+                db,
+                Message(key=f"note:{n}", channel=PRIYA, text=f"Note {n}", groups=[[{"type": "divider"}]]),
+                workspace_id=None,
+                due_at=clock.now(),
+            )
     await work(planned, fake, clock)
     [one] = [m for m in reminders(fake, PRIYA) if "Note" not in m["text"]]
     assert "2 measures need a progress update" in one["text"] and len(reminders(fake, PRIYA)) == 3
@@ -220,7 +225,7 @@ async def test_a_full_batch_does_not_split_a_persons_reminders(planned, fake):
             )
         for n in range(BATCH - 1):
             message = Message(key=f"busy:{n}", channel=f"C{n:04d}", text="Busy", groups=[[{"type": "divider"}]])
-            await queue(db, message, due_at=datetime(2026, 11, 30, 8, tzinfo=UTC))
+            await queue(db, message, workspace_id=None, due_at=datetime(2026, 11, 30, 8, tzinfo=UTC))
     clock = FakeClock(datetime(2026, 11, 30, 9, 30, tzinfo=UTC))
     await work(planned, fake, clock)
     [dm] = reminders(fake, PRIYA)
