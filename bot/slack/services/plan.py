@@ -21,7 +21,7 @@ from flows.people import unreminded
 from flows.plan import PLAN
 from flows.progress.status import project_status
 from flows.projects import ProjectRefused, new_project, workspace_projects
-from flows.roles import check_may_change, readable
+from flows.roles import check_may_change, readable, team_of
 from prompts import MarkupKind
 from storage.engine import transaction
 from storage.models import Project
@@ -66,7 +66,9 @@ async def status(request: Request, name: str) -> Answer:
         summary = overview(PLAN, state, MarkupKind.MRKDWN)
         statuses = await project_status(db, project, request.now().date(), state=state)
         silent = await unreminded(db, scope.workspace, state.measures)
+        team = await team_of(db, project)
     text = (mrkdwn("measures_status", statuses=statuses, unreminded=silent) + "\n\n" if statuses else "") + summary.summary
+    text += "\n\n" + mrkdwn("team_line", lead=team.lead, editors=team.editors)
     groups = summary_messages(text, edit_buttons(project.id, summary.edit_targets))
     return Answer(summary.summary, tuple(groups))
 

@@ -115,6 +115,8 @@ async def test_an_editor_the_lead_adds_changes_the_plan_until_removed(slack):
 
     await slack.command("project editors")
     assert last_answer(slack).startswith(f"*{NAME}* is led by <@{LEAD}>. Its editors: <@{MEMBER}>.")
+    await slack.command("status", user="UREADER")  # anyone reading the plan sees whom to ask
+    assert f"_Led by <@{LEAD}>, with <@{MEMBER}>: only they change this plan._" in json.dumps(slack.fake.of("response_url")[-1])
     assert await slack.add_editor(MEMBER) == "Nobody was added: each is already its lead or an editor."
 
     await slack.command(f"project editors remove <@{MEMBER}|member> <@{LEAD}|lead>", escaped=False)
