@@ -96,7 +96,7 @@ class ProjectEditor(SQLModel, table=True):
 
     id: int = Field(default=None, primary_key=True)  # set by the database on insert
     project_id: int = Field(foreign_key="project.id")
-    user_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=200)  # a Slack user id, or in the terminal a person's name
     added_by: str = Field(max_length=200)
     added_at: datetime = timestamp()
 

@@ -42,3 +42,13 @@ async def test_a_measure_is_reported_on_by_its_owner_and_the_team_only(engine):
             await check_may_change(db, project, "UOWNER")
     assert [user for user in ("UOWNER", LEAD, "UEDITOR", "UMEMBER") if may_report(team, measure, user)] == ["UOWNER", LEAD, "UEDITOR"]
     assert refused.value.context == {"name": project.name, "lead": LEAD, "editors": ["UEDITOR"], "what": "plan"}
+
+
+async def test_people_named_in_the_terminal_are_editors_and_leads_whatever_their_length(engine):
+    project = await plan_in_slack(engine, [], lead="Priya Shah")
+    long = "Dr " + "Anne-Marie " * 17 + "Smith"  # 192 characters: a person's name may be 200
+    async with transaction(engine) as db:
+        assert await add_editors(db, project, [long], by="Priya Shah") == [long]
+        assert await choose_lead(db, project, "Tom Evans", by="Priya Shah") == "Priya Shah"
+        team = await team_of(db, project)
+    assert (team.lead, team.editors) == ("Tom Evans", [long, "Priya Shah"])

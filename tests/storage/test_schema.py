@@ -392,3 +392,25 @@ async def test_the_uninstall_migration_gives_each_job_the_workspace_it_names(dat
     await engine.dispose()
     assert jobs == {"reminder": 1, "digest": 1, "message": None}
     assert workspace.uninstalled_at is None
+
+
+async def test_the_editor_names_migration_keeps_each_editor(database_url):
+    """0015 -> 0016 with an editor in place: kept, and a long name fits afterwards."""
+    from alembic import command
+
+    await asyncio.to_thread(command.downgrade, alembic_config(database_url), "0015")
+    engine = create_engine(database_url)
+    stamp = await _a_project(engine)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("INSERT INTO project_editor (project_id, user_id, added_by, added_at) VALUES (1, 'UPRIYA', 'ULEAD', :t)"), {"t": stamp}
+        )
+    await engine.dispose()
+    upgrade(database_url)
+    engine = create_engine(database_url)
+    async with transaction(engine) as db:
+        db.add(models.ProjectEditor(project_id=1, user_id="x" * 200, added_by="ULEAD"))
+    async with transaction(engine) as db:
+        editors = [(e.user_id, e.added_by) for e in (await db.exec(select(models.ProjectEditor).order_by(models.ProjectEditor.id))).all()]
+    await engine.dispose()
+    assert editors == [("UPRIYA", "ULEAD"), ("x" * 200, "ULEAD")]
