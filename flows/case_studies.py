@@ -328,9 +328,12 @@ class Listing:
     total: int  # of which `studies` are the newest LISTED
 
 
-async def reader_of(db: AsyncSession, workspace: Workspace, user: str, *, also: Project | None = None) -> Reader:
+async def reader_of(db: AsyncSession, workspace: Workspace, user: str, *, also: Project | None = None, guest: bool = False) -> Reader:
     """What a Slack member may read: case studies shared beyond their projects, and any of the
-    projects they lead or answer (and `also`, the project whose channel they are in)."""
+    projects they lead or answer (and `also`, the project whose channel they are in). A guest
+    reads only their own and those of the channel's project."""
+    if guest:
+        return Reader(user=user, project_ids=(also.id,) if also else (), shared=())
     ids = {p.id for p in await list_user_projects(db, workspace_id=workspace.id, user=user)} | ({also.id} if also else set())
     return Reader(user=user, project_ids=tuple(sorted(ids)), shared=SHARED_IN_DIGEST)
 

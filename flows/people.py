@@ -29,6 +29,18 @@ class Person:
     tz: str | None = None
     name: str | None = None
     gone: bool = False  # deactivated, or not a user of the workspace
+    guest: bool | None = None  # a guest of the workspace (None: Slack did not say)
+
+    @classmethod
+    def of(cls, found: dict[str, object]) -> "Person":
+        """A person as users.info describes them."""
+        name = found.get("real_name") or found.get("name")
+        return cls(
+            tz=str(found["tz"]) if found.get("tz") else None,
+            name=str(name) if name else None,
+            gone=bool(found.get("deleted")),
+            guest=bool(found.get("is_restricted") or found.get("is_ultra_restricted")),
+        )
 
 
 async def people_to_look_up(db: AsyncSession, now: datetime, limit: int = LOOKUPS_PER_PASS) -> list[tuple[Workspace, str]]:
@@ -57,6 +69,8 @@ async def remember_person(db: AsyncSession, workspace_id: int, user: str, found:
     fields: dict[str, object] = {"tz": found.tz or DEFAULT_TZ, "gone": found.gone}
     if found.name:  # else the name known before is kept
         fields["name"] = found.name
+    if found.guest is not None:
+        fields["guest"] = found.guest
     await save_person(db, workspace_id=workspace_id, user_id=user, fetched_at=now, **fields)
 
 

@@ -45,22 +45,23 @@ async def check_may_change(db: AsyncSession, project: Project, user: str, *, wha
     return team
 
 
-async def check_may_read(db: AsyncSession, project: Project, user: str, *, channel: str) -> None:
+async def check_may_read(db: AsyncSession, project: Project, user: str, *, channel: str, guest: bool = False) -> None:
     """A project bound to a private channel is read in that channel (where Slack shows it to
     the channel's members only) and, from anywhere, by its team: its lead, its editors, and
-    its measures' owners. Refuses anyone else."""
-    if not project.channel_private or channel == project.channel_id:
+    its measures' owners. A guest reads any project so: what their channels show them, and
+    the measures they own. Refuses anyone else."""
+    if not (project.channel_private or guest) or channel == project.channel_id:
         return
     if project.id not in await team_project_ids(db, workspace_id=project.workspace_id, user=user):
-        raise ProjectRefused("project_private", name=project.name)
+        raise ProjectRefused("guest_elsewhere" if guest else "project_private", name=project.name)
 
 
-async def readable(db: AsyncSession, projects: list[Project], user: str, *, channel: str) -> list[Project]:
+async def readable(db: AsyncSession, projects: list[Project], user: str, *, channel: str, guest: bool = False) -> list[Project]:
     """Of the workspace's `projects`, those the user may read from `channel`."""
-    if not any(p.channel_private for p in projects):
+    if not projects or not (guest or any(p.channel_private for p in projects)):
         return projects
     team = await team_project_ids(db, workspace_id=projects[0].workspace_id, user=user)
-    return [p for p in projects if not p.channel_private or p.channel_id == channel or p.id in team]
+    return [p for p in projects if not (p.channel_private or guest) or p.channel_id == channel or p.id in team]
 
 
 def check_may_manage(project: Project, user: str, *, admin: bool) -> None:

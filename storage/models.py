@@ -324,6 +324,9 @@ class SlackUser(SQLModel, table=True):
     fetched_at: datetime = timestamp()
     name: str | None = Field(default=None, max_length=200)
     gone: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # A guest of the workspace (Slack's is_restricted or is_ultra_restricted): reads a project
+    # only in its channel. None: not asked yet.
+    guest: bool | None = None
 
 
 class WorkerLease(SQLModel, table=True):

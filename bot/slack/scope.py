@@ -29,6 +29,9 @@ class Caller:
     # From another organisation (a Slack Connect channel): their own team is not the workspace
     # the app serves. An org-wide install on Enterprise Grid serves every team of the org.
     outsider: bool = False
+    # A guest of the workspace (asked of Slack where a request reads: bot/slack/services/rights.py):
+    # reads a project only in its channel.
+    guest: bool = False
 
     @classmethod
     def of(cls, body: dict[str, Any], context: AsyncBoltContext) -> "Caller":
@@ -91,5 +94,5 @@ async def project_scope(db: AsyncSession, caller: Caller, *, project_id: int | N
         project = await project_by_id(db, workspace, project_id)
     else:
         project = await project_meant(db, workspace, name=name, channel=caller.channel, user=caller.user)
-    await check_may_read(db, project, caller.user, channel=caller.channel)
+    await check_may_read(db, project, caller.user, channel=caller.channel, guest=caller.guest)
     return Scope(workspace, project)

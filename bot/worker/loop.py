@@ -113,7 +113,7 @@ async def look_up_people(engine: AsyncEngine, client: AsyncWebClient, clock: Clo
             if not isinstance(found, dict):
                 logger.warning("users.info %s answered without a user: asked again next pass", user)
                 continue
-            person = Person(tz=found.get("tz"), name=found.get("real_name") or found.get("name"), gone=bool(found.get("deleted")))
+            person = Person.of(found)
         except SlackApiError as failure:
             logger.warning("users.info %s failed: %s", user, failure)
             error = slack_error(failure)

@@ -395,7 +395,8 @@ async def test_the_uninstall_migration_gives_each_job_the_workspace_it_names(dat
 
 
 async def test_the_editor_names_migration_keeps_each_editor(database_url):
-    """0015 -> 0016 with an editor in place: kept, and a long name fits afterwards."""
+    """0015 -> 0016 with an editor and a person in place: kept, a long name fits afterwards,
+    and nobody is taken for a guest before Slack is asked."""
     from alembic import command
 
     await asyncio.to_thread(command.downgrade, alembic_config(database_url), "0015")
@@ -405,6 +406,10 @@ async def test_the_editor_names_migration_keeps_each_editor(database_url):
         await connection.execute(
             text("INSERT INTO project_editor (project_id, user_id, added_by, added_at) VALUES (1, 'UPRIYA', 'ULEAD', :t)"), {"t": stamp}
         )
+        await connection.execute(
+            text("INSERT INTO slackuser (workspace_id, user_id, tz, fetched_at, gone) VALUES (1, 'UPRIYA', 'Europe/Paris', :t, false)"),
+            {"t": stamp},
+        )
     await engine.dispose()
     upgrade(database_url)
     engine = create_engine(database_url)
@@ -412,5 +417,7 @@ async def test_the_editor_names_migration_keeps_each_editor(database_url):
         db.add(models.ProjectEditor(project_id=1, user_id="x" * 200, added_by="ULEAD"))
     async with transaction(engine) as db:
         editors = [(e.user_id, e.added_by) for e in (await db.exec(select(models.ProjectEditor).order_by(models.ProjectEditor.id))).all()]
+        [person] = (await db.exec(select(SlackUser))).all()
     await engine.dispose()
     assert editors == [("UPRIYA", "ULEAD"), ("x" * 200, "ULEAD")]
+    assert (person.user_id, person.tz, person.guest) == ("UPRIYA", "Europe/Paris", None)

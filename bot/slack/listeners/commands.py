@@ -16,6 +16,7 @@ from bot.slack.services.digest import CHANNEL_TOKEN, digest_command
 from bot.slack.services.handover import handover
 from bot.slack.services.progress import open_update_form
 from bot.slack.services.returns import export_returns
+from bot.slack.services.rights import as_member_or_guest
 from bot.slack.services.team import project_command
 
 Subcommand = Callable[[Request, str], Awaitable[Answer | None]]
@@ -54,4 +55,6 @@ async def handle_socialvalue(request: Request) -> Answer | None:
     if verb != "digest" and CHANNEL_TOKEN.search(str(request.body.get("text", ""))):
         return Answer(mrkdwn("channel_not_a_project"))  # a picked #channel where a project name goes
     run = SUBCOMMANDS.get(verb)
-    return await run(request, rest) if run else plan.help_answer()
+    if run is None:
+        return plan.help_answer()
+    return await run(await as_member_or_guest(request), rest)  # a guest reads less than a member

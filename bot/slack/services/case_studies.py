@@ -168,7 +168,7 @@ async def list_case_studies(request: Request, rest: str) -> Answer:
         workspace = await workspace_scope(db, request.caller)
         project = None if name.casefold() == ALL else await _project_meant(db, request, name)
         here = project if project is not None and project.channel_id == request.caller.channel else None
-        reader = await reader_of(db, workspace, request.caller.user, also=here)
+        reader = await reader_of(db, workspace, request.caller.user, also=here, guest=request.caller.guest)
         listing = await case_study_listing(db, workspace, project=project, scale=scale, reader=reader)
     heading = words("listing", studies=listing.studies, total=listing.total, project=project.name if project else None, scale=scale)
     return Answer(heading, tuple(messages(listing_blocks(heading, listing.studies))))

@@ -20,6 +20,8 @@ async def digest_command(request: Request, rest: str, raw: str) -> Answer:
     sub, argument = split_verb(rest)
     async with transaction(request.engine) as db:
         workspace = await workspace_scope(db, caller)
+        if sub == "preview" and caller.guest:
+            return Answer(mrkdwn("guest_no_digest"))
         if sub == "preview":
             digest = await preview_digest(db, workspace, now=now)
             text = digest_text(digest, MarkupKind.MRKDWN)

@@ -76,7 +76,8 @@ async def status(request: Request, name: str) -> Answer:
 async def projects(request: Request) -> Answer:
     async with transaction(request.engine) as db:
         workspace = await workspace_scope(db, request.caller)
-        found = await readable(db, await workspace_projects(db, workspace), request.caller.user, channel=request.caller.channel)
+        caller = request.caller
+        found = await readable(db, await workspace_projects(db, workspace), caller.user, channel=caller.channel, guest=caller.guest)
         done = await plan_completions(db, PLAN, found)
     listed = [{"name": p.name, "channel": p.channel_id, "answered": done[p.id][0], "total": done[p.id][1]} for p in found]
     text = mrkdwn("project_list", projects=listed)

@@ -4,13 +4,16 @@ the caller's workspace and the caller's right to it checked here, never assumed 
 app once wrote the reference."""
 
 import asyncio
+from dataclasses import replace
 
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks.text import mrkdwn
 from bot.slack.errors import slack_error
-from bot.slack.scope import Request, project_scope
-from storage.engine import reading
+from bot.slack.scope import Request, project_scope, workspace_scope
+from flows.people import REFRESH, Person, remember_person
+from storage.engine import reading, transaction
+from storage.people import get_person
 
 
 async def is_admin(request: Request, *, within: float | None = None) -> bool:
@@ -24,6 +27,30 @@ async def is_admin(request: Request, *, within: float | None = None) -> bool:
     except (SlackApiError, TimeoutError):
         return False
     return bool(found.get("is_admin") or found.get("is_owner"))
+
+
+async def as_member_or_guest(request: Request) -> Request:
+    """The request with its caller marked a guest if Slack says so: asked once a week per
+    person (the answer kept with what else the app knows of them); an answer Slack will not
+    give leaves the caller a member, as before guests were told apart."""
+    caller = request.caller
+    if caller.outsider or not caller.user:
+        return request
+    async with reading(request.engine) as db:
+        workspace = await workspace_scope(db, caller)
+        known = await get_person(db, workspace_id=workspace.id, user_id=caller.user)
+    if known is not None and known.guest is not None and known.fetched_at > request.now() - REFRESH:
+        guest = known.guest
+    else:
+        try:
+            found = (await request.client.users_info(user=caller.user))["user"]
+        except SlackApiError:
+            return request
+        person = Person.of(found)
+        async with transaction(request.engine) as db:
+            await remember_person(db, workspace.id, caller.user, person, request.now())
+        guest = bool(person.guest)
+    return replace(request, caller=replace(caller, guest=guest)) if guest else request
 
 
 async def why_not_a_member(request: Request, user: str) -> str | None:

@@ -1,10 +1,12 @@
-"""an editor named in the terminal may be as long as any person's name (200 characters)
+"""an editor named in the terminal may be as long as any person's name (200 characters), and
+whether a Slack user is a guest of their workspace (not known for anyone until asked)
 
 Revision ID: 0016
 Revises: 0015
 Created: 2026-11-30 20:00:00
 """
 
+import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
@@ -22,9 +24,13 @@ def upgrade() -> None:
             type_=sqlmodel.sql.sqltypes.AutoString(length=200),
             existing_nullable=False,
         )
+    with op.batch_alter_table("slackuser") as batch:
+        batch.add_column(sa.Column("guest", sa.Boolean(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("slackuser") as batch:
+        batch.drop_column("guest")
     with op.batch_alter_table("project_editor") as batch:
         batch.alter_column(
             "user_id",

@@ -226,3 +226,45 @@ async def test_the_worker_asks_slack_once_whether_an_older_projects_channel_is_p
     asked = [c.args["channel"] for c in slack.fake.calls if c.method == "conversations.info"]
     assert asked == ["C0BUSY", "C0PUB", "C0PRIV", "C0LEFT", "C0BUSY"]
     assert {p.name: p.channel_private for p in await table(slack.engine, Project)}["Busy"] is False
+
+
+async def test_a_guest_reads_a_project_in_its_channel_and_nothing_of_the_rest_of_the_workspace(slack):
+    slack.fake.people[GUEST] = {"is_restricted": True}
+    await slack.command(f"new {NAME}")
+    await slack.command("new Open Road", channel="C0OPEN")
+    async with transaction(slack.engine) as db:
+        from storage.case_studies import save_case_study
+        from storage.models import CaseStudy
+
+        road = (await db.exec(select(Project).where(Project.name == "Open Road"))).one()
+        study = CaseStudy(
+            workspace_id=road.workspace_id,
+            project_id=road.id,
+            title="Shared road study",
+            what_happened="Given",
+            scale="small",
+            happened_on=slack.clock.now().date(),
+            author=LEAD,
+            consent="organisation",
+            consent_by=LEAD,
+            consent_on=slack.clock.now().date(),
+        )
+        await save_case_study(db, study, by=LEAD, now=slack.clock.now())
+
+    async def asks(text: str, channel: str, user: str = GUEST) -> str:
+        await slack.command(text, user=user, channel=channel)
+        answer = slack.fake.of("response_url")[-1]
+        return answer["text"] + json.dumps(answer.get("blocks", []))
+
+    assert NAME in await asks("status", CHANNEL)  # in the channel a guest was invited to
+    elsewhere = await asks("status Open Road", CHANNEL)
+    assert elsewhere.startswith("As a guest of this workspace you read *Open Road* in its channel")
+    listed = await asks("projects", CHANNEL)
+    assert NAME in listed and "Open Road" not in listed
+    assert "Shared road study" not in await asks("casestudies all", CHANNEL)
+    assert "for its members: guests read each project in its channel" in await asks("digest preview", CHANNEL)
+    assert [c.args["user"] for c in slack.fake.calls if c.method == "users.info"].count(GUEST) == 1  # asked once, then known
+
+    # A member is not a guest: the same questions show the workspace.
+    assert "Open Road" in await asks("projects", CHANNEL, user=MEMBER)
+    assert "Shared road study" in await asks("casestudies all", CHANNEL, user=MEMBER)
