@@ -121,3 +121,23 @@ async def plan_in_slack(
         for answer in answers:
             await answer_flow(db, PLAN, project=project, user=lead, text=answer)
     return project
+
+
+async def shared_case_study(db, project, *, title: str, author: str, now) -> None:
+    """A small case study of `project`, consented for sharing within the organisation."""
+    from storage.case_studies import save_case_study
+    from storage.models import CaseStudy
+
+    study = CaseStudy(
+        workspace_id=project.workspace_id,
+        project_id=project.id,
+        title=title,
+        what_happened="Laptops given",
+        scale="small",
+        happened_on=now.date(),
+        author=author,
+        consent="organisation",
+        consent_by=author,
+        consent_on=now.date(),
+    )
+    await save_case_study(db, study, by=author, now=now)

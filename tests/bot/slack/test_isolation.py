@@ -7,10 +7,8 @@ import json
 from urllib.parse import parse_qsl, urlencode
 
 from bot.slack.ids import EditRef, ProjectRef
-from storage.case_studies import save_case_study
 from storage.engine import transaction
-from storage.models import CaseStudy
-from tests.factories import WHOLE_PLAN, plan_in_slack
+from tests.factories import WHOLE_PLAN, plan_in_slack, shared_case_study
 from tests.fake_slack import command_body, event_body, signed_headers
 from tests.slack_app import CHANNEL, LEAD, NAME
 
@@ -33,19 +31,7 @@ async def seeded(slack) -> dict[str, int]:
                 workspace = await db.get_one(Workspace, project.workspace_id)
                 workspace.enterprise_id = enterprise
                 db.add(workspace)
-            study = CaseStudy(
-                workspace_id=project.workspace_id,
-                project_id=project.id,
-                title=f"Study of {team}",
-                what_happened="Laptops given",
-                scale="small",
-                happened_on=slack.clock.now().date(),
-                author=LEAD,
-                consent="organisation",
-                consent_by=LEAD,
-                consent_on=slack.clock.now().date(),
-            )
-            await save_case_study(db, study, by=LEAD, now=slack.clock.now())
+            await shared_case_study(db, project, title=f"Study of {team}", author=LEAD, now=slack.clock.now())
         ids[team] = project.id
     return ids
 

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from storage.engine import transaction
 from storage.models import Answer, Community, FlowSession, Measure, Project, ProjectEditor
-from tests.factories import WHOLE_PLAN, plan_in_slack
+from tests.factories import WHOLE_PLAN, plan_in_slack, shared_case_study
 from tests.fake_slack import TEAM, block_actions
 from tests.slack_app import CHANNEL, LEAD, MEMBER, NAME, dm_channel
 
@@ -233,23 +233,8 @@ async def test_a_guest_reads_a_project_in_its_channel_and_nothing_of_the_rest_of
     await slack.command(f"new {NAME}")
     await slack.command("new Open Road", channel="C0OPEN")
     async with transaction(slack.engine) as db:
-        from storage.case_studies import save_case_study
-        from storage.models import CaseStudy
-
         road = (await db.exec(select(Project).where(Project.name == "Open Road"))).one()
-        study = CaseStudy(
-            workspace_id=road.workspace_id,
-            project_id=road.id,
-            title="Shared road study",
-            what_happened="Given",
-            scale="small",
-            happened_on=slack.clock.now().date(),
-            author=LEAD,
-            consent="organisation",
-            consent_by=LEAD,
-            consent_on=slack.clock.now().date(),
-        )
-        await save_case_study(db, study, by=LEAD, now=slack.clock.now())
+        await shared_case_study(db, road, title="Shared road study", author=LEAD, now=slack.clock.now())
 
     async def asks(text: str, channel: str, user: str = GUEST) -> str:
         await slack.command(text, user=user, channel=channel)
