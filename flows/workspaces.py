@@ -1,5 +1,6 @@
 """A workspace's life with the app: uninstalled (or its token revoked), installed again, and
-all of its data exported or deleted on request (`socialvalue workspace`).
+all of its data exported on request (`socialvalue workspace`; deleting it is one storage call,
+storage/workspaces.py).
 
 Uninstalled, a workspace goes quiet: its unsent jobs are dropped, no reminder or digest is
 planned, its pending requests are given up. Its social value data is kept: it is theirs,
@@ -15,14 +16,7 @@ from storage.jobs import drop_workspace_jobs
 from storage.models import Workspace
 from storage.portable import export_project
 from storage.projects import list_projects
-from storage.workspaces import (
-    delete_workspace,
-    find_workspaces,
-    mark_installed,
-    mark_uninstalled,
-    workspace_rows,
-    workspaces_with_team,
-)
+from storage.workspaces import find_workspaces, mark_installed, mark_uninstalled, workspace_rows
 
 WORKSPACE_FORMAT = "socialvalue-workspace"
 WORKSPACE_FORMAT_VERSION = 1
@@ -65,12 +59,3 @@ async def export_workspace(db: AsyncSession, workspace: Workspace) -> dict[str, 
         "projects": projects,
         **await workspace_rows(db, workspace),
     }
-
-
-async def workspaces_of_team(db: AsyncSession, team_id: str) -> list[Workspace]:
-    return await workspaces_with_team(db, team_id=team_id)
-
-
-async def erase_workspace(db: AsyncSession, workspace: Workspace) -> dict[str, int]:
-    """Every row of the workspace, in the caller's transaction: all of it, or nothing."""
-    return await delete_workspace(db, workspace)

@@ -8,14 +8,15 @@ from typing import TextIO
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from flows.workspaces import erase_workspace, export_workspace, workspaces_of_team
+from flows.workspaces import export_workspace
 from prompts import render
 from storage.engine import transaction
+from storage.workspaces import delete_workspace, workspaces_with_team
 
 
 async def workspace_command(engine: AsyncEngine, args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
     async with transaction(engine) as db:
-        found = await workspaces_of_team(db, args.team)
+        found = await workspaces_with_team(db, team_id=args.team)
         if not found:
             stderr.write(render("terminal.j2:workspace_unknown", team=args.team) + "\n")
             return 1
@@ -28,7 +29,7 @@ async def workspace_command(engine: AsyncEngine, args: argparse.Namespace, *, st
             installed = [w for w in found if w.uninstalled_at is None]
             counts: dict[str, int] = {}
             for workspace in found:
-                for table, count in (await erase_workspace(db, workspace)).items():
+                for table, count in (await delete_workspace(db, workspace)).items():
                     counts[table] = counts.get(table, 0) + count
     if args.workspace_command == "export":
         text = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"

@@ -9,13 +9,14 @@ from sqlmodel import SQLModel, select
 from bot.worker.kinds import Message
 from flows.outbox import queue
 from flows.roles import add_editors
-from flows.workspaces import erase_workspace, export_workspace, workspaces_of_team
+from flows.workspaces import export_workspace
 from storage.case_studies import save_case_study
 from storage.engine import transaction
 from storage.inbox import receive
 from storage.models import CaseStudy, Digest, DigestConfig, Measure, Workspace
 from storage.people import save_person
 from storage.progress import append_update
+from storage.workspaces import delete_workspace, workspaces_with_team
 from tests.factories import WHOLE_PLAN, plan_in_slack
 
 NOW = datetime(2026, 11, 30, 9, tzinfo=UTC)
@@ -61,7 +62,7 @@ async def test_a_deleted_workspace_leaves_no_row_and_the_other_is_untouched(engi
     for team in TEAMS:
         await seed(engine, team)
     async with transaction(engine) as db:
-        gone, kept = [(await workspaces_of_team(db, team))[0] for team in TEAMS]
+        gone, kept = [(await workspaces_with_team(db, team_id=team))[0] for team in TEAMS]
         kept_before = await export_workspace(db, kept)
         exported = await export_workspace(db, gone)
     assert [p["project"]["name"] for p in exported["projects"]] == ["A38 Derby Junctions"]
@@ -70,7 +71,7 @@ async def test_a_deleted_workspace_leaves_no_row_and_the_other_is_untouched(engi
     before = await every_row(engine)
 
     async with transaction(engine) as db:
-        counts = await erase_workspace(db, await db.get_one(Workspace, gone.id))
+        counts = await delete_workspace(db, await db.get_one(Workspace, gone.id))
     after = await every_row(engine)
 
     # Each table that held the gone workspace's rows lost exactly those (and nothing else).
@@ -88,4 +89,4 @@ async def test_a_deleted_workspace_leaves_no_row_and_the_other_is_untouched(engi
     assert not [r for r in after["inbox"] if r["team_id"] == gone.team_id]
     async with transaction(engine) as db:
         assert await export_workspace(db, await db.get_one(Workspace, kept.id)) == kept_before
-        assert await workspaces_of_team(db, gone.team_id) == []
+        assert await workspaces_with_team(db, team_id=gone.team_id) == []

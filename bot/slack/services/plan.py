@@ -11,7 +11,7 @@ from bot.slack.message_text import split_verb, text_from_message
 from bot.slack.scope import Answer, Request, project_scope, workspace_scope
 from bot.slack.services.channels import channel_check
 from bot.slack.services.conversation import deliver, open_dm
-from bot.slack.services.rights import handover_refusal, why_not_a_member
+from bot.slack.services.rights import as_member_or_guest, handover_refusal
 from flows.conversation.engine import Flow, load_state
 from flows.conversation.presenting import overview, plan_completions
 from flows.conversation.registry import FLOWS, flow_of_step
@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 async def create(request: Request, name: str) -> Answer:
     """A project for the caller's channel, once the app can post there."""
     caller = request.caller
-    if await why_not_a_member(request, caller.user) == "guest":
+    if caller.guest:  # told apart by the command handler (bot/slack/services/rights.py)
         return Answer(mrkdwn("guest_cannot_create"))
     refused, private = await channel_check(request, caller.channel)
     if refused is not None:
@@ -134,6 +134,8 @@ async def converse(request: Request, text: str) -> Answer | None:
     if conversation is not None:
         return await show_reply(request, project, reply, flow, place=place)
     verb, rest = split_verb(text)
+    if verb in ("plan", "status", "projects"):
+        request = await as_member_or_guest(request)  # typed in the DM, read as the slash command reads
     if verb == "plan":
         return await plan(request, rest, in_place=True)
     if verb == "status":

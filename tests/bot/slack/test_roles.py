@@ -161,6 +161,9 @@ async def test_the_lead_or_an_admin_chooses_editors_and_only_members_can_be_chos
     assert "Slack does not know them in this workspace" in await slack.add_editor("UNOBODY")
     await slack.command("project editors add someone")
     assert last_answer(slack).startswith("Name people with @")
+    many = " ".join(f"<@U{n:04d}|p{n}>" for n in range(21))  # one more than a command names at once
+    await slack.command(f"project editors add {many}", escaped=False)
+    assert last_answer(slack).startswith("Name people with @")
     assert await editors(slack.engine) == []
 
     assert await slack.add_editor(OTHER, by=ADMIN) == f"<@{OTHER}> can now change the plan of *{NAME}*."
@@ -253,3 +256,20 @@ async def test_a_guest_reads_a_project_in_its_channel_and_nothing_of_the_rest_of
     # A member is not a guest: the same questions show the workspace.
     assert "Open Road" in await asks("projects", CHANNEL, user=MEMBER)
     assert "Shared road study" in await asks("casestudies all", CHANNEL, user=MEMBER)
+
+    # Typed in the app's DM, the same questions are read the same way.
+    await slack.dm("status Open Road", user=GUEST)
+    await slack.fake.settle()
+    told = [m["text"] for m in slack.fake.of("chat.postMessage") if m["channel"] == dm_channel(GUEST) and "text" in m]
+    assert any(t.startswith("As a guest of this workspace you read *Open Road* in its channel") for t in told)
+
+
+async def test_when_slack_will_not_say_who_is_a_guest_the_caller_reads_as_a_member_and_is_asked_again(slack):
+    await slack.command(f"new {NAME}")
+    slack.fake.refuse["users.info"] = [{"ok": False, "error": "internal_error"}]
+    await slack.command("projects", user=OTHER, channel="C0ELSEWHERE")
+    assert NAME in json.dumps(slack.fake.of("response_url")[-1])  # answered, not an error
+    slack.fake.people[OTHER] = {"is_restricted": True}
+    await slack.command("projects", user=OTHER, channel="C0ELSEWHERE")  # nothing was kept: asked again
+    assert NAME not in json.dumps(slack.fake.of("response_url")[-1])
+    assert [c.args["user"] for c in slack.fake.calls if c.method == "users.info"].count(OTHER) == 2
