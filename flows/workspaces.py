@@ -37,6 +37,12 @@ async def uninstall_workspaces(db: AsyncSession, workspaces: list[Workspace], *,
     return await drop_workspace_jobs(db, workspace_ids=ids, why=why)
 
 
+async def installed_workspace(db: AsyncSession, *, team_id: str, enterprise_id: str | None) -> Workspace | None:
+    """The workspace if the app knows it and it is installed; found without writing."""
+    found = await find_workspaces(db, team_id=team_id, enterprise_id=enterprise_id or "")
+    return next((workspace for workspace in found if workspace.uninstalled_at is None), None)
+
+
 async def back_again(db: AsyncSession, workspace: Workspace) -> None:
     """A request from Slack came from an uninstalled workspace: the app is installed again."""
     if workspace.uninstalled_at is not None:

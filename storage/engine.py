@@ -56,7 +56,16 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         if connection.info.get(LOCK_WAIT_MS) != wait:
             connection.exec_driver_sql(f"PRAGMA busy_timeout={int(wait)}")
             connection.info[LOCK_WAIT_MS] = wait
-        connection.exec_driver_sql("BEGIN" if options.get(READ_ONLY) else "BEGIN IMMEDIATE")
+        # A write inside `reading` fails at once and always (not only when another process
+        # committed since the read began, when SQLite refuses to upgrade it): tests find it.
+        # Set on the driver's cursor: a setting of the connection, not a statement of the app's.
+        read_only = bool(options.get(READ_ONLY))
+        if connection.info.get(READ_ONLY, False) != read_only:
+            cursor = connection.connection.cursor()
+            cursor.execute(f"PRAGMA query_only={int(read_only)}")
+            cursor.close()
+            connection.info[READ_ONLY] = read_only
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 @asynccontextmanager

@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.clock import Clock
 from flows.projects import ProjectRefused, project_by_id, project_meant, workspace_of
 from flows.roles import check_may_read
-from flows.workspaces import back_again
+from flows.workspaces import back_again, installed_workspace
 from storage.models import Project, Workspace
 
 
@@ -83,6 +83,14 @@ async def workspace_scope(db: AsyncSession, caller: Caller) -> Workspace:
     workspace = await workspace_of(db, team_id=caller.team_id, enterprise_id=caller.enterprise_id)
     await back_again(db, workspace)  # Slack sends requests only from where the app is installed
     return workspace
+
+
+async def known_workspace(db: AsyncSession, caller: Caller) -> Workspace | None:
+    """The caller's workspace if the app knows it and it is installed, without writing (for a
+    `reading` unit of work); None sends the caller on to `workspace_scope`, which writes."""
+    if caller.outsider:
+        raise ProjectRefused("outsider_refused")
+    return await installed_workspace(db, team_id=caller.team_id, enterprise_id=caller.enterprise_id)
 
 
 async def project_scope(db: AsyncSession, caller: Caller, *, project_id: int | None = None, name: str = "") -> Scope:

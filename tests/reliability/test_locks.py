@@ -5,11 +5,13 @@ import sqlite3
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import insert
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from bot.worker.loop import plan_jobs
 from storage.engine import reading, transaction
-from storage.models import Job
+from storage.models import Job, Workspace
 from tests.factories import WHOLE_PLAN, plan_in_slack
 from tests.fake_slack import TEAM
 
@@ -80,3 +82,20 @@ async def test_planning_reads_the_same_number_of_queries_for_one_project_or_many
         counted.append(len(statements))
     print(f"\nplanning: {counted[0]} queries for 1 project, {counted[1]} for 5")
     assert counted[0] == counted[1]
+
+
+async def test_a_write_inside_reading_is_refused_at_once_and_the_connection_writes_again_after(engine):
+    """SQLite refuses to turn a read into a write when another process committed since the read
+    began, so a write inside `reading` failed only sometimes (the first request of a new
+    workspace, handled alongside others). It now fails every time, so a test finds it."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's read transactions")
+    workspace = {"team_id": "TNEW", "enterprise_id": "", "name": "", "created_at": datetime(2026, 11, 30, tzinfo=UTC)}
+    with pytest.raises(OperationalError, match="readonly"):
+        async with reading(engine) as db:
+            await db.exec(insert(Workspace).values(**workspace))
+    async with transaction(engine) as db:
+        assert (await db.exec(select(Workspace))).all() == []  # nothing was stored
+        await db.exec(insert(Workspace).values(**workspace))
+    async with reading(engine) as db:
+        assert [w.team_id for w in (await db.exec(select(Workspace))).all()] == ["TNEW"]

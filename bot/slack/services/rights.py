@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks.text import mrkdwn
 from bot.slack.errors import slack_error
-from bot.slack.scope import Request, project_scope, workspace_scope
+from bot.slack.scope import Request, known_workspace, project_scope, workspace_scope
 from flows.people import REFRESH, Person, remember_person
 from storage.engine import reading, transaction
 from storage.people import get_person
@@ -37,8 +37,8 @@ async def as_member_or_guest(request: Request) -> Request:
     if caller.outsider or not caller.user:
         return request
     async with reading(request.engine) as db:
-        workspace = await workspace_scope(db, caller)
-        known = await get_person(db, workspace_id=workspace.id, user_id=caller.user)
+        workspace = await known_workspace(db, caller)
+        known = None if workspace is None else await get_person(db, workspace_id=workspace.id, user_id=caller.user)
     if known is not None and known.guest is not None and known.fetched_at > request.now() - REFRESH:
         guest = known.guest
     else:
@@ -48,6 +48,7 @@ async def as_member_or_guest(request: Request) -> Request:
             return request
         person = Person.of(found)
         async with transaction(request.engine) as db:
+            workspace = await workspace_scope(db, caller)
             await remember_person(db, workspace.id, caller.user, person, request.now())
         guest = bool(person.guest)
     return replace(request, caller=replace(caller, guest=guest)) if guest else request
@@ -80,7 +81,7 @@ async def handover_refusal(
     lead and the app's admins may), or None. Read before any write: asking Slack whether the
     caller is an admin never holds a transaction open. (The same people draft its annual
     performance assessment: `refusal` names that message.)"""
-    async with reading(request.engine) as db:
+    async with transaction(request.engine) as db:  # the workspace may be new, or back again
         project = (await project_scope(db, request.caller, project_id=project_id, name=name)).project
     if request.caller.user == project.lead or await is_admin(request, within=within):
         return None

@@ -9,7 +9,7 @@ from bot.slack.message_text import split_verb
 from bot.slack.scope import Answer, Request, project_scope
 from bot.slack.services.rights import is_admin, why_not_a_member
 from flows.roles import add_editors, check_may_manage, choose_lead, lead_of, remove_editors, team_of
-from storage.engine import reading, transaction
+from storage.engine import transaction
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]{2,31})(?:\|[^<>]*)?>")
 MAX_NAMED = 20  # people named in one command: a team at a time, not a workspace
@@ -34,7 +34,7 @@ def _name(text: str) -> str:
 
 
 async def _listing(request: Request, name: str) -> Answer:
-    async with reading(request.engine) as db:
+    async with transaction(request.engine) as db:  # the workspace may be new, or back again
         project = (await project_scope(db, request.caller, name=name)).project
         team = await team_of(db, project)
     return Answer(mrkdwn("team_listing", name=project.name, lead=team.lead, editors=team.editors))
@@ -43,7 +43,7 @@ async def _listing(request: Request, name: str) -> Answer:
 async def _managed(request: Request, name: str) -> tuple[int, bool]:
     """The project meant and whether the caller is an admin, once they are known to be its
     lead or an admin (Slack is asked before any transaction is open; checked again inside it)."""
-    async with reading(request.engine) as db:
+    async with transaction(request.engine) as db:  # the workspace may be new, or back again
         project = (await project_scope(db, request.caller, name=name)).project
     admin = request.caller.user != lead_of(project) and await is_admin(request)
     check_may_manage(project, request.caller.user, admin=admin)
