@@ -10,7 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Dialect, Index, TypeDecorator, UniqueConstraint, false
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from sqlalchemy import JSON, Column, DateTime, Dialect, Index, Text, TypeDecorator, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 _clock_start: tuple[datetime, float] | None = None  # (the moment given, monotonic time then)
@@ -66,6 +67,26 @@ class Workspace(SQLModel, table=True):
     # When the app was uninstalled or its token revoked: nothing is sent or planned for the
     # workspace since; its data is kept until `socialvalue workspace delete`. None: installed.
     uninstalled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# Distributed mode's installations: slack_sdk's tables, read and written by its store
+# (storage/installations.py), with room for a token sealed with Fernet (some 300 characters).
+SLACK_INSTALLATIONS = SQLAlchemyInstallationStore.build_installations_table(SQLModel.metadata, "slack_installations")
+SLACK_BOTS = SQLAlchemyInstallationStore.build_bots_table(SQLModel.metadata, "slack_bots")
+for _column in (*SLACK_INSTALLATIONS.c, *SLACK_BOTS.c):
+    if _column.name.endswith("_token"):
+        _column.type = Text()
+
+
+class OAuthState(SQLModel, table=True):
+    """An install under way: the state Slack's authorize page hands back, good once, until
+    `expire_at`."""
+
+    __tablename__ = "slack_oauth_state"
+
+    id: int = Field(default=None, primary_key=True)
+    state: str = Field(max_length=64, unique=True)
+    expire_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
 class Project(SQLModel, table=True):

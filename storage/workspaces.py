@@ -4,11 +4,14 @@ data at once (exported, or deleted on request). The caller commits."""
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import ColumnElement, Table, and_, delete, update
+from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import (
+    SLACK_BOTS,
+    SLACK_INSTALLATIONS,
     Answer,
     CaseStudy,
     CaseStudyVersion,
@@ -86,6 +89,16 @@ async def workspace_rows(session: AsyncSession, workspace: Workspace) -> dict[st
         "digests": _rows((await session.exec(select(Digest).where(col(Digest.workspace_id) == wid).order_by(col(Digest.week)))).all()),
         "people": _rows((await session.exec(select(SlackUser).where(col(SlackUser.workspace_id) == wid))).all()),
         "case_studies": [{**_rows([study])[0], "versions": versions[study.id]} for study in org_wide],
+        "installations": [
+            {
+                key: value.isoformat() if isinstance(value, datetime) else value
+                for key, value in row.items()
+                if key != "id" and not key.endswith("_token")
+            }
+            for row in (
+                await session.execute(sa_select(SLACK_INSTALLATIONS).where(_installed_in(SLACK_INSTALLATIONS, workspace)))
+            ).mappings()
+        ],  # without the tokens: they are the app's, not the workspace's data
     }
 
 
@@ -117,4 +130,13 @@ async def delete_workspace(session: AsyncSession, workspace: Workspace) -> dict[
     for table, which in steps:
         gone = await session.exec(delete(table).where(which).execution_options(synchronize_session=False))
         counts[str(table.__tablename__)] = gone.rowcount or 0
+    for installed in (SLACK_INSTALLATIONS, SLACK_BOTS):  # distributed mode's installation, and so its token
+        removed = await session.exec(delete(installed).where(_installed_in(installed, workspace)))
+        counts[installed.name] = removed.rowcount or 0
     return counts
+
+
+def _installed_in(table: Table, workspace: Workspace) -> ColumnElement[bool]:
+    """The workspace's own installations (an org-wide one serves its organisation's others)."""
+    enterprise = table.c.enterprise_id == workspace.enterprise_id if workspace.enterprise_id else table.c.enterprise_id.is_(None)
+    return and_(table.c.team_id == workspace.team_id, enterprise)

@@ -1,8 +1,10 @@
 """A workspace's data as a whole: exported, then deleted on request, with every row of it gone
 and every row of another workspace (same channel, user ids and project name) untouched."""
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
+from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel, select
 
@@ -13,6 +15,7 @@ from flows.workspaces import export_workspace
 from storage.case_studies import save_case_study
 from storage.engine import transaction
 from storage.inbox import receive
+from storage.installations import Installations, Sealer
 from storage.models import CaseStudy, Digest, DigestConfig, Measure, Workspace
 from storage.people import save_person
 from storage.progress import append_update
@@ -48,6 +51,8 @@ async def seed(engine, team: str) -> None:
         message = Message(key=f"m:{team}", channel="ULEAD", text="Hi", groups=[[{"type": "divider"}]])
         await queue(db, message, due_at=NOW, workspace_id=wid)
         await receive(db, key=f"trigger:{team}", team=team, user="ULEAD", body={}, now=NOW, lease=timedelta(seconds=60), taken=False)
+    store = Installations("1111.2222", engine, Sealer([]))  # installed from "Add to Slack"
+    await store.async_save(Installation(app_id="A1", team_id=team, team_name=team, bot_token=f"xoxb-{team}", user_id="UADMIN"))
 
 
 async def every_row(engine) -> dict[str, list[dict]]:
@@ -68,6 +73,8 @@ async def test_a_deleted_workspace_leaves_no_row_and_the_other_is_untouched(engi
     assert [p["project"]["name"] for p in exported["projects"]] == ["A38 Derby Junctions"]
     assert exported["projects"][0]["editors"] == ["UEDITOR"] and len(exported["case_studies"]) == 1  # the organisation-wide one
     assert exported["digest_config"][0]["channel_id"] == "C0STEER" and exported["people"][0]["user_id"] == "ULEAD"
+    [installation] = exported["installations"]
+    assert installation["team_name"] == "T0GONE" and "xox" not in json.dumps(exported)  # its token is not its data
     before = await every_row(engine)
 
     async with transaction(engine) as db:
@@ -77,7 +84,7 @@ async def test_a_deleted_workspace_leaves_no_row_and_the_other_is_untouched(engi
     # Each table that held the gone workspace's rows lost exactly those (and nothing else).
     for name, rows in before.items():
         assert len(after[name]) <= len(rows)
-        if name not in ("slackevent", "workerlease"):  # rows of no workspace
+        if name not in ("slackevent", "workerlease", "slack_oauth_state"):  # rows of no workspace
             assert len(rows) == 0 or len(after[name]) < len(rows), f"{name} kept the deleted workspace's rows"
     assert sum(counts.values()) == sum(len(rows) for rows in before.values()) - sum(len(rows) for rows in after.values())
     ids = {"workspace_id": {gone.id}, "project_id": {r["id"] for r in before["project"] if r["workspace_id"] == gone.id}}
@@ -87,6 +94,7 @@ async def test_a_deleted_workspace_leaves_no_row_and_the_other_is_untouched(engi
         for row in rows:
             assert not any(row.get(column) in refs for column, refs in ids.items()), (name, row)
     assert not [r for r in after["inbox"] if r["team_id"] == gone.team_id]
+    assert [r["team_id"] for r in after["slack_bots"]] == [kept.team_id] and counts["slack_bots"] == 1
     async with transaction(engine) as db:
         assert await export_workspace(db, await db.get_one(Workspace, kept.id)) == kept_before
         assert await workspaces_with_team(db, team_id=gone.team_id) == []

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from cryptography.fernet import Fernet
 from sqlalchemy import text
 from sqlmodel import SQLModel, select
 
@@ -421,3 +422,30 @@ async def test_the_editor_names_migration_keeps_each_editor(database_url):
     await engine.dispose()
     assert editors == [("UPRIYA", "ULEAD"), ("x" * 200, "ULEAD")]
     assert (person.user_id, person.tz, person.guest) == ("UPRIYA", "Europe/Paris", None)
+
+
+async def test_the_installations_migration_keeps_the_workspaces_and_takes_an_installation(database_url):
+    """0016 -> 0017 with a workspace and its project in place: kept; the installation tables are
+    new, empty, and take a sealed token as long as a rotating one becomes."""
+    from alembic import command
+    from slack_sdk.oauth.installation_store import Installation
+
+    from storage.installations import Installations, Sealer
+
+    await asyncio.to_thread(command.downgrade, alembic_config(database_url), "0016")
+    engine = create_engine(database_url)
+    await _a_project(engine)
+    await engine.dispose()
+    upgrade(database_url)
+    engine = create_engine(database_url)
+    store = Installations("1111.2222", engine, Sealer([Fernet.generate_key().decode()]))
+    rotating = "xoxe.xoxb-1-" + "M" * 160  # a rotating token's length, sealed: some 300 characters
+    await store.async_save(
+        Installation(app_id="A1", team_id="T1", bot_token=rotating, bot_refresh_token="xoxe-1-" + "R" * 140, user_id="U1")
+    )
+    found = await store.bot_of(enterprise_id="", team_id="T1")
+    async with transaction(engine) as db:
+        projects = [(p.workspace_id, p.name) for p in (await db.exec(select(models.Project))).all()]
+    await engine.dispose()
+    assert projects == [(1, "A38")]
+    assert found is not None and found.bot_token == rotating
