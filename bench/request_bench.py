@@ -21,6 +21,9 @@ from pathlib import Path
 
 import aiohttp
 import uvicorn
+from cryptography.fernet import Fernet
+from pydantic import SecretStr
+from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
@@ -30,11 +33,13 @@ from seed import empty_database
 
 from bot.settings import Settings
 from bot.slack.app import build_app
+from bot.slack.oauth import installations
 from bot.slack.server import asgi_app
 from storage.engine import create_engine
 from tests.fake_slack import (
     BOT_TOKEN,
     SIGNING_SECRET,
+    TEAM,
     block_actions,
     command_body,
     dm_event,
@@ -86,6 +91,19 @@ async def run(args) -> dict[str, tuple[float, float]]:
     engine = create_engine(url)
     fake, fake_runner = await start_fake_slack()
     settings = Settings(database_url=url, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=f"{fake.url}/api/")
+    if args.distributed:  # the workspace installed from "Add to Slack": each request authorised from the database
+        key = Fernet.generate_key().decode()
+        settings = settings.model_copy(
+            update={
+                "slack_bot_token": SecretStr(""),
+                "slack_client_id": "1.2",
+                "slack_client_secret": SecretStr("s"),
+                "socialvalue_encryption_key": SecretStr(key),
+            }
+        )
+        await installations(settings, engine).async_save(
+            Installation(app_id="A0001", team_id=TEAM, bot_token=BOT_TOKEN, bot_user_id="UBOT", user_id=LEAD)
+        )
     server = uvicorn.Server(
         uvicorn.Config(
             asgi_app(build_app(settings, engine), engine, SIGNING_SECRET), host="127.0.0.1", port=0, lifespan="off", log_level="warning"
@@ -179,8 +197,9 @@ def main() -> None:
     parser.add_argument("--statements", action="store_true", help="print the SQL of the last request of each kind")
     parser.add_argument("--save", type=Path, help="write the figures here (by backend), to compare a later run against")
     parser.add_argument("--baseline", type=Path, help="figures saved by an earlier run (e.g. before a change)")
+    parser.add_argument("--distributed", action="store_true", help="the workspace installed from Add to Slack (distributed mode)")
     args = parser.parse_args()
-    backend = "postgresql" if args.url else "sqlite"
+    backend = ("postgresql" if args.url else "sqlite") + (" distributed" if args.distributed else "")
     started = time.perf_counter()
     figures = asyncio.run(run(args))
     baseline = json.loads(args.baseline.read_text()).get(backend, {}) if args.baseline else {}

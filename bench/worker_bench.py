@@ -29,7 +29,7 @@ from seed import MEASURES, NOW, build, empty_database
 from bot.settings import Settings
 from bot.slack.app import slack_client
 from bot.worker.loop import send_due
-from bot.worker.sender import Sender
+from bot.worker.tokens import Senders
 from storage.engine import create_engine
 from tests.clock import FakeClock
 from tests.fake_slack import start_fake_slack
@@ -58,7 +58,7 @@ async def measure(url: str, fake_url: str, jobs: int) -> dict:
     statements = 0
     client = slack_client(Settings(slack_bot_token="xoxb-bench", slack_api_url=f"{fake_url}/api/"), wait_out_rate_limits=False)
     started = time.perf_counter()
-    result = await send_due(engine, Sender(client, FakeClock(NOW)), FakeClock(NOW))
+    result = await send_due(engine, Senders(client, FakeClock(NOW)), FakeClock(NOW))
     seconds = time.perf_counter() - started
     await engine.dispose()
     assert result.sent == jobs, result

@@ -3,6 +3,7 @@ at the level LOG_LEVEL names. The request is bound by a Bolt middleware, in a co
 variable, so every record logged while handling it carries it (tracebacks included)."""
 
 import logging
+import re
 import sys
 from contextvars import ContextVar
 
@@ -19,6 +20,29 @@ class RequestFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request = _request.get()
         return True
+
+
+# A Slack token (xoxb-…, xoxp-…, a rotating xoxe.xoxb-… and its xoxe-… refresh token) and the
+# app's client secret: slack_sdk's DEBUG records of an install or a token rotation hold them.
+SECRETS = re.compile(r"xox[a-z]?[.-][\w.-]+|(?<=client_secret)(['\"]?\s*[:=]\s*['\"]?)[^'\"&\s,}]+")
+
+
+class SecretsRedacted(logging.Filter):
+    """Takes the secrets out of a record before any handler sees it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = SECRETS.sub(lambda found: f"{found.group(1) or ''}(redacted)", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def redact_slack_sdk() -> None:
+    """slack_sdk's Web API client logs each request and answer at DEBUG: without their secrets."""
+    web = logging.getLogger("slack_sdk.web.async_base_client")
+    if not any(isinstance(present, SecretsRedacted) for present in web.filters):
+        web.addFilter(SecretsRedacted())
 
 
 def configure_logging(level: str = "INFO") -> None:

@@ -4,6 +4,7 @@ they never show in a log line or a traceback's locals."""
 from functools import lru_cache
 from typing import Literal
 
+from cryptography.fernet import Fernet
 from pydantic import AwareDatetime, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -17,6 +18,12 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr = SecretStr("")  # xoxb-…
     slack_signing_secret: SecretStr = SecretStr("")
     slack_app_token: SecretStr = SecretStr("")  # xapp-…, for Socket Mode only
+    # Distributed mode (many workspaces, each installed from /slack/install): the app's
+    # credentials from its Basic Information page. Set both instead of SLACK_BOT_TOKEN.
+    slack_client_id: str = ""
+    slack_client_secret: SecretStr = SecretStr("")
+    # Fernet keys (comma-separated, newest first) sealing the stored Slack tokens; empty: stored as given.
+    socialvalue_encryption_key: SecretStr = SecretStr("")
     slack_api_url: str = "https://slack.com/api/"
     port: int = 3000
     socialvalue_admins: str = ""  # Slack user ids who may configure the app, besides workspace admins
@@ -42,14 +49,41 @@ class Settings(BaseSettings):
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
+    @field_validator("socialvalue_encryption_key")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr) -> SecretStr:
+        for key in _keys(value):
+            try:
+                Fernet(key)
+            except ValueError:
+                raise ValueError("each key must be 32 url-safe base64-encoded bytes, as `socialvalue key` prints") from None
+        return value
+
+    @property
+    def distributed(self) -> bool:
+        """Many workspaces, each with its own installation, rather than one bot token."""
+        return bool(self.slack_client_id.strip() or self.slack_client_secret.get_secret_value().strip())
+
+    def encryption_keys(self) -> list[str]:
+        return _keys(self.socialvalue_encryption_key)
+
     def missing_for(self, command: str) -> list[str]:
         """The settings `command` cannot run without and that are empty: a server without its
         signing secret would answer every request from Slack with a refusal."""
-        needed = {"serve": ("slack_bot_token", "slack_signing_secret"), "socket": ("slack_bot_token", "slack_app_token")}
-        return [name.upper() for name in needed.get(command, ()) if not getattr(self, name).get_secret_value().strip()]
+        token = ("slack_client_id", "slack_client_secret") if self.distributed else ("slack_bot_token",)
+        needed = {"serve": (*token, "slack_signing_secret"), "socket": ("slack_bot_token", "slack_app_token")}
+        return [name.upper() for name in needed.get(command, ()) if not _text(getattr(self, name)).strip()]
 
     def admins(self) -> frozenset[str]:
         return frozenset(user.strip() for user in self.socialvalue_admins.replace(";", ",").split(",") if user.strip())
+
+
+def _text(value: str | SecretStr) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+def _keys(value: SecretStr) -> list[str]:
+    return [key.strip() for key in value.get_secret_value().split(",") if key.strip()]
 
 
 @lru_cache

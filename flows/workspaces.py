@@ -15,7 +15,7 @@ from storage.editors import list_editors
 from storage.jobs import drop_workspace_jobs
 from storage.models import Workspace
 from storage.portable import export_project
-from storage.projects import list_projects
+from storage.projects import get_or_create_workspace, list_projects
 from storage.workspaces import find_workspaces, mark_installed, mark_uninstalled, workspace_rows
 
 WORKSPACE_FORMAT = "socialvalue-workspace"
@@ -41,6 +41,16 @@ async def installed_workspace(db: AsyncSession, *, team_id: str, enterprise_id: 
     """The workspace if the app knows it and it is installed; found without writing."""
     found = await find_workspaces(db, team_id=team_id, enterprise_id=enterprise_id or "")
     return next((workspace for workspace in found if workspace.uninstalled_at is None), None)
+
+
+async def installed(db: AsyncSession, *, team_id: str | None, enterprise_id: str | None) -> None:
+    """An "Add to Slack" completed: the workspace is known and installed (with an org-wide
+    install, every workspace of the organisation the app knows; the others as they send requests)."""
+    if team_id:
+        await back_again(db, await get_or_create_workspace(db, team_id=team_id, enterprise_id=enterprise_id or ""))
+        return
+    for workspace in await find_workspaces(db, team_id="", enterprise_id=enterprise_id or "", org_wide=True):
+        await back_again(db, workspace)
 
 
 async def back_again(db: AsyncSession, workspace: Workspace) -> None:

@@ -31,6 +31,7 @@ class Call:
     answer: dict[str, Any] = field(default_factory=dict)  # what the fake answered
     at: float = field(default_factory=time.monotonic, compare=False)  # when it was received
     to: str = field(default="", compare=False)  # the response_url's id, for a call to one
+    token: str = field(default="", compare=False)  # the token it was made with
 
 
 @dataclass
@@ -54,6 +55,11 @@ class FakeSlack:
     hang: set[tuple[str, int]] = field(default_factory=set)
     received: Counter[str] = field(default_factory=Counter)  # calls so far, by method
     arrived: Counter[str] = field(default_factory=Counter)  # calls so far, by method, counted before any delay
+    # Distributed mode: code -> what oauth.v2.access answers for it (once); refresh token -> the
+    # same for a token rotation; token -> the workspace auth.test says it is of.
+    codes: dict[str, dict] = field(default_factory=dict)
+    refreshes: dict[str, dict] = field(default_factory=dict)
+    teams: dict[str, str] = field(default_factory=dict)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -118,6 +124,7 @@ class FakeSlack:
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
         self.arrived[method] += 1
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ") or str(args.get("token", ""))
         if self.delay.get(method):
             await asyncio.sleep(self.delay[method])
         self.received[method] += 1
@@ -125,7 +132,7 @@ class FakeSlack:
         if self.rate_limit.get(method) or (method, nth) in self.limit_call:
             retry_after = self.rate_limit[method].pop(0) if self.rate_limit.get(method) else self.limit_call.pop((method, nth))
             answer = {"ok": False, "error": "ratelimited"}
-            self.calls.append(Call(method, args, answer))
+            self.calls.append(Call(method, args, answer, token=token))
             self._changed.set()
             return web.json_response(answer, status=429, headers={"Retry-After": str(retry_after)})
         if self.refuse.get(method):
@@ -138,8 +145,8 @@ class FakeSlack:
         elif problem := check_limits(method, args):
             answer = {"ok": False, "error": problem}
         else:
-            answer = self.answer(method, args)
-        self.calls.append(Call(method, args, answer))
+            answer = self.answer(method, args, token)
+        self.calls.append(Call(method, args, answer, token=token))
         self._changed.set()
         if (method, nth) in self.drop_answer:
             assert request.transport is not None
@@ -148,9 +155,14 @@ class FakeSlack:
             await asyncio.sleep(0.05)  # until the caller is gone
         return web.json_response(answer)
 
-    def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+    def answer(self, method: str, args: dict[str, Any], token: str = "") -> dict[str, Any]:
         if method == "auth.test":
-            return {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT", "team_id": TEAM, "team": "Test", "url": "https://test.slack.com/"}
+            team = self.teams.get(token, TEAM)
+            return {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT", "team_id": team, "team": "Test", "url": "https://test.slack.com/"}
+        if method == "oauth.v2.access":
+            granted = self.refreshes.pop(args.get("refresh_token", ""), None) if args.get("grant_type") == "refresh_token" else None
+            granted = granted or self.codes.pop(args.get("code", ""), None)
+            return {"ok": True, **granted} if granted else {"ok": False, "error": "invalid_code"}
         if method in ("chat.postMessage", "chat.update"):
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts") or f"{1700000000 + next(self._ts)}.000100"}
         if method == "chat.postEphemeral":

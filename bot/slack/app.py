@@ -20,10 +20,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock, SystemClock
-from bot.logs import bind_request
+from bot.logs import bind_request, redact_slack_sdk
 from bot.settings import Settings
 from bot.slack.inbox import ONLY_STORE, keep_before_ack
 from bot.slack.listeners import register_listeners
+from bot.slack.oauth import install_flow, installations
+from bot.slack.scope import INSTALLATIONS
+from prompts import MarkupKind, render
 
 Next = Callable[[], Awaitable[None]]
 
@@ -47,13 +50,16 @@ def slack_client(settings: Settings, *, wait_out_rate_limits: bool) -> AsyncWebC
     if wait_out_rate_limits:
         handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
     token = settings.slack_bot_token.get_secret_value()
-    return AsyncWebClient(token=token, base_url=settings.slack_api_url, retry_handlers=handlers)
+    redact_slack_sdk()
+    return AsyncWebClient(token=token or None, base_url=settings.slack_api_url, retry_handlers=handlers)
 
 
 def build_app(settings: Settings, engine: AsyncEngine, clock: Clock | None = None, *, replaying: bool = False) -> AsyncApp:
     """The app Slack's requests go to; with `replaying`, the worker's copy that handles what the
     inbox still holds (already verified when it arrived; handled before `async_dispatch` returns)."""
     client = slack_client(settings, wait_out_rate_limits=True)
+    # Distributed: each request is authorised with its workspace's installation, from the database.
+    store = installations(settings, engine)
     # Bolt's own ssl_check answers before the signature is checked; ours runs after it.
     app = AsyncApp(
         client=client,
@@ -61,6 +67,8 @@ def build_app(settings: Settings, engine: AsyncEngine, clock: Clock | None = Non
         ssl_check_enabled=False,
         request_verification_enabled=not replaying,
         process_before_response=replaying,
+        oauth_flow=None if store is None else install_flow(settings, engine, store, client),
+        user_facing_authorize_error_message=render("slack.j2:not_installed", MarkupKind.MRKDWN),
     )
 
     @app.middleware
@@ -88,6 +96,7 @@ def build_app(settings: Settings, engine: AsyncEngine, clock: Clock | None = Non
         context["engine"] = engine
         context["clock"] = clock or SystemClock()
         context["admins"] = settings.admins()
+        context[INSTALLATIONS] = store
         context[ONLY_STORE] = settings.handle_requests_in == "worker" and not replaying
         bind_request(team=context.team_id, user=context.user_id, event=body.get("event_id"))
         await next()

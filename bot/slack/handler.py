@@ -20,7 +20,7 @@ from bot.slack.blocks.text import fallback, mrkdwn, plain
 from bot.slack.errors import slack_error
 from bot.slack.ids import StaleRef
 from bot.slack.inbox import AGAIN, settle
-from bot.slack.scope import Answer, Caller, Request
+from bot.slack.scope import INSTALLATIONS, Answer, Caller, Request
 from flows.projects import ProjectRefused
 from storage.engine import database_unavailable
 
@@ -46,6 +46,7 @@ def request_of(body: dict[str, Any], context: AsyncBoltContext, client: AsyncWeb
         respond=respond if respond is not None and respond.response_url else None,
         thread_ts=event.get("thread_ts") or message.get("thread_ts"),
         replayed=bool(context.get(AGAIN)),
+        installations=context.get(INSTALLATIONS),
     )
 
 

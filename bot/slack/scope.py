@@ -17,6 +17,7 @@ from bot.clock import Clock
 from flows.projects import ProjectRefused, project_by_id, project_meant, workspace_of
 from flows.roles import check_may_read
 from flows.workspaces import back_again, installed_workspace
+from storage.installations import Installations
 from storage.models import Project, Workspace
 
 
@@ -52,6 +53,9 @@ class Answer:
     public: bool = False
 
 
+INSTALLATIONS = "installations"  # the context's key for distributed mode's installations (None: one workspace)
+
+
 @dataclass(frozen=True)
 class Request:
     """Everything a listener's body needs, built once by the handler wrapper."""
@@ -65,6 +69,7 @@ class Request:
     respond: AsyncRespond | None = None
     thread_ts: str | None = None  # the assistant thread (or question thread) the request came from
     replayed: bool = False  # handled again by the worker, from the inbox: it may have been handled before
+    installations: Installations | None = None  # distributed mode's
 
     def now(self) -> datetime:
         return self.clock.now()

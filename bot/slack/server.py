@@ -24,6 +24,7 @@ from storage.migrate import upgrade
 logger = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+OAUTH_PATHS = ("/slack/install", "/slack/oauth_redirect")  # distributed mode's, as Bolt's defaults
 # Slack's largest request, a submitted form of 100 blocks with their values, is a few hundred KB.
 MAX_BODY = 1024 * 1024
 Scope = dict[str, Any]
@@ -41,6 +42,8 @@ def asgi_app(app: AsyncApp, engine: AsyncEngine, signing_secret: str) -> ASGIApp
             await slack(scope, receive, send)
         elif scope["path"] == "/healthz":
             await _health(engine, send)
+        elif app.oauth_flow is not None and scope["method"] == "GET" and scope["path"] in OAUTH_PATHS:
+            await slack(scope, receive, send)  # a browser, not Slack: nothing signed; the state proves the install
         elif scope["path"] != EVENTS_PATH or scope["method"] != "POST":
             await _plain(send, 404, b"not found\n")
         elif (body := await _read_capped(scope, receive)) is None:

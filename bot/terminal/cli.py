@@ -10,6 +10,7 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -35,6 +36,7 @@ from flows.projects import find_project, workspace_of
 from flows.returns import FORMATS as RETURN_FORMATS
 from prompts import MarkupKind, cli_help, render
 from storage.engine import create_engine, transaction
+from storage.installations import Sealer, reseal_tokens
 from storage.jobs import list_jobs, retry_jobs
 from storage.migrate import upgrade
 from storage.models import JobStatus, Project, start_clock_at, utcnow
@@ -77,6 +79,11 @@ def parser() -> argparse.ArgumentParser:
     measures.add_argument("file", type=Path, help=words["import_measures_file"])
     measures.add_argument("--project", required=True, help=words["export_project"])
     measures.add_argument("--user", type=_person, default=getpass.getuser(), help=words["chat_user"])
+
+    key = commands.add_parser("key", help=words["key"])
+    key_commands = key.add_subparsers(dest="key_command", required=True)
+    key_commands.add_parser("new", help=words["key_new"])
+    key_commands.add_parser("reseal", help=words["key_reseal"])
 
     db = commands.add_parser("db", help=words["db"])
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -266,6 +273,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "socket":
         asyncio.run(serve_socket_mode(settings))
         return 0
+    if args.command == "key" and args.key_command == "new":
+        print(Fernet.generate_key().decode())
+        return 0
+    if args.command == "key" and not settings.encryption_keys():
+        print(render("terminal.j2:no_encryption_key"), file=sys.stderr)
+        return 2
     url = settings.database_url
     upgrade(url)
     if args.command == "db":
@@ -305,6 +318,10 @@ async def _run(args: argparse.Namespace, url: str) -> int:
             return await _assessment(engine, args)
         if args.command == "worker":
             return await _work(engine, args)
+        if args.command == "key":
+            resealed = await reseal_tokens(engine, Sealer(get_settings().encryption_keys()))
+            print(render("terminal.j2:resealed", count=resealed))
+            return 0
         if args.command == "digest":
             return await _digest(engine, args)
         if args.command == "jobs":
@@ -345,14 +362,23 @@ async def _run(args: argparse.Namespace, url: str) -> int:
 
 
 async def _work(engine: AsyncEngine, args: argparse.Namespace) -> int:
+    from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
+
     from bot.slack.app import build_app, slack_client
     from bot.slack.inbox import replayer
+    from bot.slack.oauth import installations
     from bot.worker.inbox import IDLE_POLL_SECONDS, POLL_SECONDS
     from bot.worker.loop import WorkerRefused, run_worker
+    from bot.worker.tokens import Installs
 
     settings = get_settings()
     client = slack_client(settings, wait_out_rate_limits=False)
     replay = replayer(build_app(settings, engine, replaying=True), engine)
+    store = installations(settings, engine)
+    rotator = AsyncTokenRotator(
+        client_id=settings.slack_client_id, client_secret=settings.slack_client_secret.get_secret_value(), client=client
+    )
+    installs = None if store is None else Installs(engine, store, rotator)
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):  # a supervisor's stop, or Ctrl-C: finish the message in hand
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
@@ -365,6 +391,7 @@ async def _work(engine: AsyncEngine, args: argparse.Namespace) -> int:
             replay=replay,
             lease=timedelta(seconds=settings.worker_lease_seconds),
             inbox_poll_seconds=POLL_SECONDS if settings.handle_requests_in == "worker" else IDLE_POLL_SECONDS,
+            installs=installs,
         )
     except WorkerRefused as refused:
         print(str(refused), file=sys.stderr)

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Awaitable
 from datetime import datetime, timedelta
 
+from slack_bolt.request.internals import extract_enterprise_id
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock
@@ -16,6 +17,7 @@ from bot.slack.blocks.text import fallback, text_sections
 from bot.slack.inbox import Replay
 from bot.worker.kinds import Message
 from flows.outbox import queue
+from flows.workspaces import installed_workspace
 from prompts import MarkupKind, render
 from storage.engine import reading, transaction
 from storage.inbox import finish, forget_handled, next_retry_time, take_due
@@ -124,5 +126,8 @@ async def _give_up(engine: AsyncEngine, entry: InboxEntry, now: datetime) -> Non
             notice = Message(
                 key=f"inbox:{entry.id}", channel=entry.user_id, text=fallback(text), groups=[[b.to_dict() for b in text_sections(text)]]
             )
-            await queue(db, notice, due_at=now, workspace_id=None)  # sent, or dropped if the app is gone
+            # Sent with its workspace's token (distributed mode has no other); dropped if the app is gone.
+            found = await installed_workspace(db, team_id=entry.team_id or "", enterprise_id=extract_enterprise_id(body))
+            workspace = found if entry.team_id else None
+            await queue(db, notice, due_at=now, workspace_id=workspace.id if workspace else None)
     logger.error("inbox entry %s given up after %s attempts: %s", entry.id, entry.attempts, entry.last_error)

@@ -31,8 +31,9 @@ from bot.slack.errors import PERMANENT, slack_error
 from bot.slack.inbox import Replay
 from bot.worker.inbox import POLL_SECONDS, forget_old, handle_inbox, replay_inbox
 from bot.worker.kinds import KINDS, Delivery, Message, send_reminders
-from bot.worker.retry import Outcome, after_failure
-from bot.worker.sender import UNCERTAIN, PostMaybeSent, PostUncertain, Sender, SlackSaidWait
+from bot.worker.retry import GONE, Outcome, after_failure
+from bot.worker.sender import UNCERTAIN, PostMaybeSent, PostUncertain, SlackSaidWait
+from bot.worker.tokens import Installs, Senders
 from flows.digest import digests_wanted
 from flows.handover import carry_out_handovers, handovers_due
 from flows.outbox import JobKind, queue
@@ -68,6 +69,8 @@ MIN_PAUSE_SECONDS = 1.0  # between two passes, however soon the next job
 WORKER_LEASE = timedelta(seconds=60)  # SQLite's single worker's, renewed by the heartbeat
 # A job's mark while it is posted: a process killed then leaves it "uncertain", so the next
 # claim looks for it in the DM, or reports it, rather than posting it twice.
+# Distributed mode, a workspace the app holds no installation for: gone, as Slack would say.
+NOT_INSTALLED = Outcome(JobStatus.DROPPED, None, f"{GONE}no installation", gone=True)
 SENDER_STOPPED = f"{UNCERTAIN}the process sending it stopped while it was being posted"
 
 
@@ -102,14 +105,16 @@ class PassResult:
             setattr(self, counter.name, getattr(self, counter.name) + getattr(other, counter.name))
 
 
-async def look_up_people(engine: AsyncEngine, client: AsyncWebClient, clock: Clock) -> None:
+async def look_up_people(engine: AsyncEngine, senders: Senders, clock: Clock) -> None:
     """users.info for the owners and leads not yet known, or not for a while (time zone, name,
     deactivated). A 429 or an outage is asked again next pass, never stored as a default."""
     async with transaction(engine) as db:
         wanted = await people_to_look_up(db, clock.now())
     for workspace, user in wanted:
+        if (sender := await senders.of(workspace.id)) is None:
+            continue  # no token for the workspace: asked once it is installed again
         try:
-            found = (await client.users_info(user=user)).get("user")
+            found = (await sender.client.users_info(user=user)).get("user")
             if not isinstance(found, dict):
                 logger.warning("users.info %s answered without a user: asked again next pass", user)
                 continue
@@ -127,15 +132,17 @@ async def look_up_people(engine: AsyncEngine, client: AsyncWebClient, clock: Clo
             await remember_person(db, workspace.id, user, person, clock.now())
 
 
-async def learn_privacy(engine: AsyncEngine, client: AsyncWebClient) -> None:
+async def learn_privacy(engine: AsyncEngine, senders: Senders) -> None:
     """conversations.info for the channels of projects from before the app asked whether a
     channel is private (a private channel's project is read outside it by its team only). A
     429 or an outage is asked again next pass."""
     async with reading(engine) as db:
         unknown = await unknown_privacy(db, limit=CHANNELS_PER_PASS)
     for project in unknown:
+        if (sender := await senders.of(project.workspace_id)) is None:
+            continue
         try:
-            private = bool((await client.conversations_info(channel=project.channel_id or ""))["channel"].get("is_private"))
+            private = bool((await sender.client.conversations_info(channel=project.channel_id or ""))["channel"].get("is_private"))
         except SlackApiError as failure:
             error = slack_error(failure)
             if error not in ("channel_not_found", "missing_scope"):
@@ -151,12 +158,12 @@ async def learn_privacy(engine: AsyncEngine, client: AsyncWebClient) -> None:
             await set_privacy(db, project_id=project.id, private=private)
 
 
-async def work_pass(engine: AsyncEngine, sender: Sender, clock: Clock, shift: Shift | None = None) -> PassResult:
+async def work_pass(engine: AsyncEngine, senders: Senders, clock: Clock, shift: Shift | None = None) -> PassResult:
     await forget_old(engine, clock.now())
-    await look_up_people(engine, sender.client, clock)
-    await learn_privacy(engine, sender.client)
+    await look_up_people(engine, senders, clock)
+    await learn_privacy(engine, senders)
     await plan_jobs(engine, clock.now())
-    return await send_due(engine, sender, clock, shift)
+    return await send_due(engine, senders, clock, shift)
 
 
 async def plan_jobs(engine: AsyncEngine, now: datetime) -> None:
@@ -179,12 +186,11 @@ async def plan_jobs(engine: AsyncEngine, now: datetime) -> None:
                 await queue(db, job, due_at=due_at, workspace_id=workspace_id)
 
 
-async def send_due(engine: AsyncEngine, sender: Sender, clock: Clock, shift: Shift | None = None) -> PassResult:
+async def send_due(engine: AsyncEngine, senders: Senders, clock: Clock, shift: Shift | None = None) -> PassResult:
     """Claim and send due jobs, a batch at a time, until none is due. The reminders of a batch
     that go to one person are one DM; a full batch brings along the rest of its people's due
     reminders (up to another batch), so a busy moment does not split anyone's DM."""
     result = PassResult()
-    delivery = Delivery(engine, sender, clock)
     shift = shift or Shift()
     while not shift.stop.is_set():
         async with transaction(engine) as db:
@@ -195,7 +201,7 @@ async def send_due(engine: AsyncEngine, sender: Sender, clock: Clock, shift: Shi
         if not jobs:
             return result
         shift.claimed |= {job.id for job in jobs}
-        await _settle(delivery, jobs, result, shift)
+        await _settle(engine, senders, clock, jobs, result, shift)
     return result
 
 
@@ -207,26 +213,38 @@ async def send_now(engine: AsyncEngine, client: AsyncWebClient, clock: Clock, ke
         jobs = await claim_jobs(db, keys=keys, now=clock.now(), lease=WEB_LEASE)
         if jobs:  # sent at once, one after another: marked in flight with the claim
             await mark_sending(db, ids=[job.id for job in jobs], note=SENDER_STOPPED)
-    await _settle(Delivery(engine, Sender(client, clock), clock), jobs, result, marked=True)
+    await _settle(engine, Senders(client, clock), clock, jobs, result, marked=True)
     return result
 
 
-async def _settle(delivery: Delivery, jobs: list[Job], result: PassResult, shift: Shift | None = None, *, marked: bool = False) -> None:
+async def _settle(
+    engine: AsyncEngine,
+    senders: Senders,
+    clock: Clock,
+    jobs: list[Job],
+    result: PassResult,
+    shift: Shift | None = None,
+    *,
+    marked: bool = False,
+) -> None:
     gone: dict[int, Outcome] = {}  # workspaces found uninstalled in this batch: the rest of their jobs are not tried
     for group in _by_recipient(jobs):
         if shift is not None and shift.stop.is_set():
             return  # asked to stop: what is left is given back (run_worker)
         if not marked:
-            async with transaction(delivery.engine) as db:
+            async with transaction(engine) as db:
                 await mark_sending(db, ids=[job.id for job in group], note=SENDER_STOPPED)
-        quiet = gone.get(group[0].workspace_id or 0)
+        sender = await senders.of(group[0].workspace_id)
+        already = gone.get(group[0].workspace_id or 0)
+        quiet = already or (NOT_INSTALLED if sender is None else None)
+        delivery = Delivery(engine, sender or senders.one, clock)
         outcomes = {job.id: quiet for job in group} if quiet else await _send(delivery, group)
         # One notice for a group that failed for good: it was one message.
         failed = next((job for job in group if outcomes[job.id].status == JobStatus.FAILED), None)
         notice = await _notice(delivery, failed, outcomes[failed.id]) if failed is not None else None
         async with transaction(delivery.engine) as db:
             last = next((job for job in group if outcomes[job.id].gone), None)
-            if last is not None and last.workspace_id is not None and not quiet:  # first, so this group's keys are freed too
+            if last is not None and last.workspace_id is not None and not already:  # first, so this group's keys are freed too
                 gone[last.workspace_id] = outcomes[last.id]
                 await _uninstalled(db, last.workspace_id, outcomes[last.id], delivery.clock.now())
             for job in group:
@@ -327,6 +345,7 @@ async def run_worker(
     replay: Replay | None = None,
     lease: timedelta = LEASE,
     inbox_poll_seconds: float = POLL_SECONDS,
+    installs: Installs | None = None,
 ) -> PassResult:
     """Work passes until `stop` is set (or one pass, `once`); returns what was done. With
     `replay`, the requests from Slack the inbox holds are handled too: as they fall due,
@@ -334,7 +353,7 @@ async def run_worker(
     clock = clock or SystemClock()
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     single = engine.dialect.name == "sqlite"
-    sender = Sender(client, clock)
+    senders = Senders(client, clock, installs)
     shift = Shift(stop=stop or asyncio.Event(), lease=lease)
     total = PassResult()
     if single:
@@ -354,7 +373,7 @@ async def run_worker(
             try:
                 if replay is not None and once:
                     await replay_inbox(engine, replay, clock.now())
-                total.add(await work_pass(engine, sender, clock, shift))
+                total.add(await work_pass(engine, senders, clock, shift))
             except Exception:
                 if once:
                     raise

@@ -2,6 +2,8 @@
 the fake Slack Web API (the harness is tests/slack_app.py)."""
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import aiohttp
@@ -37,6 +39,27 @@ async def slack_via_worker(database_url, engine, clock):
         yield served
 
 
+@asynccontextmanager
+async def web_process(settings: Settings, engine, clock) -> AsyncIterator[str]:
+    """`socialvalue serve`, in this process: the app over HTTP on loopback; yields its address."""
+    config = uvicorn.Config(
+        asgi_app(build_app(settings, engine, clock), engine, settings.slack_signing_secret.get_secret_value()),
+        host="127.0.0.1",
+        port=0,
+        lifespan="off",
+        log_level="warning",
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await serving
+
+
 async def serve(database_url, engine, clock, *, handle_requests_in: str):
     fake, fake_runner = await start_fake_slack()
     settings = Settings(
@@ -51,19 +74,9 @@ async def serve(database_url, engine, clock, *, handle_requests_in: str):
     if handle_requests_in == "worker":
         replay = replayer(build_app(settings, engine, clock, replaying=True), engine)
         worker = asyncio.create_task(handle_inbox(engine, replay, clock, stop, set()))
-    config = uvicorn.Config(
-        asgi_app(build_app(settings, engine, clock), engine, SIGNING_SECRET), host="127.0.0.1", port=0, lifespan="off", log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    async with aiohttp.ClientSession() as http:
-        yield Slack(fake, f"http://127.0.0.1:{port}", http, engine, clock)
+    async with web_process(settings, engine, clock) as url, aiohttp.ClientSession() as http:
+        yield Slack(fake, url, http, engine, clock)
         await fake.settle(0.2)
-    server.should_exit = True
-    await serving
     stop.set()
     if worker is not None:
         await worker

@@ -9,14 +9,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session
-from sqlmodel import select
+from sqlmodel import col, select
 
 import storage.engine
 from bot.slack.blocks.text import mrkdwn
 from bot.worker.inbox import MAX_ATTEMPTS
 from storage.engine import transaction
 from storage.inbox import receive
-from storage.models import InboxEntry, InboxState
+from storage.models import InboxEntry, InboxState, Job, Workspace
 from tests.fake_slack import TEAM, dm_event, event_body
 from tests.slack_app import LEAD, dm_channel, start, stored_answers
 
@@ -113,6 +113,10 @@ async def test_a_request_that_cannot_be_handled_for_minutes_is_given_up_and_the_
     [notice] = told(slack, "I could not save")
     assert notice["blocks"][0]["text"]["text"] == mrkdwn("gave_up_on", command=None, typed=ANSWER)
     assert "“Jobs for Derby”" in notice["blocks"][0]["text"]["text"]
+    async with transaction(slack.engine) as db:  # sent with its workspace's token in distributed mode
+        [job] = (await db.exec(select(Job).where(col(Job.dedupe_key) == f"inbox:{entry.id}"))).all()
+        workspace = await db.get(Workspace, job.workspace_id)
+    assert workspace is not None and workspace.team_id == TEAM
 
 
 async def test_a_redelivery_of_a_stored_request_is_acknowledged_and_not_handled_again(slack):

@@ -7,6 +7,9 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from bot.slack.oauth import BOT_SCOPES
+from bot.slack.server import OAUTH_PATHS
+
 ROOT = Path(__file__).parents[3]
 SCHEMA = ROOT / "tests" / "data" / "slack-manifest-schema" / "manifest.schema.1.0.0.json"  # Slack's, MIT
 SCOPE_OF_METHOD = {
@@ -44,6 +47,12 @@ def test_the_bot_scopes_are_those_the_code_uses():
     if "set_suggested_prompts" in code:
         needed.add("assistant:write")
     assert set(manifest()["oauth_config"]["scopes"]["bot"]) == needed
+    assert manifest()["oauth_config"]["scopes"]["bot"] == list(BOT_SCOPES)  # what "Add to Slack" asks for
+
+
+def test_slack_sends_an_install_back_to_the_apps_redirect_path():
+    [url] = manifest()["oauth_config"]["redirect_urls"]
+    assert url.endswith("/slack/oauth_redirect") and "/slack/oauth_redirect" in OAUTH_PATHS
 
 
 def test_the_events_and_command_are_those_the_app_listens_to():

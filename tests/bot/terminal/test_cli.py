@@ -363,3 +363,55 @@ def test_an_assessment_csv_cell_that_a_spreadsheet_would_run_is_kept_as_text(dat
     done = run(database_url, "assessment", "--project", PROJECT, "--year", "2026", "--format", "csv")
     assert done.returncode == 0, done.stderr
     assert [row["KPI"] for row in csv.DictReader(io.StringIO(done.stdout))][1] == "'=HYPERLINK(1)"
+
+
+def test_an_encryption_key_that_is_not_a_fernet_key_is_refused_in_one_line(database_url, monkeypatch):
+    monkeypatch.setenv("SOCIALVALUE_ENCRYPTION_KEY", "correct horse battery staple")
+    done = run(database_url, "worker", "--once")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith(
+        "The setting SOCIALVALUE_ENCRYPTION_KEY is not valid: Value error, each key must be 32 url-safe base64-encoded bytes"
+    )
+    assert "correct horse" not in done.stderr  # a secret, even a wrong one, is not printed
+
+
+def test_distributed_mode_without_its_client_secret_is_refused(database_url, monkeypatch):
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.setenv("SLACK_CLIENT_ID", "1111.2222")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s")
+    done = run(database_url, "serve", "--port", "0")
+    assert done.returncode == 2
+    assert done.stderr.startswith("The setting SLACK_CLIENT_SECRET is empty: `socialvalue serve` needs it.")
+
+
+def test_a_new_key_seals_the_stored_tokens_and_reseal_moves_them_to_it(database_url, monkeypatch):
+    import asyncio
+
+    from slack_sdk.oauth.installation_store import Installation
+
+    from storage.engine import create_engine
+    from storage.installations import Installations, Sealer
+
+    done = run(database_url, "key", "reseal")
+    assert done.returncode == 2 and "SOCIALVALUE_ENCRYPTION_KEY is empty" in done.stderr
+    old, new = run(database_url, "key", "new").stdout.strip(), run(database_url, "key", "new").stdout.strip()
+    assert old != new and len(old) == 44
+
+    async def stored_with(key: str | None) -> None:
+        engine = create_engine(database_url)
+        store = Installations("1111.2222", engine, Sealer([key] if key else []))
+        await store.async_save(Installation(app_id="A1", team_id="T2", bot_token="xoxb-two", user_id="U1"))
+        await engine.dispose()
+
+    async def found_with(keys: list[str]) -> str | None:
+        engine = create_engine(database_url)
+        bot = await Installations("1111.2222", engine, Sealer(keys)).bot_of(enterprise_id="", team_id="T2")
+        await engine.dispose()
+        return bot.bot_token if bot else None
+
+    asyncio.run(stored_with(old))
+    monkeypatch.setenv("SOCIALVALUE_ENCRYPTION_KEY", f"{new},{old}")
+    done = run(database_url, "key", "reseal")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("2 stored Slack tokens sealed with the first key")  # the installation's and the bot's
+    assert asyncio.run(found_with([new])) == "xoxb-two"  # the old key is no longer needed
