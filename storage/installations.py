@@ -13,13 +13,13 @@ from typing import Any, TypeVar
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from slack_sdk.oauth.installation_store import Bot, Installation
-from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore, SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel, col
 
-from storage.engine import transaction
+from storage.engine import reading, transaction
 from storage.models import SLACK_BOTS, SLACK_INSTALLATIONS, OAuthState, utcnow
 
 logger = logging.getLogger(__name__)
@@ -90,8 +90,23 @@ class Installations(AsyncSQLAlchemyInstallationStore):
     async def async_find_bot(
         self, *, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None = False
     ) -> Bot | None:
-        found = await super().async_find_bot(enterprise_id=enterprise_id, team_id=team_id, is_enterprise_install=is_enterprise_install)
-        return None if found is None else _with_tokens(found, self.sealer.open)
+        """slack_sdk's query, in a unit of work that only reads: asked on every request, it
+        never waits for SQLite's write lock."""
+        bots = SLACK_BOTS.c
+        query = (
+            select(SLACK_BOTS)
+            .where(
+                bots.client_id == self.client_id,
+                bots.enterprise_id == enterprise_id,
+                bots.team_id == (None if is_enterprise_install else team_id),
+                bots.bot_token.is_not(None),
+            )
+            .order_by(bots.installed_at.desc())
+            .limit(1)
+        )
+        async with reading(self.engine) as db:
+            row = (await db.execute(query)).mappings().first()
+        return None if row is None else _with_tokens(SQLAlchemyInstallationStore.build_bot_entity(row), self.sealer.open)
 
     async def async_find_installation(
         self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None, is_enterprise_install: bool | None = False
