@@ -266,7 +266,9 @@ def slack_escape(text: str) -> str:
 _ids = itertools.count(1)
 
 
-def command_body(text: str, *, user: str, channel: str, response_url: str, team: str = TEAM, escaped: bool = True) -> str:
+def command_body(
+    text: str, *, user: str, channel: str, response_url: str, team: str = TEAM, escaped: bool = True, enterprise: str | None = None
+) -> str:
     """A slash command as Slack posts it. `escaped=False` sends `text` as it is, for the live
     tokens Slack makes of picked #channels and @people."""
     return urlencode(
@@ -281,7 +283,8 @@ def command_body(text: str, *, user: str, channel: str, response_url: str, team:
             "command": "/socialvalue",
             "text": slack_escape(text) if escaped else text,
             "api_app_id": "A0001",
-            "is_enterprise_install": "false",
+            "is_enterprise_install": "true" if enterprise else "false",
+            **({"enterprise_id": enterprise, "enterprise_name": "Grid"} if enterprise else {}),
             "response_url": response_url,
             "trigger_id": f"trigger-{next(_ids)}",
         }

@@ -26,7 +26,7 @@ from bot.worker.kinds import queue_dm
 from bot.worker.loop import run_worker
 from bot.worker.tokens import Installs
 from storage.engine import create_engine, transaction
-from storage.models import SLACK_BOTS, SLACK_INSTALLATIONS, Job, JobStatus, OAuthState, Workspace
+from storage.models import SLACK_BOTS, SLACK_INSTALLATIONS, Job, JobStatus, OAuthState, Project, Workspace
 from storage.projects import get_or_create_workspace
 from tests.bot.conftest import web_process
 from tests.fake_slack import SIGNING_SECRET, command_body, event_body, signed_headers, start_fake_slack
@@ -37,7 +37,7 @@ TWO, THREE = "T0002", "T0003"
 TOKEN_TWO = "xoxb-2-two-highways"
 
 
-def grant(team: str, token: str, name: str = "Two Highways") -> dict:
+def grant(team: str | None, token: str, name: str = "Two Highways") -> dict:
     """What oauth.v2.access answers for an install in `team`."""
     return {
         "access_token": token,
@@ -75,8 +75,10 @@ class Web:
     async def state(self, *, on: int = 0) -> str:
         return parse_qs(urlparse(await self.install_link(on=on)).query)["state"][0]
 
-    async def command(self, text: str, *, team: str, on: int = 1) -> int:
-        body = command_body(text, user="ULEAD", channel="C0001", response_url=f"{self.fake.url}/response/ULEAD", team=team)
+    async def command(self, text: str, *, team: str, on: int = 1, enterprise: str | None = None) -> int:
+        body = command_body(
+            text, user="ULEAD", channel="C0001", response_url=f"{self.fake.url}/response/ULEAD", team=team, enterprise=enterprise
+        )
         headers = {"Content-Type": "application/x-www-form-urlencoded", **signed_headers(body)}
         async with self.http.post(f"{self.urls[on]}/slack/events", data=body.encode(), headers=headers) as response:
             return response.status
@@ -148,6 +150,32 @@ async def test_an_install_on_one_web_process_is_served_by_the_other_from_the_sha
     assert "Created *Two Roads*" in answer["text"]
     made = web.fake.calls[before:]
     assert made and {call.token for call in made if call.method != "response_url"} == {TOKEN_TWO}
+
+
+async def test_an_org_wide_install_serves_each_workspace_of_the_organisation_apart(web, engine):
+    web.fake.codes["code-org"] = {
+        **grant(None, "xoxb-org-grid"),
+        "team": None,
+        "enterprise": {"id": "E0001", "name": "Grid"},
+        "is_enterprise_install": True,
+    }
+    status, page = await web.get("/slack/oauth_redirect", code="code-org", state=await web.state())
+    assert status == 200 and "Installed in Grid" in page
+    [bot] = await stored(engine, SLACK_BOTS)
+    assert (bot["enterprise_id"], bot["team_id"], bot["is_enterprise_install"]) == ("E0001", None, True)
+
+    for n, team in enumerate(("T0005", "T0006")):
+        assert await web.command("new Grid Roads", team=team, enterprise="E0001", on=n % 2) == 200
+        answers = await web.fake.wait_for("response_url", n + 1)
+        assert "Created *Grid Roads*" in answers[n]["text"]
+    workspaces = await stored(engine, Workspace.__table__)
+    assert sorted((w["enterprise_id"], w["team_id"]) for w in workspaces) == [("E0001", "T0005"), ("E0001", "T0006")]
+    async with engine.connect() as connection:
+        projects = [(row.workspace_id, row.name) for row in await connection.execute(select(Project.__table__))]
+    assert sorted(projects) == sorted((w["id"], "Grid Roads") for w in workspaces)  # one each, apart
+    assert {call.token for call in web.fake.calls if call.method not in ("response_url", "oauth.v2.access", "auth.test")} == {
+        "xoxb-org-grid"
+    }
 
 
 async def test_a_workspace_without_an_installation_is_told_so_and_nothing_is_stored(web, engine):
