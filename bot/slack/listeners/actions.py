@@ -51,6 +51,7 @@ from bot.slack.services.communities import open_community_form
 from bot.slack.services.edits import open_edit_form, open_summary
 from bot.slack.services.menus import menu_options
 from bot.slack.services.progress import approve, nothing_to_report, open_return_form, open_update_form, snooze
+from bot.slack.services.rights import as_member_or_guest
 from flows.projects import ProjectRefused
 from prompts import slack_user_of, vocabulary
 
@@ -146,7 +147,8 @@ async def handle_continue(request: Request) -> Answer | None:
 
 
 async def handle_summary(request: Request) -> None:
-    await open_summary(request, ProjectRef.decode(action_of(request)["value"]))
+    # The one button that only shows a project: a guest's altered value reads no more than their commands.
+    await open_summary(await as_member_or_guest(request), ProjectRef.decode(action_of(request)["value"]))
 
 
 async def handle_edit_open(request: Request) -> Answer | None:

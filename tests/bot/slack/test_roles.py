@@ -6,6 +6,7 @@ import json
 
 from sqlmodel import select
 
+from bot.slack.ids import ProjectRef
 from storage.engine import transaction
 from storage.models import Answer, Community, FlowSession, Measure, Project, ProjectEditor
 from tests.factories import WHOLE_PLAN, plan_in_slack, shared_case_study
@@ -273,3 +274,24 @@ async def test_when_slack_will_not_say_who_is_a_guest_the_caller_reads_as_a_memb
     await slack.command("projects", user=OTHER, channel="C0ELSEWHERE")  # nothing was kept: asked again
     assert NAME not in json.dumps(slack.fake.of("response_url")[-1])
     assert [c.args["user"] for c in slack.fake.calls if c.method == "users.info"].count(OTHER) == 2
+
+
+async def test_a_guests_altered_summary_button_shows_no_project_outside_their_channel(slack):
+    """App Home lists a guest only what they may read; a summary button whose project id was
+    altered to another project's is refused as the guest's commands are, and no summary opens."""
+    slack.fake.people[GUEST] = {"is_restricted": True}
+    await slack.command(f"new {NAME}")
+    await slack.command("new Open Road", channel="C0OPEN")
+    async with transaction(slack.engine) as db:
+        road = (await db.exec(select(Project).where(Project.name == "Open Road"))).one()
+    altered = {"action_id": "home_summary", "block_id": "b", "type": "button", "value": ProjectRef(project=road.id).encode()}
+
+    await slack.interact(block_actions(altered, user=GUEST, channel=dm_channel(GUEST)))
+    await slack.fake.settle()
+    assert slack.fake.of("views.open") == []
+    told = [m.get("text", "") for m in slack.fake.of("chat.postMessage") if m["channel"] == dm_channel(GUEST)]
+    assert any(t.startswith("As a guest of this workspace you read *Open Road* in its channel") for t in told)
+
+    await slack.interact(block_actions(altered, user=MEMBER, channel=dm_channel(MEMBER)))  # a member reads it
+    [modal] = await slack.fake.wait_for("views.open")
+    assert "Open Road" in json.dumps(modal)
