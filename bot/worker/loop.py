@@ -234,11 +234,19 @@ async def _settle(
         if not marked:
             async with transaction(engine) as db:
                 await mark_sending(db, ids=[job.id for job in group], note=SENDER_STOPPED)
-        sender = await senders.of(group[0].workspace_id)
         already = gone.get(group[0].workspace_id or 0)
-        quiet = already or (NOT_INSTALLED if sender is None else None)
+        sender, outcomes = None, {job.id: already for job in group} if already else None
+        if outcomes is None:
+            try:
+                sender = await senders.of(group[0].workspace_id)
+            except Exception as failure:  # the database, or a token sealed with a key no longer given: tried again later
+                logger.exception("finding the token of workspace %s failed", group[0].workspace_id)
+                outcomes = {job.id: after_failure(failure, attempts=job.attempts, now=clock.now()) for job in group}
+            else:
+                outcomes = {job.id: NOT_INSTALLED for job in group} if sender is None else None
         delivery = Delivery(engine, sender or senders.one, clock)
-        outcomes = {job.id: quiet for job in group} if quiet else await _send(delivery, group)
+        if outcomes is None:
+            outcomes = await _send(delivery, group)
         # One notice for a group that failed for good: it was one message.
         failed = next((job for job in group if outcomes[job.id].status == JobStatus.FAILED), None)
         notice = await _notice(delivery, failed, outcomes[failed.id]) if failed is not None else None

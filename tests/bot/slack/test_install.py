@@ -84,14 +84,14 @@ class Web:
             return response.status
 
 
-def distributed(database_url: str, fake, **more) -> Settings:
+def distributed(database_url: str, fake, *, key: str = KEY, **more) -> Settings:
     return Settings(
         database_url=database_url,
         slack_client_id=CLIENT_ID,
         slack_client_secret=CLIENT_SECRET,
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=f"{fake.url}/api/",
-        socialvalue_encryption_key=KEY,
+        socialvalue_encryption_key=key,
         **more,
     )
 
@@ -298,6 +298,30 @@ async def test_the_worker_sends_each_workspaces_messages_with_its_own_token(data
             gone = await db.get(Workspace, four)
         assert jobs["UFOUR"] == (JobStatus.DROPPED, "the app is no longer installed in the workspace: no installation")
         assert gone.uninstalled_at is not None  # quiet from now on
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_token_sealed_with_a_key_no_longer_given_holds_its_workspaces_messages_only(database_url, engine, clock):
+    """A key removed too soon: that workspace's messages wait (and say why); nothing is dropped
+    and the workspace is not taken as uninstalled; the other workspaces' are sent."""
+    fake, runner = await start_fake_slack()
+    try:
+        two = await _installed(engine, distributed(database_url, fake), TWO, TOKEN_TWO)  # sealed with KEY
+        settings = distributed(database_url, fake, key=Fernet.generate_key().decode())  # KEY is gone
+        three = await _installed(engine, settings, THREE, "xoxb-3-three-rivers")
+        async with transaction(engine) as db:
+            for workspace, to in ((two, "UTWO"), (three, "UTHREE")):
+                await queue_dm(db, key=f"hello-{to}", to=to, text=f"Hello {to}", now=clock.now(), workspace_id=workspace)
+
+        await _worker(engine, settings, clock)
+
+        assert [call.args["channel"] for call in fake.calls if call.method == "chat.postMessage"] == ["UTHREE"]
+        async with transaction(engine) as db:
+            jobs = {job.payload["channel"]: job for job in (await db.exec(select(Job))).scalars()}
+            workspace = await db.get(Workspace, two)
+        assert jobs["UTWO"].status == JobStatus.PENDING and "SOCIALVALUE_ENCRYPTION_KEY does not hold" in jobs["UTWO"].last_error
+        assert workspace.uninstalled_at is None
     finally:
         await runner.cleanup()
 
