@@ -158,6 +158,22 @@ class OAuthStates(AsyncOAuthStateStore):
         return bool(taken[0] > utcnow())
 
 
+async def unopenable_tokens(engine: AsyncEngine, sealer: Sealer) -> int:
+    """How many stored tokens the keys given cannot open (checked at start: a key removed too
+    soon is found before any workspace is served with it)."""
+    count = 0
+    async with reading(engine) as db:
+        for table in (SLACK_INSTALLATIONS, SLACK_BOTS):
+            columns = [table.c[column] for column in TOKENS if column in table.c]
+            for row in (await db.execute(select(*columns))).all():
+                for value in row:
+                    try:
+                        sealer.open(value)
+                    except TokenKeyMissing:
+                        count += 1
+    return count
+
+
 async def reseal_tokens(engine: AsyncEngine, sealer: Sealer) -> int:
     """Every stored token sealed again with the newest key (for the first time, if it was
     stored before a key was set), in one transaction; returns how many tokens."""

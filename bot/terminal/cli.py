@@ -16,7 +16,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.logs import configure_logging
-from bot.settings import get_settings
+from bot.settings import Settings, get_settings
 from bot.terminal.case_studies import export_case_studies, print_case_studies, save_case_study, scale_argument
 from bot.terminal.chat import chat
 from bot.terminal.communities import community
@@ -36,7 +36,7 @@ from flows.projects import find_project, workspace_of
 from flows.returns import FORMATS as RETURN_FORMATS
 from prompts import MarkupKind, cli_help, render
 from storage.engine import create_engine, transaction
-from storage.installations import Sealer, reseal_tokens
+from storage.installations import Sealer, reseal_tokens, unopenable_tokens
 from storage.jobs import list_jobs, retry_jobs
 from storage.migrate import upgrade
 from storage.models import JobStatus, Project, start_clock_at, utcnow
@@ -273,6 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "socket":
         asyncio.run(serve_socket_mode(settings))
         return 0
+    if settings.distributed and args.command in ("serve", "worker") and (unopened := _unopenable(settings)):
+        print(render("terminal.j2:tokens_unopenable", count=unopened), file=sys.stderr)
+        return 2
     if args.command == "key" and args.key_command == "new":
         print(Fernet.generate_key().decode())
         return 0
@@ -285,6 +288,20 @@ def main(argv: list[str] | None = None) -> int:
         print(render("terminal.j2:upgraded", url=url.split("@")[-1]))
         return 0
     return asyncio.run(_run(args, url))
+
+
+def _unopenable(settings: Settings) -> int:
+    """Stored Slack tokens that SOCIALVALUE_ENCRYPTION_KEY cannot open (a key removed too soon)."""
+
+    async def count() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            return await unopenable_tokens(engine, Sealer(settings.encryption_keys()))
+        finally:
+            await engine.dispose()
+
+    upgrade(settings.database_url)
+    return asyncio.run(count())
 
 
 async def _run(args: argparse.Namespace, url: str) -> int:

@@ -410,8 +410,18 @@ def test_a_new_key_seals_the_stored_tokens_and_reseal_moves_them_to_it(database_
         return bot.bot_token if bot else None
 
     asyncio.run(stored_with(old))
+    monkeypatch.setenv("SLACK_CLIENT_ID", "1111.2222")
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", "s")
+    monkeypatch.setenv("SOCIALVALUE_ENCRYPTION_KEY", new)  # the old key removed too soon
+    done = run(database_url, "worker", "--once")
+    assert done.returncode == 2 and done.stderr.startswith(
+        "2 stored Slack tokens are sealed with a key SOCIALVALUE_ENCRYPTION_KEY does not hold"
+    )
     monkeypatch.setenv("SOCIALVALUE_ENCRYPTION_KEY", f"{new},{old}")
     done = run(database_url, "key", "reseal")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("2 stored Slack tokens sealed with the first key")  # the installation's and the bot's
     assert asyncio.run(found_with([new])) == "xoxb-two"  # the old key is no longer needed
+    monkeypatch.setenv("SOCIALVALUE_ENCRYPTION_KEY", new)
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api/")  # no Slack: the pass has nothing to send
+    assert run(database_url, "worker", "--once").returncode == 0  # starts without the old key
