@@ -3,6 +3,7 @@
 app's database (storage/installations.py), so any web process and the worker find them."""
 
 import logging
+import re
 
 from slack_bolt import BoltResponse
 from slack_bolt.oauth.async_callback_options import AsyncCallbackOptions, AsyncFailureArgs, AsyncSuccessArgs
@@ -67,8 +68,10 @@ def install_flow(settings: Settings, engine: AsyncEngine, store: Installations, 
         return _page(200, page)
 
     async def failure(args: AsyncFailureArgs) -> BoltResponse:
-        logger.warning("an install was not completed: %s", args.reason)
-        page = render("install.html.j2:refused", MarkupKind.HTML, reason=args.reason, install_url=args.settings.install_path)
+        # Slack's error names only: the reason can be the redirect URL's `error`, which anyone can write.
+        reason = args.reason if re.fullmatch(r"[a-z_]{1,40}", args.reason or "") else "unknown_error"
+        logger.warning("an install was not completed: %s", reason)
+        page = render("install.html.j2:refused", MarkupKind.HTML, reason=reason, install_url=args.settings.install_path)
         return _page(args.suggested_status_code, page)
 
     return InstallFlow(
