@@ -56,7 +56,7 @@ class Settings(BaseSettings):
             try:
                 Fernet(key)
             except ValueError:
-                raise ValueError("each key must be 32 url-safe base64-encoded bytes, as `socialvalue key` prints") from None
+                raise ValueError("each key must be 32 url-safe base64-encoded bytes, as `socialvalue key new` prints") from None
         return value
 
     @property

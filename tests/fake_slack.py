@@ -160,8 +160,10 @@ class FakeSlack:
             team = self.teams.get(token, TEAM)
             return {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT", "team_id": team, "team": "Test", "url": "https://test.slack.com/"}
         if method == "oauth.v2.access":
-            granted = self.refreshes.pop(args.get("refresh_token", ""), None) if args.get("grant_type") == "refresh_token" else None
-            granted = granted or self.codes.pop(args.get("code", ""), None)
+            if args.get("grant_type") == "refresh_token":
+                granted = self.refreshes.pop(args.get("refresh_token", ""), None)
+                return {"ok": True, **granted} if granted else {"ok": False, "error": "invalid_refresh_token"}
+            granted = self.codes.pop(args.get("code", ""), None)
             return {"ok": True, **granted} if granted else {"ok": False, "error": "invalid_code"}
         if method in ("chat.postMessage", "chat.update"):
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts") or f"{1700000000 + next(self._ts)}.000100"}

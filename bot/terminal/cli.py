@@ -392,10 +392,10 @@ async def _work(engine: AsyncEngine, args: argparse.Namespace) -> int:
     client = slack_client(settings, wait_out_rate_limits=False)
     replay = replayer(build_app(settings, engine, replaying=True), engine)
     store = installations(settings, engine)
-    rotator = AsyncTokenRotator(
-        client_id=settings.slack_client_id, client_secret=settings.slack_client_secret.get_secret_value(), client=client
-    )
-    installs = None if store is None else Installs(engine, store, rotator)
+    installs = None
+    if store is not None:  # distributed: each workspace's token, renewed with the app's credentials
+        secret = settings.slack_client_secret.get_secret_value()
+        installs = Installs(engine, store, AsyncTokenRotator(client_id=settings.slack_client_id, client_secret=secret, client=client))
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):  # a supervisor's stop, or Ctrl-C: finish the message in hand
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)

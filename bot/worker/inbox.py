@@ -127,7 +127,8 @@ async def _give_up(engine: AsyncEngine, entry: InboxEntry, now: datetime) -> Non
                 key=f"inbox:{entry.id}", channel=entry.user_id, text=fallback(text), groups=[[b.to_dict() for b in text_sections(text)]]
             )
             # Sent with its workspace's token (distributed mode has no other); dropped if the app is gone.
-            found = await installed_workspace(db, team_id=entry.team_id or "", enterprise_id=extract_enterprise_id(body))
-            workspace = found if entry.team_id else None
+            workspace = None
+            if entry.team_id:
+                workspace = await installed_workspace(db, team_id=entry.team_id, enterprise_id=extract_enterprise_id(body))
             await queue(db, notice, due_at=now, workspace_id=workspace.id if workspace else None)
     logger.error("inbox entry %s given up after %s attempts: %s", entry.id, entry.attempts, entry.last_error)

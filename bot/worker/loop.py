@@ -67,10 +67,10 @@ LEASE = timedelta(seconds=60)  # a claimed job's; the worker's heartbeat renews 
 WEB_LEASE = timedelta(minutes=5)  # jobs the web process sends right after an ack (no heartbeat there)
 MIN_PAUSE_SECONDS = 1.0  # between two passes, however soon the next job
 WORKER_LEASE = timedelta(seconds=60)  # SQLite's single worker's, renewed by the heartbeat
-# A job's mark while it is posted: a process killed then leaves it "uncertain", so the next
-# claim looks for it in the DM, or reports it, rather than posting it twice.
 # Distributed mode, a workspace the app holds no installation for: gone, as Slack would say.
 NOT_INSTALLED = Outcome(JobStatus.DROPPED, None, f"{GONE}no installation", gone=True)
+# A job's mark while it is posted: a process killed then leaves it "uncertain", so the next
+# claim looks for it in the DM, or reports it, rather than posting it twice.
 SENDER_STOPPED = f"{UNCERTAIN}the process sending it stopped while it was being posted"
 
 
@@ -111,7 +111,7 @@ async def look_up_people(engine: AsyncEngine, senders: Senders, clock: Clock) ->
     async with transaction(engine) as db:
         wanted = await people_to_look_up(db, clock.now())
     for workspace, user in wanted:
-        if (sender := await senders.of(workspace.id)) is None:
+        if (sender := await senders.for_lookup(workspace.id)) is None:
             continue  # no token for the workspace: asked once it is installed again
         try:
             found = (await sender.client.users_info(user=user)).get("user")
@@ -139,7 +139,7 @@ async def learn_privacy(engine: AsyncEngine, senders: Senders) -> None:
     async with reading(engine) as db:
         unknown = await unknown_privacy(db, limit=CHANNELS_PER_PASS)
     for project in unknown:
-        if (sender := await senders.of(project.workspace_id)) is None:
+        if (sender := await senders.for_lookup(project.workspace_id)) is None:
             continue
         try:
             private = bool((await sender.client.conversations_info(channel=project.channel_id or ""))["channel"].get("is_private"))

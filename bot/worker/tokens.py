@@ -3,6 +3,7 @@ Distributed: the installation of each job's workspace, found in the shared datab
 install any web process handled is used at once), and rotated before it expires when the
 app has Slack's token rotation on."""
 
+import logging
 from dataclasses import dataclass, field
 
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
@@ -15,6 +16,7 @@ from storage.engine import reading
 from storage.installations import Installations
 from storage.models import Workspace
 
+logger = logging.getLogger(__name__)
 LOOKED_UP_SECONDS = 60.0  # a token found serves this long before it is looked up again (a reinstall, a rotation elsewhere)
 ROTATE_MINUTES = 120  # a rotating token is renewed when it has less than this left (as Bolt does)
 
@@ -74,6 +76,15 @@ class Senders:
             sender.client = with_token(self.client, token)
         self.each[workspace_id] = (sender, self.clock.monotonic() + LOOKED_UP_SECONDS)
         return sender
+
+    async def for_lookup(self, workspace_id: int) -> Sender | None:
+        """The Sender for looking something up in a workspace; None when there is no token, or
+        none to be had just now (a rotation Slack refused, the database): asked again next pass."""
+        try:
+            return await self.of(workspace_id)
+        except Exception:
+            logger.exception("finding the token of workspace %s failed", workspace_id)
+            return None
 
 
 def with_token(client: AsyncWebClient, token: str) -> AsyncWebClient:

@@ -329,6 +329,28 @@ async def test_a_token_sealed_with_a_key_no_longer_given_holds_its_workspaces_me
         await runner.cleanup()
 
 
+async def test_a_rotation_slack_refuses_holds_that_workspaces_messages_and_the_pass_goes_on(database_url, engine, clock):
+    fake, runner = await start_fake_slack()
+    settings = distributed(database_url, fake)
+    try:
+        two = await _installed(engine, settings, TWO, "xoxe.xoxb-old", bot_refresh_token="xoxe-1-revoked", bot_token_expires_in=600)
+        async with transaction(engine) as db:
+            await queue_dm(db, key="hello", to="UTWO", text="Hello", now=clock.now(), workspace_id=two)
+            db.add(Project(workspace_id=two, name="Two Roads", lead="UTWO"))  # a lead to look up: Slack is asked with the token
+
+        await _worker(engine, settings, clock)  # the pass ends: no exception out of it
+
+        assert [c.answer.get("error") for c in fake.calls if c.method == "oauth.v2.access"] == ["invalid_refresh_token"] * 2
+        assert fake.of("chat.postMessage") == [] and fake.of("users.info") == []
+        async with transaction(engine) as db:
+            [job] = (await db.exec(select(Job))).scalars().all()
+            workspace = await db.get(Workspace, two)
+        assert job.status == JobStatus.PENDING and "invalid_refresh_token" in job.last_error
+        assert workspace.uninstalled_at is None  # not taken as uninstalled: the token may come back
+    finally:
+        await runner.cleanup()
+
+
 async def test_the_worker_rotates_a_token_near_its_expiry_and_keeps_the_new_one_sealed(database_url, engine, clock):
     fake, runner = await start_fake_slack()
     settings = distributed(database_url, fake)
